@@ -1,0 +1,1 @@
+"""Articles: ingest, metadata, storage and re-resolution of mentions."""

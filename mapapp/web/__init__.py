@@ -1,0 +1,1 @@
+"""The web layer: one blueprint per concern (public pages, embeds, API, auth, admin) and static assets."""

@@ -1,0 +1,128 @@
+"""Shared fixtures: a real gazetteer built once per session, and per-test app/client/runner over a copy."""
+from __future__ import annotations
+
+import shutil
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mapapp import create_app
+from mapapp.db import DATABASE_NAME
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def gazetteer_template(tmp_path_factory) -> Path:
+    """A data folder holding the full default gazetteer, built once for the whole session; copy, never write."""
+    from mapapp.gazetteer.build import build
+
+    folder = tmp_path_factory.mktemp("gazetteer-template")
+    build(folder / DATABASE_NAME, progress=False)
+    return folder
+
+
+def copy_data_dir(template: Path, target: Path) -> Path:
+    """Copy the template database into `target` with SQLite's backup API (consistent even under WAL)."""
+    target.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(template / DATABASE_NAME)
+    dst = sqlite3.connect(target / DATABASE_NAME)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+@pytest.fixture
+def data_dir(gazetteer_template, tmp_path) -> Path:
+    """A fresh data folder for one test, with the gazetteer already in it."""
+    return copy_data_dir(gazetteer_template, tmp_path / "data")
+
+
+@pytest.fixture
+def app(data_dir):
+    """The app over this test's own database; seeds are not loaded unless a test does it."""
+    return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False,
+                       "SECRET_KEY": "test", "TILES_URL": ""})
+
+
+@pytest.fixture
+def client(app):
+    """Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(data_dir, monkeypatch):
+    """Invoke the `mapapp` command against this test's data folder: runner.invoke(["geoparse", ...])."""
+    from mapapp.cli import main
+
+    monkeypatch.setenv("MAPAPP_DATA", str(data_dir))
+
+    class _Runner:
+        def invoke(self, args, **kwargs):
+            return CliRunner().invoke(main, args, catch_exceptions=False, **kwargs)
+
+    return _Runner()
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app):
+    """The real WSGI server (waitress) on a free loopback port, in a thread; yields its base URL."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (the README's test command does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that fails the test if any JavaScript dialog opens and records every request."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.dialogs = []
+    page.requests = []
+
+    def _on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", _on_dialog)
+    page.on("request", lambda request: page.requests.append(request.url))
+    yield page
+    context.close()
+    assert not page.dialogs, f"a JavaScript dialog opened: {page.dialogs}"
