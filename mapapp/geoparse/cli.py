@@ -1,18 +1,152 @@
-"""Placeholder: geoparse and evaluate (to be built)."""
+"""`mapapp geoparse` (place mentions of files as JSON lines) and `mapapp evaluate` (scores on annotated corpora)."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
 import click
 
 from mapapp.cli import data_option
+from mapapp.errors import MapappError
+
+
+def _load_parser(data: Path, *, ner: bool = False, progress: bool = True):
+    """Open (building when missing, progress on stderr) the gazetteer of `data` and a Geoparser over it."""
+    from mapapp.gazetteer import open_gazetteer
+    from mapapp.geoparse import Geoparser
+
+    gazetteer = open_gazetteer(data, build_if_missing=True, progress=progress)
+    parser = Geoparser(gazetteer, ner=ner)
+    parser.name_index()
+    return parser
+
+
+def read_document(path: str) -> str:
+    """The text of a file as UTF-8 with newlines untouched; raises MapappError with a one-line reason."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except IsADirectoryError:
+        raise MapappError(f"{path}: is a directory, not a text file") from None
+    except FileNotFoundError:
+        raise MapappError(f"{path}: no such file") from None
+    except PermissionError:
+        raise MapappError(f"{path}: permission denied") from None
+    except UnicodeDecodeError as error:
+        raise MapappError(f"{path}: not UTF-8 text (bad byte at offset {error.start})") from None
+    except OSError as error:
+        raise MapappError(f"{path}: cannot read ({error.strerror or error})") from None
+    if not text.strip():
+        raise MapappError(f"{path}: empty file, nothing to geoparse")
+    if "\x00" in text:
+        raise MapappError(f"{path}: looks like a binary file (contains NUL bytes), not text")
+    return text
+
+
+def mention_record(mention) -> dict:
+    """One mention as the `mapapp geoparse` JSON contract writes it."""
+    place = mention.place
+    return {
+        "start": mention.start, "end": mention.end, "text": mention.text, "kind": mention.kind,
+        "place": None if place is None else {
+            "id": place.id, "name": place.name, "feature": place.feature, "country_code": place.country_code,
+            "lat": place.lat, "lon": place.lon, "geometry_type": place.geometry_type,
+            "geometry": place.geometry, "score": mention.score,
+        },
+    }
+
+
+def _text_table(document: str, mentions: list) -> str:
+    lines = [f"# {document}: {len(mentions)} mentions"]
+    for m in mentions:
+        place = m.place
+        where = f"{place.name} [{place.id}] {place.feature} {place.country_code or ''}" if place else "(unresolved)"
+        lines.append(f"{m.start:>7}-{m.end:<7} {m.kind:<8} {m.text[:40]!s:<40} {where}  {m.score:.2f}")
+    return "\n".join(lines)
 
 
 @click.command("geoparse")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "json", "text"]), default="jsonl",
+              show_default=True, help="jsonl: one JSON object per file; json: one array; text: a table.")
+@click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER for more recall (needs mapapp[ner]).")
 @data_option
-def geoparse_command(data):
-    """Placeholder."""
-    raise click.ClickException("not built yet")
+def geoparse_command(files, output_format, ner, data):
+    """Find and resolve the place names of each FILE (UTF-8 text), printing one JSON object per file."""
+    parser = _load_parser(data, ner=ner)
+    failed = 0
+    collected = []
+    for path in files:
+        try:
+            text = read_document(path)
+        except MapappError as error:
+            click.echo(f"Error: {error.message}", err=True)
+            failed += 1
+            continue
+        mentions = parser.parse(text)
+        if output_format == "jsonl":
+            record = {"document": path, "mentions": [mention_record(m) for m in mentions]}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        elif output_format == "json":
+            collected.append({"document": path, "mentions": [mention_record(m) for m in mentions]})
+        else:
+            click.echo(_text_table(path, mentions))
+    if output_format == "json":
+        click.echo(json.dumps(collected, ensure_ascii=False, indent=2))
+    if failed:
+        raise SystemExit(1)
+
+
+def _print_scores(title: str, scores: dict, output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps({"corpus": title, **scores}))
+        return
+    click.echo(f"{title}")
+    for name, value in scores.items():
+        click.echo(f"  {name:<18} {value}")
 
 
 @click.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--corpus", type=click.Choice(["auto", "trnews", "geovirus", "seeds"]), default="auto",
+              show_default=True, help="Format of PATH (auto: detect from its content).")
+@click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Seeds only: folder holding the articles named in gold.json (default: beside it, else seeds/).")
+@click.option("--demonyms/--no-demonyms", default=None,
+              help="Count adjectival mentions (Turkish) as toponyms (default: as the corpus annotates them).")
+@click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER (needs mapapp[ner]).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @data_option
-def evaluate_command(data):
-    """Placeholder."""
-    raise click.ClickException("not built yet")
+def evaluate_command(path, corpus, articles, demonyms, ner, output_format, data):
+    """Score recognition (P/R/F1) and resolution (Acc@161, km errors, AUC) on an annotated corpus at PATH."""
+    from mapapp.geoparse import evaluate
+
+    kind = evaluate.detect_corpus(path) if corpus == "auto" else corpus
+    parser = _load_parser(data, ner=ner)
+    started = time.perf_counter()
+    if kind == "seeds":
+        gold_path = path / "gold.json" if path.is_dir() else path
+        gold = evaluate.load_seed_gold(gold_path)
+        folder = articles or _seed_articles(gold_path, gold)
+        result = evaluate.evaluate_seeds(parser, gold, folder).as_dict()
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        _print_scores(f"seeds ({gold_path})", result, output_format)
+        if result["resolved"] < result["expected"]:
+            raise SystemExit(1)
+        return
+    scores = evaluate.evaluate_corpus(parser, evaluate.LOADERS[kind](path), demonyms=demonyms, progress=True)
+    result = scores.as_dict()
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    _print_scores(f"{kind} ({path})", result, output_format)
+
+
+def _seed_articles(gold_path: Path, gold: dict) -> Path:
+    """The folder holding the seed articles: beside gold.json if they are there, else the project's seeds/."""
+    from mapapp.db import PROJECT_ROOT
+
+    first = next(iter(gold["articles"]), "")
+    for folder in (gold_path.parent, PROJECT_ROOT / "seeds"):
+        if (folder / first).exists():
+            return folder
+    raise MapappError(f"{gold_path}: cannot find the seed articles beside it; pass --articles DIR")

@@ -1,4 +1,350 @@
-"""Blueprint 'admin' (placeholder until its owner builds it)."""
-from flask import Blueprint
+"""Blueprint 'admin' (/admin): search, edit, version and review the gazetteer; logged-in users only.
 
-bp = Blueprint("admin", __name__, url_prefix="/admin" or None)
+Pages are server-rendered forms (they work without JavaScript except for the map); static/admin/admin.js
+adds the map editing, the live shape preview and the impact preview (JSON, same validation). Every POST
+accepts a form or a JSON object and answers in kind.
+"""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
+from werkzeug.exceptions import UnsupportedMediaType
+
+from mapapp import review
+from mapapp.db import get_db
+from mapapp.errors import Conflict, InvalidInput, MapappError
+from mapapp.escaping import script_json
+from mapapp.gazetteer import editing
+from mapapp.web import auth
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(auth.login_required_here)
+bp.after_request(auth.private_headers)
+
+
+@bp.context_processor
+def _template_helpers() -> dict:
+    return {"script_json": script_json}
+
+PAGE_SIZE = 50
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _user() -> str:
+    return g.user["username"]
+
+
+def _payload() -> dict:
+    """The request's fields: a JSON object or a form; anything else is refused (415)."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise InvalidInput("the request body is not a JSON object", field="body")
+        return data
+    if request.mimetype in FORM_TYPES:
+        return {key: request.form.get(key) for key in request.form if key != "csrf_token"}
+    raise UnsupportedMediaType("send a form or a JSON object (Content-Type: application/json)")
+
+
+def _json_reply() -> bool:
+    return request.is_json or auth.wants_json()
+
+
+def _gazetteer():
+    from mapapp.gazetteer import get_gazetteer
+
+    return get_gazetteer()
+
+
+def _geoparser():
+    from mapapp.geoparse import get_geoparser
+
+    return get_geoparser()
+
+
+def _names(*places) -> set[str]:
+    return {name for place in places if place is not None for name in (place.name, *place.aliases)}
+
+
+def _reresolve(names, place_ids) -> int:
+    """Re-resolve, against the just-saved gazetteer, every article the change may touch; mentions changed."""
+    from mapapp.articles import affected_articles, reresolve
+
+    conn = get_db()
+    _gazetteer().invalidate()
+    ids = affected_articles(conn, names=sorted(names), place_ids=sorted(place_ids))
+    return reresolve(conn, _geoparser(), ids) if ids else 0
+
+
+def _saved(place, message: str, changed: int, status: int = 200):
+    if _json_reply():
+        body = {"place": editing.record(get_db(), place) if place else None, "reresolved_mentions": changed}
+        return jsonify(body), status
+    flash(f"{message} {changed} mention(s) in the articles now resolve differently.")
+    return redirect(url_for("admin.edit_place", place_id=place.id) if place else url_for("admin.index"))
+
+
+def _form_page(place, values: dict, *, errors=None, conflict=None, status=200, new=False):
+    conn = get_db()
+    return render_template("admin/edit.html", place=place, values=values, errors=errors or {},
+                           conflict=conflict, new=new, features=editing.feature_classes(conn),
+                           record=editing.record(conn, place) if place else None), status
+
+
+def _form_values(place) -> dict:
+    if place is None:
+        return {"name": request.args.get("name", ""), "aliases": "", "feature": "village", "country_code": "",
+                "population": "", "notes": "", "lat": request.args.get("lat", ""),
+                "lon": request.args.get("lon", ""), "geometry": "", "id": ""}
+    rec = place.to_record()
+    return {**{key: rec[key] for key in editing.EDITABLE}, "aliases": "\n".join(place.aliases),
+            "country_code": place.country_code or "", "geometry": _geometry_text(place.geometry)}
+
+
+def _geometry_text(geometry) -> str:
+    import json
+
+    return json.dumps(geometry) if geometry else ""
+
+
+def _failed(error: MapappError, place, data: dict, *, new=False):
+    """A rejected form: show it again with the errors (JSON clients get the error itself)."""
+    if _json_reply():
+        raise error
+    values = {**(_form_values(place) if place else _form_values(None)), **data}
+    errors = error.detail.get("errors") or {error.field or "form": error.message}
+    conflict = error.detail.get("current") if isinstance(error, Conflict) else False
+    return _form_page(place, values, errors=errors, conflict=conflict, status=error.status, new=new)
+
+
+# --------------------------------------------------------------------------------------------- browse
+@bp.get("/")
+def index():
+    """Search and browse places by name/alias, feature, country and source, shown on a map."""
+    conn = get_db()
+    filters = {key: request.args.get(key, "").strip() for key in ("q", "feature", "country", "source")}
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    places, total = editing.search_places(conn, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    if auth.wants_json():
+        return jsonify({"places": [p.to_record() for p in places], "total": total})
+    return render_template("admin/index.html", places=places, total=total, filters=filters, page=page,
+                           page_size=PAGE_SIZE, features=editing.feature_classes(conn),
+                           sources=editing.sources(conn),
+                           map_data=[_map_item(p) for p in places])
+
+
+def _map_item(place) -> dict:
+    return {"id": place.id, "name": place.name, "feature": place.feature, "lat": place.lat, "lon": place.lon,
+            "geometry": place.geometry, "url": url_for("admin.edit_place", place_id=place.id)}
+
+
+@bp.get("/places/new")
+def new_place():
+    """The empty place form (prefilled from ?name=, ?lat=, ?lon=, e.g. from the review queue)."""
+    return _form_page(None, _form_values(None), new=True)
+
+
+@bp.get("/places/<place_id>")
+def edit_place(place_id: str):
+    """The edit form of one place (JSON clients: its record)."""
+    conn = get_db()
+    place = editing.get_place(conn, place_id)
+    if auth.wants_json():
+        return jsonify({"place": editing.record(conn, place)})
+    return _form_page(place, _form_values(place))
+
+
+# --------------------------------------------------------------------------------------------- writes
+@bp.post("/places")
+def create_place():
+    """Create a place from a form or JSON; re-resolve the articles that name it."""
+    data = _payload()
+    conn = get_db()
+    try:
+        place = editing.create_place(conn, data, _user())
+    except (InvalidInput, Conflict) as error:
+        return _failed(error, None, data, new=True)
+    changed = _reresolve(_names(place), [place.id])
+    return _saved(place, f"Created {place.name} ({place.id}).", changed, 201)
+
+
+@bp.post("/places/<place_id>")
+def update_place(place_id: str):
+    """Save an edit made at `version`; 409 with the current record if someone saved first."""
+    data = _payload()
+    conn = get_db()
+    before = editing.get_place(conn, place_id)
+    try:
+        place = editing.update_place(conn, place_id, data, data.get("version"), _user())
+    except (InvalidInput, Conflict) as error:
+        return _failed(error, editing.read_place(conn, place_id), data)
+    changed = _reresolve(_names(before, place), [place_id])
+    return _saved(place, f"Saved {place.name}, version {place.version}.", changed)
+
+
+@bp.post("/places/<place_id>/delete")
+def delete_place(place_id: str):
+    """Delete a place seen at `version` (restorable from the deleted places list)."""
+    data = _payload()
+    conn = get_db()
+    try:
+        place = editing.delete_place(conn, place_id, data.get("version"), _user())
+    except Conflict as error:
+        return _failed(error, editing.read_place(conn, place_id), {})
+    changed = _reresolve(_names(place), [place_id])
+    if _json_reply():
+        return jsonify({"deleted": place_id, "reresolved_mentions": changed})
+    flash(f"Deleted {place.name} ({place_id}); restore it from the deleted places. "
+          f"{changed} mention(s) now resolve differently.")
+    return redirect(url_for("admin.deleted"))
+
+
+@bp.post("/places/<place_id>/restore")
+def restore_place(place_id: str):
+    """Restore `version` of a place (as a new version) that the editor saw at `expected_version`."""
+    data = _payload()
+    conn = get_db()
+    before = editing.read_place(conn, place_id)
+    place = editing.restore_version(conn, place_id, data.get("version"), data.get("expected_version"), _user())
+    changed = _reresolve(_names(before, place), [place_id])
+    return _saved(place, f"Restored version {data.get('version')} of {place.name} as version "
+                         f"{place.version}.", changed)
+
+
+@bp.post("/impact")
+def impact():
+    """How many mentions in how many articles would resolve differently if this edit were saved (JSON)."""
+    from mapapp.articles import affected_articles, preview_reresolve
+
+    data = _payload()
+    conn = get_db()
+    place_id = data.get("place_id") or None
+    before = editing.get_place(conn, place_id) if place_id else None
+    if data.get("delete"):
+        upserts, deleted, proposed = [], {place_id}, None
+    else:
+        proposed = editing.propose(conn, data, place_id)
+        upserts, deleted = [proposed], set()
+    ids = affected_articles(conn, names=sorted(_names(before, proposed)),
+                            place_ids=[place_id] if place_id else [])
+    view = _gazetteer().with_overrides(upserts, deleted)
+    mentions, articles = preview_reresolve(conn, _geoparser(), ids, gazetteer=view) if ids else (0, 0)
+    return jsonify({"mentions": mentions, "articles": articles, "articles_checked": len(ids)})
+
+
+# --------------------------------------------------------------------------------------------- history
+@bp.get("/places/<place_id>/history")
+def place_history(place_id: str):
+    """Every change of a place, with view, compare and restore."""
+    conn = get_db()
+    entries = editing.history(conn, place_id)
+    current = editing.read_place(conn, place_id)
+    if not entries and current is None:
+        abort(404, f"no place {place_id!r}")
+    if auth.wants_json():
+        return jsonify({"place_id": place_id, "history": entries})
+    rows = [{**entry, "changes": editing.diff(entry["before"], entry["after"])} for entry in entries]
+    return render_template("admin/history.html", place_id=place_id, current=current, entries=rows,
+                           versions=editing.versions(conn, place_id), latest=_latest_version(conn, place_id))
+
+
+def _latest_version(conn, place_id: str) -> int:
+    current = editing.read_place(conn, place_id)
+    if current is not None:
+        return current.version
+    row = conn.execute("SELECT max(version) FROM place_history WHERE place_id = ?", (place_id,)).fetchone()
+    return row[0] or 0
+
+
+@bp.get("/places/<place_id>/versions/<int:version>")
+def place_version(place_id: str, version: int):
+    """One version of a place, on a map, with a restore button."""
+    conn = get_db()
+    rec = editing.version_record(conn, place_id, version)
+    if auth.wants_json():
+        return jsonify({"place": rec})
+    return render_template("admin/version.html", place_id=place_id, rec=rec,
+                           latest=_latest_version(conn, place_id), deleted=editing.read_place(conn, place_id)
+                           is None)
+
+
+@bp.get("/places/<place_id>/compare")
+def compare_versions(place_id: str):
+    """The field-by-field difference between versions ?a= and ?b=."""
+    conn = get_db()
+    a = editing.version_record(conn, place_id, request.args.get("a"))
+    b = editing.version_record(conn, place_id, request.args.get("b"))
+    changes = editing.diff(a, b)
+    if auth.wants_json():
+        return jsonify({"a": a["version"], "b": b["version"],
+                        "changes": [{"field": f, "a": x, "b": y} for f, x, y in changes]})
+    return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=changes)
+
+
+@bp.get("/deleted")
+def deleted():
+    """Deleted places, each restorable to the version it had when deleted."""
+    entries = editing.deleted_places(get_db())
+    if auth.wants_json():
+        return jsonify({"deleted": entries})
+    return render_template("admin/deleted.html", entries=entries)
+
+
+# --------------------------------------------------------------------------------------------- review
+@bp.get("/review")
+def review_queue():
+    """Mentions left unresolved or resolved with low confidence, grouped by name."""
+    conn = get_db()
+    threshold = current_app.config.get("REVIEW_SCORE_THRESHOLD", review.LOW_CONFIDENCE)
+    groups = review.queue(conn, threshold=threshold)
+    if auth.wants_json():
+        return jsonify({"groups": groups})
+    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn))
+
+
+@bp.post("/review/alias")
+def review_alias():
+    """Add a reviewed name as an alias of an existing place (a versioned update)."""
+    data = _payload()
+    conn = get_db()
+    place_id = str(data.get("place_id") or "").strip()
+    if not place_id:
+        raise InvalidInput("choose the place this name is an alias of", field="place_id")
+    before = editing.get_place(conn, place_id)
+    version = data.get("version") or before.version
+    place = editing.add_alias(conn, place_id, data.get("name"), version, _user())
+    changed = _reresolve(_names(before, place), [place_id])
+    if _json_reply():
+        return jsonify({"place": editing.record(conn, place), "reresolved_mentions": changed})
+    flash(f"Added the alias to {place.name} (version {place.version}); {changed} mention(s) changed.")
+    return redirect(url_for("admin.review_queue"))
+
+
+@bp.post("/review/not-place")
+def review_not_place():
+    """Mark a name as "not a place here" and re-resolve the articles that contain it."""
+    data = _payload()
+    conn = get_db()
+    key = review.mark_not_place(conn, data.get("name"), _user())
+    changed = _reresolve({key}, [])
+    if _json_reply():
+        return jsonify({"not_place": key, "reresolved_mentions": changed})
+    flash(f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
+    return redirect(url_for("admin.review_queue"))
+
+
+@bp.post("/review/not-place/undo")
+def review_not_place_undo():
+    """Read a name marked "not a place" as a place again."""
+    data = _payload()
+    conn = get_db()
+    name = review.unmark_not_place(conn, str(data.get("key") or ""))
+    changed = _reresolve({name}, [])
+    if _json_reply():
+        return jsonify({"restored": name, "reresolved_mentions": changed})
+    flash(f"{name} is read as a place again; {changed} mention(s) changed.")
+    return redirect(url_for("admin.review_queue"))

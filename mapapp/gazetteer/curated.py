@@ -1,0 +1,221 @@
+"""The curated GeoJSON files in `gazetteer/`: reading them into Places and writing Places back, atomically.
+
+One Feature per place, one Feature per line, sorted by id, so that an edit is a one-line diff in git.
+Feature properties: id, name, aliases, feature, feature_code, country_code, admin1, admin2, population,
+lat, lon (the representative point), approximate, source, notes.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from shapely.geometry import shape
+
+from mapapp.coords import check_lat_lon
+from mapapp.db import PROJECT_ROOT
+from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
+from mapapp.gazetteer.place import Place
+
+CURATED_DIR = PROJECT_ROOT / "gazetteer"
+CURATED_FILE = CURATED_DIR / "curated.geojson"
+PHYSICAL_FILE = CURATED_DIR / "physical.geojson"
+_GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+
+
+def is_geojson_file(path: str | os.PathLike) -> bool:
+    """True when `path` looks like a GeoJSON file (by extension, else by its first character)."""
+    path = Path(path)
+    if path.suffix.lower() in {".geojson", ".json"}:
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(64).lstrip()[:1] == b"{"
+
+
+def check_geometry(geometry: dict | None, *, field: str = "geometry") -> dict | None:
+    """Return a valid GeoJSON geometry dict (or None), else raise InvalidGeometry with shapely's reason."""
+    if geometry is None:
+        return None
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        raise InvalidGeometry(f"{field} must be a GeoJSON geometry of type {sorted(_GEOMETRY_TYPES)}", field=field)
+    if geometry["type"] in ("Polygon", "MultiPolygon"):
+        _check_rings(geometry, field)
+    try:
+        geom = shape(geometry)
+    except Exception as error:  # shapely raises several types for malformed coordinates
+        raise InvalidGeometry(f"{field} is not valid GeoJSON: {error}", field=field) from None
+    if geom.is_empty:
+        raise InvalidGeometry(f"{field} is empty", field=field)
+    if not geom.is_valid:
+        from shapely.validation import explain_validity
+
+        raise InvalidGeometry(f"{field} is not a valid shape: {explain_validity(geom)}", field=field)
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InvalidGeometry(f"{field} has coordinates outside lon [-180, 180] / lat [-90, 90]", field=field)
+    return geometry
+
+
+def _check_rings(geometry: dict, field: str) -> None:
+    # shapely closes an open ring silently; GeoJSON requires closed rings of at least four positions.
+    polygons = [geometry.get("coordinates")] if geometry["type"] == "Polygon" else geometry.get("coordinates")
+    for polygon in polygons if isinstance(polygons, list) else [None]:
+        for ring in polygon if isinstance(polygon, list) else [None]:
+            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+                raise InvalidGeometry(f"{field} is not valid GeoJSON: every ring must be closed and have at "
+                                      "least 4 positions", field=field)
+
+
+def feature_to_place(feature: dict, *, default_source: str = "curated") -> Place:
+    """A Place from one GeoJSON Feature; raises InvalidInput subclasses naming the bad property."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise InvalidGeometry("not a GeoJSON Feature", field="type")
+    props = feature.get("properties") or {}
+    geometry = check_geometry(feature.get("geometry"))
+    place_id = props.get("id", feature.get("id"))
+    if not isinstance(place_id, str) or not place_id.strip():
+        raise InvalidGeometry("feature has no string id", field="id")
+    name = props.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidGeometry(f"{place_id}: name is required", field="name")
+    if props.get("lat") is not None and props.get("lon") is not None:
+        lat, lon = check_lat_lon(props["lat"], props["lon"])
+    elif geometry is not None:
+        point = shape(geometry).representative_point()
+        lat, lon = check_lat_lon(point.y, point.x)
+    else:
+        raise InvalidCoordinates(f"{place_id}: lat/lon or a geometry is required", field="lat")
+    if geometry and geometry["type"] == "Point":
+        geometry = None  # a point is the place's (lat, lon); the table stores NULL for it
+    aliases = props.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise InvalidGeometry(f"{place_id}: aliases must be a list of strings", field="aliases")
+    population = props.get("population") or 0
+    if isinstance(population, bool) or not isinstance(population, int) or population < 0:
+        raise InvalidGeometry(f"{place_id}: population must be a non-negative integer", field="population")
+    return Place(
+        id=place_id.strip(), name=name.strip(), feature=str(props.get("feature") or "region"),
+        lat=lat, lon=lon, feature_code=str(props.get("feature_code") or ""),
+        country_code=props.get("country_code") or None, admin1=str(props.get("admin1") or ""),
+        admin2=str(props.get("admin2") or ""), population=population, geometry=geometry,
+        approximate=bool(props.get("approximate")), source=str(props.get("source") or default_source),
+        notes=str(props.get("notes") or ""), aliases=tuple(a.strip() for a in aliases if a.strip()),
+    )
+
+
+def read_features(path: str | os.PathLike, *, default_source: str = "curated") -> list[Place]:
+    """Every Place of a GeoJSON FeatureCollection file; MalformedFile names the file and the bad feature."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise MalformedFile("not UTF-8 text", path=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise MalformedFile(f"invalid JSON: {error.msg}", path=str(path), line=error.lineno) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
+            or not isinstance(data.get("features"), list):
+        raise MalformedFile("not a GeoJSON FeatureCollection", path=str(path))
+    places, seen = [], set()
+    for index, feature in enumerate(data["features"]):
+        try:
+            place = feature_to_place(feature, default_source=default_source)
+        except (InvalidGeometry, InvalidCoordinates) as error:
+            raise MalformedFile(f"feature {index}: {error.message}", path=str(path)) from None
+        if place.id in seen:
+            raise MalformedFile(f"feature {index}: duplicate id {place.id!r}", path=str(path))
+        seen.add(place.id)
+        places.append(place)
+    return places
+
+
+def place_to_feature(place: Place) -> dict:
+    """The GeoJSON Feature of a place (properties in a fixed order for stable diffs)."""
+    properties = {
+        "id": place.id, "name": place.name, "aliases": list(place.aliases), "feature": place.feature,
+        "feature_code": place.feature_code, "country_code": place.country_code, "admin1": place.admin1,
+        "admin2": place.admin2, "population": place.population, "lat": round(place.lat, 6),
+        "lon": round(place.lon, 6), "approximate": place.approximate, "source": place.source, "notes": place.notes,
+    }
+    return {"type": "Feature", "id": place.id, "properties": properties, "geometry": place.point_geometry()}
+
+
+def dumps_features(places) -> str:
+    """A FeatureCollection as text: one Feature per line, sorted by id."""
+    lines = [json.dumps(place_to_feature(p), ensure_ascii=False, separators=(", ", ": "))
+             for p in sorted(places, key=lambda p: p.id)]
+    return '{"type": "FeatureCollection", "features": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def write_features(path: str | os.PathLike, places) -> Path:
+    """Write places to `path` atomically: temp file in the same folder, fsync, os.replace; no temp left on failure."""
+    path = Path(path)
+    text = dumps_features(places)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+
+def curated_places(places) -> list[Place]:
+    """Places as loaded from a curated file: source 'curated' whatever the file says (the file is the truth)."""
+    return [dataclasses.replace(p, source="curated", version=1) for p in places]
+
+
+def import_curated(db_path, path, *, user: str = "cli") -> int:
+    """Upsert every place of a curated GeoJSON file into the database (with history); returns how many."""
+    from mapapp.db import connect, transaction
+    from mapapp.gazetteer.records import bump_version, insert_places, utc_now
+
+    places = curated_places(read_features(path))
+    conn = connect(db_path)
+    try:
+        with transaction(conn):
+            for place in places:
+                row = conn.execute("SELECT * FROM places WHERE id = ?", (place.id,)).fetchone()
+                before = Place.from_row(row, _aliases(conn, place.id)) if row else None
+                place = dataclasses.replace(place, version=before.version + 1 if before else 1)
+                insert_places(conn, [place])
+                conn.execute(
+                    "INSERT INTO place_history (place_id, version, action, user, at, before, after) "
+                    "VALUES (?, ?, 'import', ?, ?, ?, ?)",
+                    (place.id, place.version, user, utc_now(),
+                     json.dumps(before.to_record(), ensure_ascii=False) if before else None,
+                     json.dumps(place.to_record(), ensure_ascii=False)))
+            bump_version(conn)
+    finally:
+        conn.close()
+    return len(places)
+
+
+def export_curated(db_path, out=CURATED_FILE) -> int:
+    """Write the curated and admin-edited places (not the physical file's untouched ones) to `out`, atomically."""
+    from mapapp.db import connect
+
+    conn = connect(db_path)
+    try:
+        rows = conn.execute("SELECT * FROM places WHERE source = 'admin' "
+                            "OR (source = 'curated' AND id NOT LIKE 'phys:%') ORDER BY id").fetchall()
+        places = [Place.from_row(row, _aliases(conn, row["id"])) for row in rows]
+    finally:
+        conn.close()
+    write_features(out, places)
+    return len(places)
+
+
+def _aliases(conn, place_id: str) -> list[str]:
+    rows = conn.execute("SELECT name FROM place_names WHERE place_id = ? AND kind IN ('alias', 'abbreviation') "
+                        "ORDER BY name", (place_id,)).fetchall()
+    return list(dict.fromkeys(row[0] for row in rows))

@@ -1,0 +1,273 @@
+"""Recognition: find the spans of a text that spell a gazetteer name, with the lexical evidence around each.
+
+The scan looks only at capitalised tokens (one regex), checks the first token against an index of the
+gazetteer's keys (one dict lookup), and only then joins following tokens to try multi-word names, longest
+first. Whether a span really is a place is decided later (`mapapp.geoparse.resolve`), from the evidence
+gathered here: sentence position, capitalisation, titles and first names next to it, and how common the
+word is in English.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mapapp.gazetteer.names import normalise_name
+from mapapp.geoparse.wordlists import first_names, surnames, word_commonness
+
+#: Capitalised words at least this common (zipf) beside a name are ordinary words ("The", "President").
+NEIGHBOUR_COMMONNESS = 4.5
+#: Longest name tried, in tokens (keeps a pathological key from making the scan quadratic).
+MAX_TOKENS = 8
+
+_UPPER = "".join(ch for ch in map(chr, range(0x10000)) if ch.isupper() and ch.isalpha())
+# A capitalised token starting at a word boundary: the only places a name may begin.
+_CAPITALISED = re.compile(r"(?<![^\W_])[%s][^\W_]*" % re.escape(_UPPER))
+# What may join two tokens of one name: a space, a hyphen, an apostrophe (d'Ivoire), a dot (St. Louis, U.S).
+_NEXT_TOKEN = re.compile(r"(?:[.'\u2019]?[ \u00a0\-\u2010\u2011]|[.'\u2019])([^\W_]+)")
+_TOKEN = re.compile(r"[^\W_]+")
+_SENTENCE_END = frozenset(".!?:;\n\r\u2029\u2028|•")
+_OPENERS = frozenset("\"'“‘«([{-–—*#> \t\u00a0\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff")
+
+#: Words before a name that make it a person's (a title) rather than a place.
+TITLES = frozenset("""
+mr mrs ms miss mx dr prof professor sir dame lord lady madam president vice minister premier chancellor senator
+sen rep representative congressman congresswoman governor gov mayor general gen col colonel lt lieutenant sgt
+sergeant capt captain cmdr admiral major maj king queen prince princess emperor sultan sheikh emir pope cardinal
+bishop archbishop rev reverend father saint ambassador secretary judge justice chairman chairwoman coach
+spokesman spokeswoman officer agent detective inspector constable chief commissioner deputy councillor
+councilman councilwoman dean director ceo founder actor actress singer player striker midfielder
+""".split())
+
+#: Verbs of saying: a name right before or after one is usually a person's.
+SPEECH_VERBS = frozenset("said says told added explained wrote noted asked replied stated argued insisted "
+                         "recalled admitted warned tweeted".split())
+#: Capitalised words at least this common (zipf) are not taken for first names ("Will", "Mark", "Bill").
+FIRST_NAME_COMMONNESS = 4.5
+
+#: Generic words that, capitalised after a name, make one administrative mention ("Metcalfe County").
+ADMIN_WORDS = {
+    "county": "admin2", "district": "admin2", "province": "admin1", "region": "admin1", "oblast": "admin1",
+    "governorate": "admin1", "prefecture": "admin1", "rayon": "admin2", "parish": "admin2",
+    "municipality": "admin2", "borough": "admin2",
+}
+#: Capitalised compass words that make one mention with the name after them ("East Africa", "Southern China").
+DIRECTIONS = frozenset("north south east west central northern southern eastern western northeast northwest "
+                       "southeast southwest north-east north-west south-east south-west upper lower".split())
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of text whose normalised form is a gazetteer key, with the evidence around it."""
+
+    start: int
+    end: int
+    key: str
+    tokens: int
+    sentence_initial: bool   # first word of a sentence, line or heading: capitalisation proves nothing
+    all_caps: bool           # written in capitals (datelines, headings)
+    title_case_line: bool    # inside a line where most words are capitalised (a headline)
+    person_context: bool     # a title or a first name right before it, or a surname after it: a person's name
+    capitalised_neighbour: bool  # glued to other capitalised words that are not names (an organisation...)
+    admin_word: str = ""     # "county", "district"... when the mention was extended by one
+    speaker: bool = False    # "Walsh said", "said Walsh": what people do, not places
+
+
+def token_key(token: str) -> str:
+    """normalise_name for one token, with a fast path for plain ASCII."""
+    return token.lower() if token.isascii() else normalise_name(token)
+
+
+class NameIndex:
+    """The gazetteer's keys arranged for scanning: first token -> the most tokens a key starting with it has."""
+
+    def __init__(self, keys):
+        self.keys = keys
+        self.longest = _longest_by_first_token(keys, {})
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    def with_keys(self, keys) -> "NameIndex":
+        """An index over another key set (a gazetteer view) that shares this one's work for unchanged keys."""
+        index = NameIndex(())
+        index.keys = keys
+        added = frozenset(keys) - self.keys
+        index.longest = _longest_by_first_token(added, dict(self.longest)) if added else self.longest
+        return index
+
+
+def _longest_by_first_token(keys, longest: dict[str, int]) -> dict[str, int]:
+    """Fill `longest` with first token -> most tokens of a key starting with it (fast path: plain words)."""
+    get = longest.get
+    for key in keys:
+        if key.replace(" ", "").isalnum():
+            first, _, _ = key.partition(" ")
+            count = key.count(" ") + 1
+        else:
+            tokens = _TOKEN.findall(key)
+            if not tokens:
+                continue
+            first, count = tokens[0], len(tokens)
+        if count > MAX_TOKENS:
+            count = MAX_TOKENS
+        if count > get(first, 0):
+            longest[first] = count
+    return longest
+
+
+class _Lines:
+    """Whether the line holding an offset is a headline, for offsets visited in increasing order.
+
+    Finding a line's bounds scans only forward from the last line, so a 50 MB single-line text stays linear.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self.start = self.end = -1
+        self.title_case = False
+
+    def is_title_case(self, index: int) -> bool:
+        if not self.start <= index < self.end:
+            text = self.text
+            floor = max(self.end, 0)  # offsets only grow: no need to look back past the previous line
+            newline = text.rfind("\n", floor, index)
+            self.start = newline + 1 if newline != -1 else floor
+            end = text.find("\n", index)
+            self.end = len(text) if end == -1 else end
+            self.title_case = _is_title_case(text[self.start:min(self.end, self.start + 400)])
+        return self.title_case
+
+
+def _is_title_case(line: str) -> bool:
+    """A headline: at least three words and most of them capitalised (including short function words)."""
+    words = _TOKEN.findall(line)
+    words = [w for w in words if w[0].isalpha()]
+    if len(words) < 3:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised / len(words) >= 0.75
+
+
+def _is_sentence_initial(text: str, start: int) -> bool:
+    index = start - 1
+    while index >= 0 and text[index] in _OPENERS:
+        index -= 1
+    return index < 0 or text[index] in _SENTENCE_END
+
+
+def previous_word(text: str, start: int) -> str:
+    """The word right before `start` when only one space (or a dot and a space: "Mr. X") separates them."""
+    index = start - 1
+    if index < 0 or text[index] not in " \u00a0":
+        return ""
+    index -= 1
+    if index >= 0 and text[index] == ".":
+        index -= 1
+    end = index + 1
+    while index >= 0 and (text[index].isalnum()):
+        index -= 1
+    return text[index + 1:end]
+
+
+def _next_word(text: str, end: int) -> str:
+    if end >= len(text) or text[end] not in " \u00a0":
+        return ""
+    match = _TOKEN.match(text, end + 1)
+    return match.group() if match else ""
+
+
+def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span]:
+    """Every longest gazetteer-name span of `text`, left to right, non-overlapping, with its evidence.
+
+    `prefer_shorter(longer_key, shorter_key)` may veto a longer match that ends in an ordinary word when the
+    name without it is the better place ("Kentucky State Police": Kentucky).
+    """
+    keys = index.keys
+    longest = index.longest
+    spans: list[Span] = []
+    position = 0
+    lines = _Lines(text)
+    names = first_names()
+    for match in _CAPITALISED.finditer(text):
+        start = match.start()
+        if start < position:
+            continue
+        first = match.group()
+        limit = longest.get(token_key(first))
+        if not limit:
+            continue
+        ends = [match.end()]
+        cursor = match.end()
+        while len(ends) < limit:
+            joined = _NEXT_TOKEN.match(text, cursor)
+            if joined is None:
+                break
+            cursor = joined.end()
+            ends.append(cursor)
+        key = ""
+        for count in range(len(ends), 0, -1):
+            candidate = normalise_name(text[start:ends[count - 1]]) if count > 1 else token_key(first)
+            if candidate in keys:
+                key, end, tokens = candidate, ends[count - 1], count
+                if count > 1 and prefer_shorter is not None and _ends_in_ordinary_word(candidate):
+                    shorter = normalise_name(text[start:ends[count - 2]]) if count > 2 else token_key(first)
+                    if shorter in keys and prefer_shorter(candidate, shorter):
+                        key, end, tokens = shorter, ends[count - 2], count - 1
+                break
+        if not key:
+            continue
+        spans.append(_evidence(text, start, end, key, tokens, lines, names, keys, position))
+        position = spans[-1].end
+    return spans
+
+
+def _ends_in_ordinary_word(key: str) -> bool:
+    last = key.rsplit(" ", 1)[-1]
+    return word_commonness().get(last, 0.0) >= 4.0
+
+
+def _evidence(text, start, end, key, tokens, lines, names, keys, floor) -> Span:
+    """Gather the lexical evidence around one matched span (and extend it over "County", "District"...)."""
+    surface = text[start:end]
+    # Abbreviations keep their final dot: "U.S." and "Ky." are how the name is written.
+    if end < len(text) and text[end] == "." and (("." in surface) or (len(surface) <= 4 and surface[0].isupper()
+                                                                     and surface[1:].islower() and tokens == 1
+                                                                     and _next_is_lower(text, end + 1))):
+        end += 1
+        surface = text[start:end]
+    admin_word = ""
+    following = _next_word(text, end)
+    if following and following[0].isupper() and following.lower() in ADMIN_WORDS:
+        admin_word = following.lower()
+        end = end + 1 + len(following)
+    title_line = lines.is_title_case(start)
+    previous = previous_word(text, start)
+    lowered_previous = previous.lower()
+    if lowered_previous in DIRECTIONS and previous[0].isupper() and start - len(previous) - 1 >= floor:
+        start -= len(previous) + 1
+        previous = previous_word(text, start)
+        lowered_previous = previous.lower()
+    common = word_commonness()
+    next_word = _next_word(text, end)
+    person = lowered_previous in TITLES or (
+        tokens == 1 and lowered_previous in names and previous[:1].isupper() and not previous.isupper()
+        and common.get(lowered_previous, 0.0) < FIRST_NAME_COMMONNESS
+        and normalise_name(f"{previous} {surface}") not in keys) or (
+        tokens == 1 and key in names and next_word[:1].isupper() and next_word.lower() in surnames())
+    speaker = next_word.lower() in SPEECH_VERBS or lowered_previous in SPEECH_VERBS
+    neighbour = False
+    for word in (previous, next_word):
+        # An unknown, uncommon capitalised word beside the name makes it part of a longer one ("Hulusi Akar").
+        if word and word[0].isupper() and not word.isupper() and token_key(word) not in keys \
+                and common.get(token_key(word), 0.0) < NEIGHBOUR_COMMONNESS:
+            neighbour = True
+    letters = [ch for ch in surface if ch.isalpha()]
+    all_caps = len(letters) > 1 and all(ch.isupper() for ch in letters)
+    return Span(start, end, key, tokens, _is_sentence_initial(text, start), all_caps, title_line, person,
+                neighbour, admin_word, speaker)
+
+
+def _next_is_lower(text: str, index: int) -> bool:
+    """True when the next word after `index` starts in lower case (so a dot before it is not a full stop)."""
+    match = _TOKEN.search(text, index, index + 40)
+    return bool(match) and match.group()[0].islower()

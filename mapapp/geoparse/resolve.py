@@ -1,0 +1,283 @@
+"""Resolution: decide which spans are places and which place each one means, with the evidence a reader uses.
+
+Evidence, in order of weight: how the name is written and what surrounds it (recognize.Span), how common
+the word is in English against how important the best place of that name is, the feature class and
+population of each candidate, the other places of the same article (its countries and regions, containment
+in a region it names, distance to the places it is most sure of), and a name's sense staying the same
+throughout one article.
+"""
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+
+from geopy.distance import great_circle
+
+from mapapp.gazetteer.place import Place
+from mapapp.geoparse.recognize import ADMIN_WORDS, Span
+from mapapp.geoparse.wordlists import surnames, word_commonness
+
+#: Feature classes as a news reader ranks them (log10-population units added to a candidate's score).
+FEATURE_BONUS = {
+    "continent": 6.0, "ocean": 5.0, "country": 6.0, "sea": 4.0, "admin1": 2.5, "province": 3.0, "state": 3.0,
+    "region": 3.5, "corridor": 3.0, "district": 2.0, "admin2": 0.8, "lake": 2.0, "physical": 2.0, "city": 0.0,
+    "village": 1.0,
+}
+#: Features that are divisions (what "County", "District"... after a name asks for).
+DIVISIONS = {"admin1", "admin2", "province", "state", "region", "district"}
+FIRST_LEVEL = {"admin1", "province", "state"}
+LARGE_AREAS = {"continent", "ocean", "country", "sea", "admin1", "province", "state", "region"}
+#: Prepositions that introduce a location ("in Nice", "near Parukh").
+LOCATIVES = frozenset("in at near from to into across outside inside around toward towards via through "
+                      "between throughout within".split())
+#: English month and weekday names (from the calendar module): capitalised by convention, never places here.
+CALENDAR_WORDS = frozenset(w.lower() for w in (*calendar.month_name[1:], *calendar.day_name) if w)
+
+COMMON_WORD = 4.3      # zipf frequency from which a word is ordinary English ("nice", "reading")
+RARE_WORD = 3.0        # below this a word is no ordinary English ("edmonton", "parukh")
+IMPORTANT = 9.0        # score of a place known to everyone (countries; cities of millions)
+
+
+@dataclass
+class Resolution:
+    """The chosen place of one span (or None), its confidence and the ranked alternatives."""
+
+    place: Place | None
+    score: float
+    alternatives: list[tuple[str, float]]
+    kind: str = "place"
+
+
+def _prior(place: Place, key: str, kind: str) -> float:
+    """What a reader assumes before context: big and important places first, the place's own name first."""
+    score = math.log10(max(place.population, 0) + 10) + FEATURE_BONUS.get(place.feature, 1.0)
+    if place.feature_code == "PPLC":
+        score += 1.5
+    if kind == "name":
+        score += 1.0
+    elif kind == "abbreviation":
+        score += 0.5
+    if place.source in ("curated", "admin"):
+        score += 1.0
+    return score
+
+
+class ArticleContext:
+    """What one article says about where it is: its countries, divisions, regions and surest places.
+
+    Each name contributes once; `bonus` leaves out the name being ranked, so a name never votes for itself.
+    """
+
+    def __init__(self):
+        self.countries: dict[str, float] = {}
+        self.admin1: dict[tuple[str, str], float] = {}
+        self.own: dict[str, tuple[Place, float]] = {}
+        self.divisions: dict[str, float] = {}  # weight of first-level divisions named, by country
+        self.regions: list[tuple[str, Place]] = []
+        self.anchors: list[tuple[str, Place]] = []
+        self.total = 0.0
+
+    def add(self, key: str, place: Place, weight: float) -> None:
+        """Count a confidently resolved name as evidence about the article's geography."""
+        self.own[key] = (place, weight)
+        self.total += weight
+        if place.country_code:
+            self.countries[place.country_code] = self.countries.get(place.country_code, 0.0) + weight
+        if place.admin1 and place.country_code:
+            division = (place.country_code, place.admin1)
+            self.admin1[division] = self.admin1.get(division, 0.0) + weight
+        if place.feature in FIRST_LEVEL and place.country_code:
+            self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
+        if place.geometry and place.feature not in ("country", "continent") and \
+                place.geometry.get("type") in ("Polygon", "MultiPolygon"):
+            self.regions.append((key, place))
+        if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
+            self.anchors.append((key, place))
+
+    def bonus(self, place: Place, key: str) -> float:
+        """How much the rest of the article supports reading `key` as `place`."""
+        own_place, own_weight = self.own.get(key, (None, 0.0))
+        total = self.total - own_weight
+        score = 0.0
+        if total > 0 and place.country_code:
+            weight = self.countries.get(place.country_code, 0.0)
+            if own_place is not None and own_place.country_code == place.country_code:
+                weight -= own_weight
+            score += 4.0 * min(1.0, 2 * weight / total)
+            if place.feature in FIRST_LEVEL:
+                # Among other states of one country, "Georgia" is the state: siblings name siblings.
+                siblings = self.divisions.get(place.country_code, 0.0)
+                if own_place is not None and own_place.feature in FIRST_LEVEL and \
+                        own_place.country_code == place.country_code:
+                    siblings -= own_weight
+                score += 2.0 * min(1.0, siblings)
+            if place.feature not in ("country", "admin1") and place.admin1:
+                weight = self.admin1.get((place.country_code, place.admin1), 0.0)
+                if own_place is not None and (own_place.country_code, own_place.admin1) == \
+                        (place.country_code, place.admin1):
+                    weight -= own_weight
+                score += 1.5 * min(1.0, weight)
+        if place.feature not in LARGE_AREAS:
+            regions = [region for other, region in self.regions if other != key]
+            if regions and _inside_any(place, regions):
+                score += 2.0
+            anchors = [anchor for other, anchor in self.anchors if other != key]
+            if anchors:
+                nearest = min(great_circle((place.lat, place.lon), (a.lat, a.lon)).km for a in anchors)
+                score += max(0.0, 1.5 - math.log10(1 + nearest) / 2)
+        return score
+
+
+_SHAPES: dict[tuple, object] = {}
+
+
+def region_shape(place: Place):
+    """The place's shape, prepared for fast containment tests (cached; None when it has none or is broken)."""
+    cache_key = (place.id, place.version, id(place.geometry))
+    if cache_key not in _SHAPES:
+        from shapely import prepare
+        from shapely.geometry import shape
+
+        try:
+            geometry = shape(place.geometry)
+            prepare(geometry)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            geometry = None
+        if len(_SHAPES) > 10_000:
+            _SHAPES.clear()
+        _SHAPES[cache_key] = geometry
+    return _SHAPES[cache_key]
+
+
+def _inside_any(place: Place, regions: list[Place]) -> bool:
+    from shapely.geometry import Point
+
+    point = Point(place.lon, place.lat)
+    for region in regions:
+        geometry = region_shape(region)
+        if region.id != place.id and geometry is not None and geometry.contains(point):
+            return True
+    return False
+
+
+def commonness(span: Span, surface: str) -> float:
+    """How ordinary an English word the span is (0 for multi-word names and acronyms like "US")."""
+    if span.tokens > 1:
+        return 0.0
+    letters = [ch for ch in surface if ch.isalpha()]
+    if len(letters) <= 4 and all(ch.isupper() for ch in letters) and ("." in surface or not span.title_case_line):
+        return 0.0
+    return word_commonness().get(span.key, 0.0)
+
+
+@dataclass
+class _Name:
+    """Everything known about one key in one article: its candidates with their priors, demonym countries."""
+
+    key: str
+    candidates: list[tuple[Place, float]]
+    demonym_of: list[Place]
+    named_prior: float = 0.0  # best prior among places that carry the key as their name (not an alias)
+
+    @property
+    def best_prior(self) -> float:
+        return self.candidates[0][1] if self.candidates else 0.0
+
+    @property
+    def is_demonym(self) -> bool:
+        # "Azeri" is also a village in Estonia: the adjective wins unless a place of that name is important.
+        return bool(self.demonym_of) and self.best_prior < IMPORTANT
+
+
+def lookup(gazetteer, key: str) -> _Name:
+    """The candidates of `key` with their priors (best first), and the countries it is a demonym of."""
+    kinds = gazetteer.name_kinds(key)
+    candidates, demonym_of = [], []
+    for place_id, kind in kinds.items():
+        try:
+            place = gazetteer.get(place_id)
+        except LookupError:
+            continue
+        if kind == "demonym":
+            demonym_of.append(place)
+        else:
+            candidates.append((place, _prior(place, key, kind)))
+    candidates.sort(key=lambda item: (-item[1], item[0].id))
+    demonym_of.sort(key=lambda place: (-place.population, place.id))
+    named = max((prior for place, prior in candidates if kinds.get(place.id) in ("name", "abbreviation")),
+                default=0.0)
+    return _Name(key, candidates, demonym_of, named)
+
+
+# Verdicts on a span: accepted; rejected for good; rejected for want of evidence unless the article names
+# the place elsewhere with evidence (one sense per discourse); or accepted only when the article's sure places
+# lie in the same country (a small village of a region the article is about).
+YES, NO, MAYBE, LOCAL = "yes", "no", "maybe", "local"
+
+
+def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_by_place: bool,
+            after_place: bool, persons: set[str]) -> str:
+    """Is this span a place (or a demonym)? Decided from how it is written, where, and how common the word is."""
+    if span.key in CALENDAR_WORDS or span.person_context or span.key in persons:
+        return NO
+    if not surface[:1].isupper() and not surface[:1].isdigit():
+        return NO
+    if len(span.key.replace(" ", "")) <= 2 and not span.all_caps:
+        return NO
+    if name.is_demonym:
+        return YES
+    if not name.candidates:
+        return NO
+    best = name.best_prior
+    if span.admin_word:
+        best = max([prior for place, prior in name.candidates if place.feature in DIVISIONS] or [best])
+    common = commonness(span, surface)
+    no_case_evidence = span.sentence_initial or span.all_caps or span.title_case_line
+    located = previous_word.lower() in LOCATIVES or followed_by_place
+    if best >= IMPORTANT + 3:
+        return YES  # a country or continent: "China has", "Turkey says" are the places whatever the word means
+    if span.all_caps and best < IMPORTANT - 2 and not located:
+        return NO  # acronyms and bylines (MOD, TASS, JOFFRE); datelines name big places
+    if after_place and common >= COMMON_WORD:
+        return NO  # the second word of a longer proper name ("Garabagh War")
+    if common >= COMMON_WORD:
+        if best >= IMPORTANT + 1 and not (no_case_evidence and common >= 5.0):
+            return YES
+        return YES if located and not no_case_evidence else MAYBE if not no_case_evidence else NO
+    if span.speaker and best < IMPORTANT:
+        return NO
+    if span.capitalised_neighbour and best < IMPORTANT - 1.5 and not located:
+        return MAYBE
+    if span.tokens == 1 and span.key in surnames() and best < IMPORTANT - 2 and not located:
+        return MAYBE  # "Walsh", "Steele": far more often a person than a small town
+    if name.named_prior < best - 1.0 and best < IMPORTANT - 2.5 and not located:
+        return LOCAL  # only a small place's alternate name (GeoNames lists many spellings)
+    if common >= RARE_WORD and best < IMPORTANT - 2 and no_case_evidence and not located:
+        return LOCAL
+    return YES
+
+
+def _probabilities(scored: list[tuple[Place, float]]) -> list[tuple[Place, float]]:
+    """Softmax of candidate scores (log10 units): the confidence of each reading."""
+    if not scored:
+        return []
+    top = max(score for _, score in scored)
+    weights = [(place, 10 ** ((score - top) / 1.5)) for place, score in scored]
+    total = sum(weight for _, weight in weights)
+    return sorted(((place, weight / total) for place, weight in weights), key=lambda item: -item[1])
+
+
+def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: dict[str, float]) -> list:
+    """Candidates of one name in one article, best first, as (place, confidence)."""
+    admin_words = {ADMIN_WORDS[s.admin_word] for s in spans if s.admin_word}
+    scored = []
+    for place, prior in name.candidates[:30]:
+        score = prior
+        if admin_words:
+            score += 4.0 if place.feature in DIVISIONS else -2.0
+        if context is not None:
+            score += context.bonus(place, name.key)
+        score += hints.get(place.id, 0.0)
+        scored.append((place, score))
+    return _probabilities(scored)

@@ -1,0 +1,111 @@
+"""Build one folium map from a MapSpec and hand its three parts (head, body, script) to a page template."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import folium
+from markupsafe import Markup
+
+from mapapp.maps import elements
+from mapapp.maps.vendor import icon_urls
+
+GEONAMES_ATTRIBUTION = '<a href="https://www.geonames.org/">GeoNames</a> (CC-BY 4.0)'
+
+# Element ids of the controls in templates/maps/_panel.html, shared by pages, embeds and exports.
+PANEL_IDS = {
+    "sources": "filter-sources", "from": "filter-from", "to": "filter-to",
+    "fromRange": "filter-from-range", "toRange": "filter-to-range",
+    "features": "layer-features", "articles": "layer-articles",
+    "list": "place-list", "count": "place-count",
+    "form": "place-search", "input": "place-search-input", "options": "place-search-options",
+    "status": "map-status", "reader": "reader",
+}
+SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share-snippet",
+             "link": "share-link", "copy": "share-copy"}
+
+ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
+
+
+@dataclass
+class MapSpec:
+    """Everything one map view needs: its data (inline or a URL), initial state, links, tiles and controls."""
+
+    data: dict | None = None              # inline FeatureCollection
+    data_url: str | None = None           # or fetched from here (the API) with the filters
+    fixed_params: dict = field(default_factory=dict)   # filters the controls do not change (place, q)
+    state: dict = field(default_factory=dict)          # source, from, to, feature, article, sel
+    view: dict | None = None              # lat, lon, zoom from the URL
+    facets: dict | None = None            # sources, features, min_date, max_date for the controls
+    links: dict = field(default_factory=lambda: {"mode": "server", "base": ""})
+    link_target: str | None = None        # "_blank" inside iframes
+    tiles_url: str = ""
+    tiles_attribution: str = ""
+    outlines_url: str | None = None
+    outlines: dict | None = None          # inline outline basemap (export)
+    controls: frozenset = ALL_CONTROLS
+    url_state: str | None = "query"       # "query", "hash" or None
+    embed_path: str | None = None
+    marks: str | None = None              # CSS selector of text whose <mark>s select places
+    articles: dict | None = None          # article texts for the in-file reader (export)
+    inline_assets: bool = False
+    asset_prefix: str = ""
+    label: str = "Map of the places named in the articles"
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map: what goes in <head>, where the map sits, and the script that draws it."""
+
+    header: Markup
+    html: Markup
+    script: Markup
+
+
+def build(spec: MapSpec) -> folium.Map:
+    """The folium Map of `spec`, extras attached in the order the browser must run them."""
+    fmap = elements.LocalMap(label=spec.label, inline_assets=spec.inline_assets, asset_prefix=spec.asset_prefix,
+                             location=[40.0, 45.0], zoom_start=5, tiles=None, control_scale=True)
+    # Clustering needs a maxZoom even when there is no tile layer to supply one.
+    fmap.options.update(maxZoom=18, minZoom=1)
+    tiles = None
+    if spec.tiles_url:
+        tiles = folium.TileLayer(tiles=spec.tiles_url, attr=spec.tiles_attribution or "Map tiles",
+                                 max_zoom=19, name="Map")
+        tiles.add_to(fmap)
+    options = {
+        "data": spec.data, "dataUrl": spec.data_url, "fixedParams": spec.fixed_params, "state": spec.state,
+        "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,
+        "icons": icon_urls(inline=spec.inline_assets), "attribution": GEONAMES_ATTRIBUTION,
+        "ids": PANEL_IDS, "articles": spec.articles,
+    }
+    layer = elements.DataLayer(options)
+    layer.add_to(fmap)
+    if spec.outlines_url or spec.outlines:
+        elements.OutlineBasemap(tiles, url=spec.outlines_url, data=spec.outlines).add_to(fmap)
+    controls = spec.controls
+    if "filters" in controls:
+        elements.FilterControl(layer).add_to(fmap)
+    if "layers" in controls:
+        elements.LayerControl(layer).add_to(fmap)
+    if "list" in controls:
+        elements.ListView(layer).add_to(fmap)
+    if "search" in controls:
+        elements.PlaceSearch(layer).add_to(fmap)
+    if "fit" in controls:
+        elements.FitControl(layer, "topleft").add_to(fmap)
+    if "share" in controls and spec.embed_path:
+        elements.ShareControl(layer, SHARE_IDS, spec.embed_path).add_to(fmap)
+    if spec.url_state:
+        elements.UrlState(layer, spec.url_state).add_to(fmap)
+    if spec.marks:
+        elements.MarkBinding(layer, spec.marks).add_to(fmap)
+    elements.Start(layer, spec.view or {}).add_to(fmap)
+    return fmap
+
+
+def render(spec: MapSpec) -> MapParts:
+    """Render `spec` into the three parts a page template places."""
+    figure = build(spec).get_root()
+    figure.render()
+    return MapParts(header=Markup(figure.header.render()), html=Markup(figure.html.render()),
+                    script=Markup(figure.script.render()))

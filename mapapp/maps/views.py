@@ -1,0 +1,159 @@
+"""The map views pages, embeds and exports share: the overview, one article, one place."""
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass, field, replace
+
+from mapapp.coords import check_lat_lon
+from mapapp.errors import InvalidInput, NotFound
+from mapapp.gazetteer.place import Place
+from mapapp.mapview import MAX_ID, MapFilters, facets, feature_collection
+from mapapp.maps.builder import MapSpec
+
+PLACE_MENTIONS_SHOWN = 500
+
+
+def article_id(value) -> int:
+    """The integer article id in a URL or option; NotFound for anything that cannot name an article."""
+    text = str(value).strip()
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ID:
+        return int(text)
+    raise NotFound(f"no article with id {text[:40]!r}")
+
+
+def map_view(args) -> dict | None:
+    """The view in the URL (lat, lon, zoom), checked; None when the URL names none."""
+    values = {name: (args.get(name) or "").strip() for name in ("lat", "lon", "zoom")}
+    if not any(values.values()):
+        return None
+    lat, lon = check_lat_lon(values["lat"], values["lon"])
+    try:
+        zoom = float(values["zoom"])
+    except ValueError:
+        zoom = math.nan
+    if not (math.isfinite(zoom) and 0 <= zoom <= 19):
+        raise InvalidInput("zoom must be a number from 0 to 19", field="zoom")
+    return {"lat": lat, "lon": lon, "zoom": zoom}
+
+
+def client_state(filters: MapFilters, args) -> dict:
+    """The filter and layer state the browser starts from."""
+    selected = (args.get("sel") or "").strip()
+    if len(selected) > 200:
+        raise InvalidInput("sel is longer than 200 characters", field="sel")
+    return {"source": list(filters.sources), "from": filters.date_from or "", "to": filters.date_to or "",
+            "feature": list(filters.features), "article": [str(a) for a in filters.articles], "sel": selected}
+
+
+def control_facets(conn: sqlite3.Connection) -> dict:
+    """What the filter controls offer (sources, feature types, date range) in the shape mapapp.js reads."""
+    found = facets(conn)
+    return {"sources": [s["name"] for s in found["sources"]], "features": [f["name"] for f in found["features"]],
+            "min_date": (found["dates"]["min"] or "")[:10], "max_date": (found["dates"]["max"] or "")[:10]}
+
+
+def overview_spec(conn: sqlite3.Connection, args, base: MapSpec) -> MapSpec:
+    """Every article's places, fetched from the API; sources and dates go to the server, layers stay local."""
+    filters = MapFilters.from_args(args)
+    filters.check(conn)
+    fixed = {"place": filters.place, "q": filters.q or None, "demonyms": "1" if filters.demonyms else None}
+    return replace(base, data_url=base.data_url or "/api/features",
+                   fixed_params={k: v for k, v in fixed.items() if v},
+                   state=client_state(filters, args), view=map_view(args), facets=control_facets(conn))
+
+
+def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSpec) -> MapSpec:
+    """A view whose data travels inside the page (exports, small views); its controls filter in the browser."""
+    data = feature_collection(conn, filters)
+    state = client_state(MapFilters(sources=filters.sources, date_from=filters.date_from,
+                                    date_to=filters.date_to), args)
+    return replace(base, data=data, state=state, view=map_view(args))
+
+
+@dataclass
+class ArticleView:
+    """One article: its row, its resolved mentions and the text cut into plain and marked pieces."""
+
+    row: sqlite3.Row
+    mentions: list[sqlite3.Row]
+    pieces: list[tuple[str, sqlite3.Row | None]] = field(default_factory=list)
+
+
+def text_pieces(text: str, mentions) -> list[tuple[str, object]]:
+    """`text` cut at the mentions' offsets: (plain, None) and (mention text, mention); overlaps are skipped."""
+    pieces, at = [], 0
+    for mention in sorted(mentions, key=lambda m: (m["start"], -m["end"])):
+        start, end = mention["start"], mention["end"]
+        if start < at or end > len(text) or start >= end:
+            continue
+        if start > at:
+            pieces.append((text[at:start], None))
+        pieces.append((text[start:end], mention))
+        at = end
+    if at < len(text):
+        pieces.append((text[at:], None))
+    return pieces
+
+
+def load_article(conn: sqlite3.Connection, value) -> ArticleView:
+    """The article with id `value` and its resolved mentions; NotFound when there is none."""
+    row = conn.execute("SELECT * FROM articles WHERE id = ?", (article_id(value),)).fetchone()
+    if row is None:
+        raise NotFound(f"no article with id {value}")
+    mentions = conn.execute(
+        "SELECT m.*, p.name AS place_name, p.feature AS place_feature FROM mentions m"
+        " JOIN places p ON p.id = m.place_id WHERE m.article_id = ? ORDER BY m.start", (row["id"],)).fetchall()
+    return ArticleView(row, mentions, text_pieces(row["text"], mentions))
+
+
+def article_spec(conn: sqlite3.Connection, article: ArticleView, args, base: MapSpec) -> MapSpec:
+    """The article's own map: every place it names (demonyms too, so each highlighted name has a shape)."""
+    return inline_spec(conn, MapFilters(articles=(article.row["id"],), demonyms=True), args, base)
+
+
+@dataclass
+class PlaceView:
+    """One place: the record, its names, and the mentions of it (newest articles first)."""
+
+    place: Place
+    names: list[sqlite3.Row]
+    mentions: list[dict]
+    mention_total: int
+
+
+def load_place(conn: sqlite3.Connection, place_id: str) -> PlaceView:
+    """The place with id `place_id`, its names and its mentions with their sentences; NotFound when unknown."""
+    row = conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no place with id {place_id[:80]!r}")
+    names = conn.execute("SELECT name, kind FROM place_names WHERE place_id = ? ORDER BY kind, name",
+                         (place_id,)).fetchall()
+    aliases = [n["name"] for n in names if n["name"] != row["name"]]
+    total = conn.execute("SELECT COUNT(*) FROM mentions WHERE place_id = ?", (place_id,)).fetchone()[0]
+    mentions = []
+    for m in conn.execute(
+            "SELECT m.id, m.article_id, m.start, m.end, m.kind, m.sentence_start, m.sentence_end,"
+            " a.title, a.source, a.published, a.url,"
+            " substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
+            " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
+            " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start LIMIT ?",
+            (place_id, PLACE_MENTIONS_SHOWN)):
+        sentence, start, end = m["sentence"] or "", m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]
+        ok = 0 <= start < end <= len(sentence)
+        mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,
+                         "name": sentence[start:end] if ok else "", "after": sentence[end:] if ok else ""})
+    return PlaceView(Place.from_row(row, aliases), names, mentions, total)
+
+
+def place_spec(conn: sqlite3.Connection, view: PlaceView, args, base: MapSpec) -> MapSpec:
+    """The place on its own map (its shape or point), with its mentions in the popup."""
+    spec = inline_spec(conn, MapFilters(place=view.place.id, demonyms=True), args, base)
+    if not spec.data["features"]:
+        place = view.place
+        spec.data["features"].append({
+            "type": "Feature", "id": place.id, "geometry": place.point_geometry(),
+            "properties": {"place_id": place.id, "name": place.name, "feature": place.feature,
+                           "country_code": place.country_code, "approximate": place.approximate,
+                           "mention_count": 0, "article_count": 0, "mentions": []}})
+    return spec

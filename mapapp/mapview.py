@@ -1,0 +1,290 @@
+"""Map views: the filters a page, embed, export or API request names, and the GeoJSON they produce."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from mapapp.errors import InvalidInput
+from mapapp.gazetteer.names import normalise_name
+
+MENTIONS_PER_PLACE = 10
+MAX_VALUES = 100  # per repeatable parameter
+MAX_TEXT = 200
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+def _values(args, name: str) -> list[str]:
+    """Every value of `name` in a MultiDict (request.args) or a plain dict of str / list values."""
+    if hasattr(args, "getlist"):
+        values = args.getlist(name)
+    else:
+        value = args.get(name)
+        values = [] if value is None else list(value) if isinstance(value, (list, tuple, set)) else [value]
+    if len(values) > MAX_VALUES:
+        raise InvalidInput(f"too many '{name}' values (at most {MAX_VALUES})", field=name)
+    return [str(value) for value in values]
+
+
+def _text(value: str, name: str) -> str:
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"'{name}' is longer than {MAX_TEXT} characters", field=name)
+    if "\x00" in value:
+        raise InvalidInput(f"'{name}' contains a NUL character", field=name)
+    return value
+
+
+def _single(args, name: str) -> str | None:
+    values = [value for value in _values(args, name) if value.strip()]
+    if len(values) > 1:
+        raise InvalidInput(f"'{name}' may be given only once", field=name)
+    return _text(values[0], name) if values else None
+
+
+def _date(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        if _ISO_DATE.match(value):
+            return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise InvalidInput(f"'{name}' must be a date YYYY-MM-DD, not {value[:40]!r}", field=name)
+
+
+def _article_id(value: str) -> int:
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise InvalidInput(f"'article' must be a positive integer id, not {value[:40]!r}", field="article")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    """Which mentions a map view shows; every field empty means everything."""
+
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+    articles: tuple[int, ...] = ()
+    place: str | None = None
+    features: tuple[str, ...] = ()
+    q: str = ""
+    demonyms: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> "MapFilters":
+        """Validate query parameters (source, from, to, article, place, feature, q, demonyms); InvalidInput names the bad one."""
+        date_from = _date(_single(args, "from"), "from")
+        date_to = _date(_single(args, "to"), "to")
+        if date_from and date_to and date_from > date_to:
+            raise InvalidInput(f"'from' ({date_from}) is after 'to' ({date_to})", field="from")
+        demonyms = (_single(args, "demonyms") or "").lower()
+        if demonyms not in _TRUE | _FALSE:
+            raise InvalidInput("'demonyms' must be 1 or 0", field="demonyms")
+        return cls(
+            sources=tuple(dict.fromkeys(_text(v, "source") for v in _values(args, "source") if v.strip())),
+            date_from=date_from,
+            date_to=date_to,
+            articles=tuple(sorted({_article_id(v) for v in _values(args, "article") if v.strip()})),
+            place=_single(args, "place"),
+            features=tuple(dict.fromkeys(_text(v, "feature") for v in _values(args, "feature") if v.strip())),
+            q=_single(args, "q") or "",
+            demonyms=demonyms in _TRUE,
+        )
+
+    def to_args(self) -> list[tuple[str, str]]:
+        """The query parameters that reproduce these filters (for share/embed URLs)."""
+        pairs = [("source", s) for s in self.sources]
+        pairs += [(name, value) for name, value in (("from", self.date_from), ("to", self.date_to)) if value]
+        pairs += [("article", str(a)) for a in self.articles]
+        pairs += [("place", self.place)] if self.place else []
+        pairs += [("feature", f) for f in self.features]
+        pairs += [("q", self.q)] if self.q else []
+        pairs += [("demonyms", "1")] if self.demonyms else []
+        return pairs
+
+    def check(self, conn: sqlite3.Connection) -> None:
+        """Raise InvalidInput when an article id, place id or feature type names nothing stored."""
+        if self.articles:
+            found = {row[0] for row in conn.execute(
+                f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(self.articles))})", self.articles)}
+            missing = [a for a in self.articles if a not in found]
+            if missing:
+                raise InvalidInput(f"no article with id {missing[0]}", field="article")
+        if self.place and not conn.execute("SELECT 1 FROM places WHERE id = ?", (self.place,)).fetchone():
+            raise InvalidInput(f"no place with id {self.place[:60]!r}", field="place")
+        if self.features:
+            known = {row[0] for row in conn.execute("SELECT DISTINCT feature FROM places")}
+            unknown = [f for f in self.features if f not in known]
+            if unknown:
+                raise InvalidInput(f"unknown feature type {unknown[0][:40]!r}", field="feature")
+
+    def where(self) -> tuple[str, list]:
+        """SQL condition over mentions m, articles a, places p, and its parameters."""
+        clauses, params = ["m.place_id IS NOT NULL"], []
+        if not self.demonyms:
+            clauses.append("m.kind = 'place'")
+        for column, values in (("a.source", self.sources), ("m.article_id", self.articles),
+                               ("p.feature", self.features)):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if self.date_from:
+            clauses.append("a.published >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            clauses.append("a.published <= ?")
+            params.append(self.date_to)
+        if self.place:
+            clauses.append("m.place_id = ?")
+            params.append(self.place)
+        if self.q:
+            clauses.append("(p.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM place_names n"
+                           " WHERE n.place_id = p.id AND n.key LIKE ? ESCAPE '\\'))")
+            params.extend([_like(self.q), _like(normalise_name(self.q))])
+        return " AND ".join(clauses), params
+
+
+def _like(text: str) -> str:
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+
+# The places table is joined in the filtering subqueries only for its id/feature/name (covering index or rowid).
+_JOINS = "mentions m JOIN articles a ON a.id = m.article_id JOIN places p ON p.id = m.place_id"
+
+
+@functools.lru_cache(maxsize=8192)
+def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float) -> dict:
+    # Keyed by version: an admin edit bumps it, so a stale shape is never served.
+    return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
+
+
+def _top_mentions(conn: sqlite3.Connection, where: str, params: list) -> dict[str, list[dict]]:
+    """The newest MENTIONS_PER_PLACE mentions of each place, with their article and sentence."""
+    mentions: dict[str, list[dict]] = {}
+    rows = conn.execute(
+        "SELECT t.place_id, t.article_id, m.start, m.end, m.text, m.sentence_start, a.title, a.source,"
+        " a.published, a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
+        # Rank over the covering indexes only, then read the few winning rows in full.
+        " FROM (SELECT m.id, m.place_id, m.article_id, ROW_NUMBER() OVER (PARTITION BY m.place_id"
+        "   ORDER BY a.published DESC, a.id DESC, m.start) AS rank"
+        f"  FROM {_JOINS} WHERE {where}) AS t"
+        " JOIN mentions m ON m.id = t.id JOIN articles a ON a.id = t.article_id"
+        f" WHERE t.rank <= {MENTIONS_PER_PLACE} ORDER BY t.place_id, t.rank",
+        params,
+    )
+    for row in rows:
+        mentions.setdefault(row["place_id"], []).append({
+            "article_id": row["article_id"], "title": row["title"], "source": row["source"],
+            "published": row["published"], "url": row["url"], "text": row["text"], "sentence": row["sentence"],
+            "start": row["start"] - row["sentence_start"], "end": row["end"] - row["sentence_start"],
+        })
+    return mentions
+
+
+def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
+    """A GeoJSON FeatureCollection with one Feature per place mentioned under `filters` (see common contract)."""
+    filters.check(conn)
+    where, params = filters.where()
+    # Aggregate over the covering indexes first; read each place row (its shape can be large) only once.
+    places = conn.execute(
+        "SELECT p.id, p.name, p.feature, p.country_code, p.approximate, p.lat, p.lon, p.geometry, p.version,"
+        " c.mention_count, c.article_count"
+        " FROM (SELECT m.place_id, COUNT(*) AS mention_count, COUNT(DISTINCT m.article_id) AS article_count"
+        f"   FROM {_JOINS} WHERE {where} GROUP BY m.place_id) AS c"
+        " JOIN places p ON p.id = c.place_id ORDER BY c.mention_count DESC, p.name",
+        params,
+    ).fetchall()
+    mentions = _top_mentions(conn, where, params) if places else {}
+    features = [{
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": _geometry(row["id"], row["version"], row["geometry"], row["lat"], row["lon"]),
+        "properties": {
+            "place_id": row["id"], "name": row["name"], "feature": row["feature"],
+            "country_code": row["country_code"], "approximate": bool(row["approximate"]),
+            "mention_count": row["mention_count"], "article_count": row["article_count"],
+            "mentions": mentions.get(row["id"], []),
+        },
+    } for row in places]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def data_version(conn: sqlite3.Connection) -> tuple:
+    """What a cached view depends on: meta articles/gazetteer versions (bumped by every write) and the last ids."""
+    return tuple(conn.execute(
+        "SELECT (SELECT value FROM meta WHERE key = 'articles_version'),"
+        " (SELECT value FROM meta WHERE key = 'gazetteer_version'),"
+        # Rows written straight into the tables (tests, bulk loads) change the last ids even without a bump.
+        " (SELECT MAX(id) FROM articles), (SELECT MAX(id) FROM mentions)").fetchone())
+
+
+def bump_articles_version(conn: sqlite3.Connection) -> None:
+    """Mark the articles/mentions as changed (call inside the writing transaction); invalidates cached views."""
+    conn.execute("INSERT INTO meta (key, value) VALUES ('articles_version', '1')"
+                 " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+class _ByteBudgetCache:
+    """A small thread-safe LRU of serialised views, bounded by total size rather than entry count."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._items: OrderedDict = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value: bytes) -> None:
+        if len(value) > self.budget // 4:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._size += len(value)
+            while self._size > self.budget:
+                _key, old = self._items.popitem(last=False)
+                self._size -= len(old)
+
+
+_views = _ByteBudgetCache(64 * 1024 * 1024)
+
+
+def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters, *, database: str = "") -> bytes:
+    """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
+    key = (database, data_version(conn), filters)
+    body = _views.get(key)
+    if body is None:
+        body = json.dumps(feature_collection(conn, filters), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+        _views.put(key, body)
+    return body
+
+
+def facets(conn: sqlite3.Connection) -> dict:
+    """What the filter controls can offer: sources, the date range, feature types present, article count."""
+    sources = [{"name": row[0], "articles": row[1]} for row in conn.execute(
+        "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source")]
+    first, last, total, undated = conn.execute(
+        "SELECT MIN(published), MAX(published), COUNT(*), COUNT(*) - COUNT(published) FROM articles").fetchone()
+    features = [{"name": row[0], "places": row[1]} for row in conn.execute(
+        "SELECT p.feature, COUNT(*) FROM places p WHERE p.id IN (SELECT DISTINCT place_id FROM mentions)"
+        " GROUP BY p.feature ORDER BY p.feature")]
+    return {"sources": sources, "dates": {"min": first, "max": last}, "features": features,
+            "article_count": total, "undated_count": undated}

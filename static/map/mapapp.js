@@ -1,0 +1,719 @@
+/* mapapp's map behaviour: draws the places of a GeoJSON FeatureCollection on a Leaflet map and wires the
+ * page's controls to it. Every piece of text from the data goes into the page with textContent or as a
+ * DOM property, never as HTML. */
+(function () {
+  'use strict';
+
+  var mapapp = window.mapapp = {};
+
+  /* ------------------------------------------------------------------ small DOM helpers */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  // Only web links and same-site paths become hrefs; "javascript:" and friends never do.
+  function safeHref(url) {
+    if (typeof url !== 'string' || !url) { return null; }
+    if (/^(https?:)?\/\//i.test(url) || /^[\/#?]/.test(url)) { return url; }
+    return null;
+  }
+
+  function byId(id) { return id ? document.getElementById(id) : null; }
+
+  function list(value) {
+    if (value === undefined || value === null || value === '') { return []; }
+    return (Array.isArray(value) ? value : [value]).map(String);
+  }
+
+  // Text, with the code points [start, end) wrapped in <mark>: Python offsets count code points, not UTF-16 units.
+  function highlighted(container, text, start, end, markAttrs) {
+    var chars = Array.from(String(text || ''));
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= chars.length)) {
+      container.appendChild(document.createTextNode(chars.join('')));
+      return container;
+    }
+    container.appendChild(document.createTextNode(chars.slice(0, start).join('')));
+    var mark = el('mark', null, chars.slice(start, end).join(''));
+    if (markAttrs) { markAttrs(mark); }
+    container.appendChild(mark);
+    container.appendChild(document.createTextNode(chars.slice(end).join('')));
+    return container;
+  }
+  mapapp.highlighted = highlighted;
+
+  function dateText(value) { return value ? String(value).slice(0, 10) : ''; }
+
+  function announce(opts, message) {
+    var live = byId(opts.ids && opts.ids.status);
+    if (live) { live.textContent = message; }
+  }
+
+  /* ------------------------------------------------------------------ styles by feature type */
+
+  var REGION = {color: '#e6550d', weight: 2, fillOpacity: 0.15};
+  var WATER = {color: '#08519c', weight: 1, fillColor: '#6baed6', fillOpacity: 0.5};
+  var ROUTE = {color: '#d7301f', weight: 5, opacity: 0.85, dashArray: '10 6', fill: false};
+  var STYLES = {
+    continent: {color: '#6a3d9a', weight: 1, fillOpacity: 0.02, dashArray: '2 6'},
+    country: {color: '#6a3d9a', weight: 2, fillOpacity: 0.04, dashArray: '6 4'},
+    admin1: {color: '#1f78b4', weight: 2, fillOpacity: 0.12},
+    province: {color: '#1f78b4', weight: 2, fillOpacity: 0.12},
+    admin2: {color: '#33a02c', weight: 2, fillOpacity: 0.15},
+    district: {color: '#33a02c', weight: 2, fillOpacity: 0.15},
+    region: REGION, water: WATER, lake: WATER, route: ROUTE, corridor: ROUTE
+  };
+  var DEFAULT_STYLE = {color: '#b15928', weight: 2, fillOpacity: 0.15};
+
+  function styleFor(feature) {
+    var base = STYLES[feature.properties.feature] || DEFAULT_STYLE;
+    var type = feature.geometry && feature.geometry.type;
+    var style = Object.assign({}, base);
+    if (type === 'LineString' || type === 'MultiLineString') { style.fill = false; style.weight = Math.max(style.weight, 4); }
+    if (feature.properties.approximate) { style.dashArray = style.dashArray || '4 4'; }
+    return style;
+  }
+
+  /* ------------------------------------------------------------------ the data layer */
+
+  function DataLayer(map, opts) {
+    this.map = map;
+    this.opts = opts;
+    this.links = opts.links || {mode: 'server', base: ''};
+    this.state = Object.assign({source: [], from: '', to: '', feature: [], article: [], sel: ''}, opts.state || {});
+    ['source', 'feature', 'article'].forEach(function (key) { this.state[key] = list(this.state[key]); }, this);
+    this.cluster = L.markerClusterGroup({showCoverageOnHover: false, chunkedLoading: true, maxClusterRadius: 50});
+    this.regions = L.featureGroup();
+    this.regions.addTo(map);
+    this.cluster.addTo(map);
+    this.loaded = [];      // features after source/date filters
+    this.visible = [];     // features after the layer toggles too
+    this.layers = {};      // place id -> Leaflet layer
+    this.handlers = [];
+    this.icon = L.icon({
+      iconUrl: opts.icons.icon, iconRetinaUrl: opts.icons.icon2x, shadowUrl: opts.icons.shadow,
+      iconSize: [25, 41], iconAnchor: [12, 41], popupAnchor: [1, -34], shadowSize: [41, 41]
+    });
+    if (map.attributionControl && opts.attribution) { map.attributionControl.addAttribution(opts.attribution); }
+  }
+
+  DataLayer.prototype.onChange = function (handler) { this.handlers.push(handler); };
+
+  DataLayer.prototype._changed = function (why) {
+    var self = this;
+    this.handlers.forEach(function (handler) { handler(self, why); });
+  };
+
+  // Source and date filters: asked of the server when there is one, else applied to the inline data.
+  DataLayer.prototype.load = function () {
+    var self = this;
+    var done = function (features) {
+      self.loaded = features;
+      self.redraw('load');
+      return self;
+    };
+    if (this.opts.dataUrl) {
+      var params = new URLSearchParams();
+      var fixed = this.opts.fixedParams || {};
+      Object.keys(fixed).forEach(function (key) { list(fixed[key]).forEach(function (v) { params.append(key, v); }); });
+      this.state.source.forEach(function (v) { params.append('source', v); });
+      if (this.state.from) { params.set('from', this.state.from); }
+      if (this.state.to) { params.set('to', this.state.to); }
+      var url = this.opts.dataUrl + (params.toString() ? '?' + params.toString() : '');
+      announce(this.opts, 'Loading places…');
+      return fetch(url, {headers: {Accept: 'application/json'}, credentials: 'same-origin'})
+        .then(function (response) {
+          return response.json().then(function (body) {
+            if (!response.ok) { throw new Error(body.error || ('HTTP ' + response.status)); }
+            return body;
+          });
+        })
+        .then(function (body) { return done(body.features || []); })
+        .catch(function (error) { announce(self.opts, 'Could not load the places: ' + error.message); throw error; });
+    }
+    return Promise.resolve(done(this._filterInline()));
+  };
+
+  DataLayer.prototype._mentionPasses = function (m) {
+    var s = this.state;
+    if (s.source.length && s.source.indexOf(String(m.source || '')) < 0) { return false; }
+    var day = dateText(m.published);
+    if (s.from && (!day || day < s.from)) { return false; }
+    if (s.to && (!day || day > s.to)) { return false; }
+    return true;
+  };
+
+  DataLayer.prototype._filterInline = function () {
+    var self = this;
+    var s = this.state;
+    var filtering = s.source.length || s.from || s.to;
+    var features = (this.opts.data && this.opts.data.features) || [];
+    if (!filtering) { return features; }
+    return features.map(function (f) {
+      var kept = (f.properties.mentions || []).filter(function (m) { return self._mentionPasses(m); });
+      if (!kept.length) { return null; }
+      return {type: 'Feature', id: f.id, geometry: f.geometry,
+              properties: Object.assign({}, f.properties, {mentions: kept})};
+    }).filter(Boolean);
+  };
+
+  // Layer toggles (feature type, article) act on what is loaded, without asking the server again.
+  DataLayer.prototype._isVisible = function (f) {
+    var s = this.state;
+    if (s.feature.length && s.feature.indexOf(String(f.properties.feature)) < 0) { return false; }
+    if (s.article.length) {
+      var mentions = f.properties.mentions || [];
+      return mentions.some(function (m) { return s.article.indexOf(String(m.article_id)) >= 0; });
+    }
+    return true;
+  };
+
+  DataLayer.prototype._layerFor = function (f) {
+    var self = this;
+    var p = f.properties;
+    var geometry = f.geometry || {type: 'Point', coordinates: [0, 0]};
+    var layer;
+    if (geometry.type === 'Point') {
+      var latlng = L.latLng(geometry.coordinates[1], geometry.coordinates[0]);
+      if (p.feature === 'country' || p.feature === 'continent') {
+        // A country without a shape: an outline around it, not a city-precise pin.
+        layer = L.circle(latlng, Object.assign({radius: 120000}, styleFor(f)));
+      } else {
+        layer = L.marker(latlng, {icon: this.icon, title: p.name, alt: p.name, keyboard: true});
+      }
+    } else {
+      layer = L.geoJSON(geometry, {style: function () { return styleFor(f); }});
+    }
+    layer.bindPopup(function () { return self.popup(f); }, {maxWidth: 360, minWidth: 220, autoPanPadding: [20, 20]});
+    layer.on('popupopen', function () { self.state.sel = String(f.id); self._changed('select'); });
+    layer.on('popupclose', function () {
+      if (self.state.sel === String(f.id)) { self.state.sel = ''; self._changed('select'); }
+    });
+    layer.feature = f;
+    return layer;
+  };
+
+  DataLayer.prototype.redraw = function (why) {
+    var self = this;
+    this.cluster.clearLayers();
+    this.regions.clearLayers();
+    this.layers = {};
+    this.visible = this.loaded.filter(function (f) { return self._isVisible(f); });
+    var markers = [];
+    this.visible.forEach(function (f) {
+      var layer = self._layerFor(f);
+      self.layers[String(f.id)] = layer;
+      if (layer instanceof L.Marker) { markers.push(layer); } else { self.regions.addLayer(layer); }
+    });
+    this.cluster.addLayers(markers);
+    announce(this.opts, this.visible.length + (this.visible.length === 1 ? ' place shown' : ' places shown'));
+    this._changed(why || 'redraw');
+  };
+
+  // What "fit to data" frames: pins and local shapes; whole countries only when there is nothing else,
+  // since one large country (Russia crosses the antimeridian) would zoom the map out to the whole world.
+  var BROAD = {country: true, continent: true};
+  DataLayer.prototype.bounds = function () {
+    var local = L.latLngBounds([]), broad = L.latLngBounds([]);
+    if (this.cluster.getLayers().length) { local.extend(this.cluster.getBounds()); }
+    this.regions.getLayers().forEach(function (layer) {
+      var target = BROAD[layer.feature.properties.feature] ? broad : local;
+      target.extend(layer.getBounds());
+    });
+    return local.isValid() ? local : broad;
+  };
+
+  DataLayer.prototype.fit = function () {
+    var bounds = this.bounds();
+    if (bounds.isValid()) { this.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 9}); }
+  };
+
+  // Pan to a place and open its popup (markers inside a cluster are first uncovered).
+  DataLayer.prototype.select = function (placeId) {
+    var layer = this.layers[String(placeId)];
+    if (!layer) { return false; }
+    var map = this.map;
+    map.closePopup();
+    if (layer instanceof L.Marker) {
+      this.cluster.zoomToShowLayer(layer, function () { layer.openPopup(); });
+    } else {
+      var bounds = layer.getBounds();
+      map.fitBounds(bounds, {padding: [24, 24], maxZoom: 8});
+      layer.openPopup(bounds.getCenter());
+    }
+    return true;
+  };
+
+  DataLayer.prototype.find = function (query) {
+    var q = String(query || '').trim().toLocaleLowerCase();
+    if (!q) { return null; }
+    var exact = null, prefix = null, inside = null;
+    this.visible.forEach(function (f) {
+      var name = String(f.properties.name || '').toLocaleLowerCase();
+      if (name === q && !exact) { exact = f; }
+      else if (name.indexOf(q) === 0 && !prefix) { prefix = f; }
+      else if (name.indexOf(q) > 0 && !inside) { inside = f; }
+    });
+    return exact || prefix || inside;
+  };
+
+  DataLayer.prototype.articleHref = function (m, placeId) {
+    if (this.links.mode === 'reader') { return '#article-' + encodeURIComponent(m.article_id); }
+    var href = (this.links.base || '') + '/articles/' + encodeURIComponent(m.article_id) +
+      '?place=' + encodeURIComponent(placeId);
+    var mentionId = m.mention_id !== undefined ? m.mention_id : m.id;
+    if (mentionId !== undefined && mentionId !== null) { href += '#m-' + encodeURIComponent(mentionId); }
+    return href;
+  };
+
+  DataLayer.prototype._link = function (a) {
+    if (this.opts.linkTarget) { a.target = this.opts.linkTarget; a.rel = 'noopener'; }
+    return a;
+  };
+
+  // The popup: the place's name, then each article that names it, with the sentence and the name marked.
+  DataLayer.prototype.popup = function (f) {
+    var self = this;
+    var p = f.properties;
+    var box = el('div', 'mapapp-popup');
+    box.appendChild(el('h2', 'mapapp-popup-name', p.name));
+    var kind = el('p', 'mapapp-popup-kind', p.feature + (p.country_code ? ' · ' + p.country_code : '') +
+      (p.approximate ? ' · approximate shape' : ''));
+    box.appendChild(kind);
+    if (this.links.mode === 'server') {
+      var placeLink = this._link(el('a', 'mapapp-place-link', 'About this place'));
+      placeLink.href = (this.links.base || '') + '/places/' + encodeURIComponent(f.id);
+      box.appendChild(placeLink);
+    }
+    var mentions = p.mentions || [];
+    var ul = el('ul', 'mapapp-popup-mentions');
+    mentions.forEach(function (m) {
+      var li = el('li');
+      var title = self._link(el('a', 'mapapp-article-link', m.title || '(untitled article)'));
+      title.href = self.articleHref(m, f.id);
+      if (self.links.mode === 'reader') {
+        title.addEventListener('click', function (event) {
+          event.preventDefault();
+          mapapp.openReader(self, m.article_id, f.id);
+        });
+      }
+      li.appendChild(title);
+      var meta = [m.source, dateText(m.published)].filter(Boolean).join(' · ');
+      if (meta) { li.appendChild(el('div', 'mapapp-popup-meta', meta)); }
+      li.appendChild(highlighted(el('blockquote', 'mapapp-sentence'), m.sentence || m.text, m.start, m.end));
+      var original = safeHref(m.url);
+      if (original && /^https?:/i.test(original)) {
+        var a = el('a', 'mapapp-original', 'Original article');
+        a.href = original; a.target = '_blank'; a.rel = 'noopener noreferrer';
+        li.appendChild(a);
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+    var total = p.mention_count || mentions.length;
+    if (total > mentions.length) {
+      box.appendChild(el('p', 'mapapp-popup-more', (total - mentions.length) + ' more mentions'));
+    }
+    return box;
+  };
+
+  mapapp.dataLayer = function (map, opts) {
+    var layer = new DataLayer(map, opts);
+    mapapp.current = layer;
+    return layer;
+  };
+
+  /* ------------------------------------------------------------------ offline basemap */
+
+  // Country outlines under everything else: at once when there are no tiles, else when a tile fails.
+  mapapp.outlineBasemap = function (map, tiles, opts) {
+    var shown = false;
+    map.createPane('mapapp-outlines');
+    map.getPane('mapapp-outlines').style.zIndex = 250;
+    function show() {
+      if (shown) { return; }
+      shown = true;
+      var draw = function (data) {
+        L.geoJSON(data, {pane: 'mapapp-outlines', interactive: false,
+          style: {color: '#8c8c8c', weight: 1, fillColor: '#f2efe9', fillOpacity: 1}}).addTo(map);
+        map.getContainer().classList.add('mapapp-offline');
+      };
+      if (opts.data) { draw(opts.data); }
+      else if (opts.url) { fetch(opts.url).then(function (r) { return r.json(); }).then(draw).catch(function () {}); }
+    }
+    if (!tiles) { show(); } else { tiles.on('tileerror', show); }
+  };
+
+  /* ------------------------------------------------------------------ controls bound to the page */
+
+  function facetsFrom(layer) {
+    var facets = layer.opts.facets || {};
+    var sources = {}, features = {}, dates = [];
+    ((layer.opts.data && layer.opts.data.features) || layer.loaded).forEach(function (f) {
+      features[f.properties.feature] = true;
+      (f.properties.mentions || []).forEach(function (m) {
+        if (m.source) { sources[m.source] = true; }
+        if (m.published) { dates.push(dateText(m.published)); }
+      });
+    });
+    dates.sort();
+    return {
+      sources: facets.sources || Object.keys(sources).sort(),
+      features: facets.features || Object.keys(features).sort(),
+      min_date: facets.min_date || dates[0] || '',
+      max_date: facets.max_date || dates[dates.length - 1] || ''
+    };
+  }
+
+  function checkboxList(container, items, checked, onToggle) {
+    container.textContent = '';
+    items.forEach(function (item) {
+      var label = el('label', 'mapapp-check');
+      var box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = item.value;
+      box.checked = checked(item.value);
+      box.addEventListener('change', function () { onToggle(); });
+      label.appendChild(box);
+      label.appendChild(el('span', null, item.label));
+      container.appendChild(label);
+    });
+  }
+
+  function checkedValues(container) {
+    return Array.prototype.filter.call(container.querySelectorAll('input[type=checkbox]'), function (b) {
+      return b.checked;
+    }).map(function (b) { return b.value; });
+  }
+
+  function allOrSome(container) {
+    var boxes = container.querySelectorAll('input[type=checkbox]');
+    var values = checkedValues(container);
+    return values.length === boxes.length ? [] : values;
+  }
+
+  var DAY = 86400000;
+  function dayIndex(date, min) { return Math.round((Date.parse(date) - Date.parse(min)) / DAY); }
+  function dayAt(index, min) { return new Date(Date.parse(min) + index * DAY).toISOString().slice(0, 10); }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
+  }
+
+  // Source checkboxes and the date range (two sliders and two date fields), applied without a reload.
+  mapapp.filterControl = function (layer) {
+    var ids = layer.opts.ids;
+    var facets = facetsFrom(layer);
+    var sources = byId(ids.sources);
+    var reload = debounce(function () { layer.load().catch(function () {}); }, 250);
+    if (sources) {
+      var items = facets.sources.map(function (s) { return {value: s, label: s}; });
+      checkboxList(sources, items, function (v) {
+        return !layer.state.source.length || layer.state.source.indexOf(v) >= 0;
+      }, function () { layer.state.source = allOrSome(sources); reload(); });
+      if (!items.length) { sources.appendChild(el('p', 'mapapp-empty', 'No sources recorded.')); }
+    }
+    var from = byId(ids.from), to = byId(ids.to), fromRange = byId(ids.fromRange), toRange = byId(ids.toRange);
+    if (!from || !to) { return; }
+    var min = facets.min_date, max = facets.max_date;
+    from.value = layer.state.from || '';
+    to.value = layer.state.to || '';
+    if (min && max) {
+      [from, to].forEach(function (input) { input.min = min; input.max = max; });
+      var span = Math.max(dayIndex(max, min), 0);
+      [fromRange, toRange].forEach(function (range) {
+        if (!range) { return; }
+        range.min = 0; range.max = span; range.step = 1; range.disabled = span === 0;
+      });
+      if (fromRange) { fromRange.value = layer.state.from ? dayIndex(layer.state.from, min) : 0; }
+      if (toRange) { toRange.value = layer.state.to ? dayIndex(layer.state.to, min) : span; }
+      var fromSlider = function () {
+        if (+fromRange.value > +toRange.value) { fromRange.value = toRange.value; }
+        from.value = +fromRange.value === 0 ? '' : dayAt(+fromRange.value, min);
+        fromRange.setAttribute('aria-valuetext', from.value || min);
+        layer.state.from = from.value; reload();
+      };
+      var toSlider = function () {
+        if (+toRange.value < +fromRange.value) { toRange.value = fromRange.value; }
+        to.value = +toRange.value === span ? '' : dayAt(+toRange.value, min);
+        toRange.setAttribute('aria-valuetext', to.value || max);
+        layer.state.to = to.value; reload();
+      };
+      if (fromRange && toRange) {
+        fromRange.addEventListener('input', fromSlider);
+        toRange.addEventListener('input', toSlider);
+      }
+    } else {
+      [fromRange, toRange].forEach(function (range) { if (range) { range.disabled = true; } });
+    }
+    var fromField = function () {
+      layer.state.from = from.value || '';
+      if (fromRange && min && from.value) { fromRange.value = dayIndex(from.value, min); }
+      reload();
+    };
+    var toField = function () {
+      layer.state.to = to.value || '';
+      if (toRange && min && to.value) { toRange.value = dayIndex(to.value, min); }
+      reload();
+    };
+    from.addEventListener('change', fromField);
+    to.addEventListener('change', toField);
+  };
+
+  // Layers by feature type and by article: checkboxes built from what is loaded.
+  mapapp.layerControl = function (layer) {
+    var ids = layer.opts.ids;
+    var features = byId(ids.features), articles = byId(ids.articles);
+    var rebuild = function () {
+      if (features) {
+        var types = facetsFrom(layer).features;
+        layer.loaded.forEach(function (f) {
+          if (types.indexOf(f.properties.feature) < 0) { types.push(f.properties.feature); }
+        });
+        checkboxList(features, types.map(function (t) { return {value: t, label: t}; }), function (v) {
+          return !layer.state.feature.length || layer.state.feature.indexOf(v) >= 0;
+        }, function () { layer.state.feature = allOrSome(features); layer.redraw('layers'); });
+      }
+      if (articles) {
+        var seen = {}, items = [];
+        layer.loaded.forEach(function (f) {
+          (f.properties.mentions || []).forEach(function (m) {
+            var id = String(m.article_id);
+            if (seen[id]) { return; }
+            seen[id] = true;
+            items.push({value: id, label: (m.title || '(untitled)') + (m.published ? ' (' + dateText(m.published) + ')' : ''),
+                        date: dateText(m.published)});
+          });
+        });
+        items.sort(function (a, b) { return a.date < b.date ? 1 : a.date > b.date ? -1 : 0; });
+        checkboxList(articles, items, function (v) {
+          return !layer.state.article.length || layer.state.article.indexOf(v) >= 0;
+        }, function () { layer.state.article = allOrSome(articles); layer.redraw('layers'); });
+      }
+    };
+    layer.onChange(function (_layer, why) { if (why === 'load') { rebuild(); } });
+    rebuild();
+  };
+
+  // The list view: the same places as the map, as buttons (for keyboards and screen readers).
+  mapapp.listView = function (layer) {
+    var ids = layer.opts.ids;
+    var listNode = byId(ids.list), count = byId(ids.count);
+    if (!listNode) { return; }
+    var LIMIT = 500;
+    layer.onChange(function (_layer, why) {
+      if (why === 'select') { return; }
+      listNode.textContent = '';
+      var places = layer.visible.slice().sort(function (a, b) {
+        return (b.properties.mention_count || 0) - (a.properties.mention_count || 0) ||
+          String(a.properties.name).localeCompare(String(b.properties.name));
+      });
+      places.slice(0, LIMIT).forEach(function (f) {
+        var li = el('li');
+        var button = el('button', 'mapapp-list-place', f.properties.name);
+        button.type = 'button';
+        button.setAttribute('data-place-id', String(f.id));
+        button.addEventListener('click', function () { layer.select(f.id); });
+        li.appendChild(button);
+        var n = f.properties.mention_count || (f.properties.mentions || []).length;
+        li.appendChild(el('span', 'mapapp-list-meta', ' ' + f.properties.feature + ' · ' + n + (n === 1 ? ' mention' : ' mentions')));
+        listNode.appendChild(li);
+      });
+      if (count) {
+        count.textContent = places.length > LIMIT ? ('first ' + LIMIT + ' of ' + places.length) : String(places.length);
+      }
+    });
+  };
+
+  // Place search: finds a shown place by name, pans to it and opens its popup.
+  mapapp.placeSearch = function (layer) {
+    var ids = layer.opts.ids;
+    var form = byId(ids.form), input = byId(ids.input), options = byId(ids.options);
+    if (!form || !input) { return; }
+    if (options) {
+      layer.onChange(function (_layer, why) {
+        if (why === 'select') { return; }
+        options.textContent = '';
+        layer.visible.forEach(function (f) {
+          var option = document.createElement('option');
+          option.value = String(f.properties.name);
+          options.appendChild(option);
+        });
+      });
+    }
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var found = layer.find(input.value);
+      if (found) { layer.select(found.id); announce(layer.opts, 'Showing ' + found.properties.name); }
+      else { announce(layer.opts, 'No place shown on the map matches “' + input.value + '”.'); }
+    });
+  };
+
+  // A "fit to data" button on the map itself.
+  mapapp.fitControl = function (layer, position) {
+    var Control = L.Control.extend({
+      options: {position: position || 'topleft'},
+      onAdd: function () {
+        var bar = L.DomUtil.create('div', 'leaflet-bar mapapp-fit');
+        var button = L.DomUtil.create('button', '', bar);
+        button.type = 'button';
+        button.textContent = '⤢';
+        button.title = 'Fit the map to the places shown';
+        button.setAttribute('aria-label', 'Fit the map to the places shown');
+        L.DomEvent.disableClickPropagation(bar);
+        L.DomEvent.on(button, 'click', function () { layer.fit(); });
+        return bar;
+      }
+    });
+    new Control().addTo(layer.map);
+  };
+
+  /* ------------------------------------------------------------------ URL state and sharing */
+
+  function stateParams(layer) {
+    var s = layer.state, params = new URLSearchParams();
+    var fixed = layer.opts.fixedParams || {};
+    Object.keys(fixed).forEach(function (key) { list(fixed[key]).forEach(function (v) { params.append(key, v); }); });
+    s.source.forEach(function (v) { params.append('source', v); });
+    if (s.from) { params.set('from', s.from); }
+    if (s.to) { params.set('to', s.to); }
+    s.feature.forEach(function (v) { params.append('feature', v); });
+    s.article.forEach(function (v) { params.append('article', v); });
+    if (s.sel) { params.set('sel', s.sel); }
+    var center = layer.map.getCenter();
+    params.set('zoom', String(layer.map.getZoom()));
+    params.set('lat', center.lat.toFixed(4));
+    params.set('lon', center.lng.toFixed(4));
+    return params;
+  }
+  mapapp.stateParams = stateParams;
+
+  // Keeps the address bar (query string, or the hash in a file) in step with filters, selection and view.
+  mapapp.urlState = function (layer, where) {
+    var write = function () {
+      var query = stateParams(layer).toString();
+      try {
+        if (where === 'hash') { history.replaceState(null, '', '#' + query); }
+        else { history.replaceState(null, '', location.pathname + '?' + query + location.hash); }
+      } catch (error) { /* some file:// contexts refuse; the view still works */ }
+    };
+    layer.onChange(write);
+    layer.map.on('moveend', write);
+  };
+
+  // "Share / embed": the iframe snippet and link for the current view.
+  mapapp.shareControl = function (layer, ids, embedPath) {
+    var button = byId(ids.button), panel = byId(ids.panel), snippet = byId(ids.snippet), link = byId(ids.link);
+    var copy = byId(ids.copy);
+    if (!button || !panel || !snippet) { return; }
+    var fill = function () {
+      var params = stateParams(layer).toString();
+      var url = location.origin + embedPath + (params ? '?' + params : '');
+      snippet.value = '<iframe src="' + url.replace(/&/g, '&amp;').replace(/"/g, '&quot;') +
+        '" width="100%" height="480" style="border:0" loading="lazy" title="Map of places in the news"></iframe>';
+      if (link) { link.value = location.href; }
+    };
+    button.addEventListener('click', function () {
+      var open = panel.hidden;
+      panel.hidden = !open;
+      button.setAttribute('aria-expanded', String(open));
+      if (open) { fill(); snippet.focus(); snippet.select(); }
+    });
+    layer.onChange(function () { if (!panel.hidden) { fill(); } });
+    if (copy) {
+      copy.addEventListener('click', function () {
+        snippet.select();
+        if (navigator.clipboard) { navigator.clipboard.writeText(snippet.value).catch(function () {}); }
+        announce(layer.opts, 'Embed code copied');
+      });
+    }
+  };
+
+  /* ------------------------------------------------------------------ marked mentions and the reader */
+
+  // Marks in the page text (<mark data-place-id>): click, Enter or Space selects the place on the map.
+  mapapp.bindMarks = function (layer, root) {
+    var container = typeof root === 'string' ? document.querySelector(root) : root;
+    if (!container) { return; }
+    var activate = function (mark) {
+      var placeId = mark.getAttribute('data-place-id');
+      if (!placeId) { return; }
+      Array.prototype.forEach.call(container.querySelectorAll('mark.is-current'), function (m) {
+        m.classList.remove('is-current');
+      });
+      mark.classList.add('is-current');
+      if (!layer.select(placeId)) { announce(layer.opts, 'That place is not on the map.'); }
+    };
+    container.addEventListener('click', function (event) {
+      var mark = event.target.closest && event.target.closest('mark[data-place-id]');
+      if (mark) { activate(mark); }
+    });
+    container.addEventListener('keydown', function (event) {
+      var mark = event.target.closest && event.target.closest('mark[data-place-id]');
+      if (mark && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); activate(mark); }
+    });
+  };
+
+  // The in-file reader of an exported map: an article's text with its mentions marked.
+  mapapp.openReader = function (layer, articleId, placeId) {
+    var reader = byId(layer.opts.ids && layer.opts.ids.reader);
+    var article = layer.opts.articles && layer.opts.articles[String(articleId)];
+    if (!reader || !article) { return; }
+    var body = reader.querySelector('.mapapp-reader-body');
+    body.textContent = '';
+    body.appendChild(el('h2', 'mapapp-reader-title', article.title || '(untitled article)'));
+    var meta = [article.source, dateText(article.published)].filter(Boolean).join(' · ');
+    if (meta) { body.appendChild(el('p', 'mapapp-reader-meta', meta)); }
+    var original = safeHref(article.url);
+    if (original && /^https?:/i.test(original)) {
+      var a = el('a', null, 'Original article');
+      a.href = original; a.target = '_blank'; a.rel = 'noopener noreferrer';
+      body.appendChild(a);
+    }
+    var text = el('div', 'mapapp-reader-text');
+    var chars = Array.from(String(article.text || ''));
+    var at = 0, focus = null;
+    (article.mentions || []).slice().sort(function (x, y) { return x[0] - y[0]; }).forEach(function (m) {
+      var start = m[0], end = m[1];
+      if (start < at || end > chars.length || start >= end) { return; }
+      text.appendChild(document.createTextNode(chars.slice(at, start).join('')));
+      var mark = el('mark', null, chars.slice(start, end).join(''));
+      if (m[2]) { mark.setAttribute('data-place-id', String(m[2])); mark.tabIndex = 0; }
+      if (!focus && placeId !== undefined && String(m[2]) === String(placeId)) { focus = mark; mark.classList.add('is-current'); }
+      text.appendChild(mark);
+      at = end;
+    });
+    text.appendChild(document.createTextNode(chars.slice(at).join('')));
+    body.appendChild(text);
+    reader.hidden = false;
+    if (!reader.dataset.bound) {
+      reader.dataset.bound = '1';
+      mapapp.bindMarks(layer, text.parentNode);
+      var close = reader.querySelector('.mapapp-reader-close');
+      if (close) { close.addEventListener('click', function () { reader.hidden = true; }); }
+    }
+    reader.focus();
+    if (focus && focus.scrollIntoView) { focus.scrollIntoView({block: 'center'}); }
+  };
+
+  /* ------------------------------------------------------------------ start-up */
+
+  // Load the data, then restore the view from the URL or fit to the data.
+  mapapp.start = function (layer, view) {
+    return layer.load().then(function () {
+      if (view && view.zoom !== undefined && view.lat !== undefined && view.lon !== undefined) {
+        layer.map.setView([view.lat, view.lon], view.zoom);
+      } else {
+        layer.fit();
+      }
+      if (layer.state.sel) { layer.select(layer.state.sel); }
+      layer.map.getContainer().setAttribute('data-ready', 'true');
+    }).catch(function () {
+      layer.map.getContainer().setAttribute('data-ready', 'error');
+    });
+  };
+}());

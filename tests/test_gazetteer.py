@@ -1,0 +1,235 @@
+"""The built gazetteer: coverage, ranking, the geopy geocoder API, the name index, overrides, rebuilds."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from geopy.extra.rate_limiter import RateLimiter
+from geopy.location import Location
+from shapely.geometry import Point, shape
+
+from mapapp.db import DATABASE_NAME, connect, transaction
+from mapapp.errors import GazetteerMissing, InvalidCoordinates, NotFound
+from mapapp.gazetteer import Gazetteer, Place, get_gazetteer, normalise_name, open_gazetteer
+from mapapp.gazetteer.records import bump_version
+
+
+@pytest.fixture(scope="module")
+def gazetteer(gazetteer_template):
+    """A read-only Gazetteer over the session's template (tests that write use `data_dir`)."""
+    gaz = Gazetteer(gazetteer_template / DATABASE_NAME)
+    yield gaz
+    gaz.close()
+
+
+@pytest.mark.parametrize("query, place_id", [
+    ("Nagorno-Karabakh", "cur:nagorno-karabakh"), ("Artsakh", "cur:nagorno-karabakh"),
+    ("Karabakh", "cur:nagorno-karabakh"), ("Garabagh", "cur:nagorno-karabakh"),
+    ("Nagorno Karabakh", "cur:nagorno-karabakh"), ("Republic of Artsakh", "cur:nagorno-karabakh"),
+    ("Nagorno-Karabakh Republic", "cur:nagorno-karabakh"), ("Artsakh Republic", "cur:nagorno-karabakh"),
+    ("Lachin corridor", "cur:lachin-corridor"), ("Lachin District", "cur:lachin-district"),
+    ("Kalbajar district", "cur:kalbajar-district"), ("Syunik Province", "cur:syunik-province"),
+    ("Syunik", "cur:syunik-province"), ("Nakhchivan", "cur:nakhchivan"), ("Nakhichevan", "cur:nakhchivan"),
+    ("Nakhichevan Autonomous Republic", "cur:nakhchivan"), ("Sev Lake", "cur:sev-lake"),
+    ("Black Lake", "cur:sev-lake"), ("Parukh", "cur:parukh"), ("Farrukh", "cur:parukh"),
+    ("Khramort", "cur:khramort"), ("Pirlar", "cur:khramort"),
+])
+def test_seed_places_geocode_to_the_curated_entries(gazetteer, query, place_id):
+    assert gazetteer.geocode(query).raw["id"] == place_id
+
+
+@pytest.mark.parametrize("query, feature, country, lat, lon", [
+    ("Yerevan", "city", "AM", 40.18, 44.51), ("YEREVAN", "city", "AM", 40.18, 44.51),
+    ("Baku", "city", "AZ", 40.38, 49.89), ("Moscow", "city", "RU", 55.75, 37.62),
+    ("Paris", "city", "FR", 48.86, 2.35), ("Texas", "admin1", "US", 31.5, -99.0),
+    ("Armenia", "country", "AM", 40.0, 45.0), ("Azerbaijan", "country", "AZ", 40.5, 47.5),
+    ("Russia", "country", "RU", 60.0, 100.0), ("Turkey", "country", "TR", 39.0, 35.0),
+    ("France", "country", "FR", 46.0, 2.0), ("Georgia", "country", "GE", 42.0, 43.5),
+    ("UK", "country", "GB", 54.0, -2.0), ("Bavaria", "admin1", "DE", 48.9, 11.4),
+    ("Los Angeles County", "admin2", "US", 34.3, -118.2),
+])
+def test_common_places(gazetteer, query, feature, country, lat, lon):
+    location = gazetteer.geocode(query)
+    assert location.raw["feature"] == feature and location.raw["country_code"] == country
+    assert abs(location.latitude - lat) < 3 and abs(location.longitude - lon) < 5
+
+
+@pytest.mark.parametrize("query, feature", [("Africa", "continent"), ("Europe", "continent"),
+                                            ("Asia", "continent"), ("Black Sea", "sea"),
+                                            ("Atlantic", "ocean"), ("Caucasus", "mountains"), ("Nile", "river")])
+def test_continents_and_physical_features_outrank_namesakes(gazetteer, query, feature):
+    assert gazetteer.geocode(query).raw["feature"] == feature
+
+
+def test_springfield_is_ambiguous_and_ranked(gazetteer):
+    locations = gazetteer.geocode("Springfield", exactly_one=False)
+    assert len(locations) >= 10
+    assert all(isinstance(loc, Location) and loc.raw["name"] == "Springfield" for loc in locations[:5])
+    states = {loc.raw["admin1"] for loc in locations if loc.raw["country_code"] == "US"}
+    assert {"IL", "MA", "MO"} <= states
+    populations = [loc.raw["population"] for loc in locations if loc.raw["feature"] == "city"]
+    assert populations == sorted(populations, reverse=True)
+    assert len(gazetteer.geocode("Springfield", exactly_one=False, limit=3)) == 3
+    # "Springfield, Illinois": the rest of the query narrows the candidates.
+    assert gazetteer.geocode("Springfield, Illinois").raw["admin1"] == "IL"
+    assert gazetteer.geocode("Paris, Texas").raw["admin1"] == "TX"
+
+
+def test_code_written_for_nominatim_works_unchanged(gazetteer):
+    geolocator = gazetteer  # instead of Nominatim(user_agent="...")
+    location = geolocator.geocode("Yerevan")
+    assert location.address == "Yerevan, Armenia"
+    assert (round(location.latitude, 2), round(location.longitude, 2)) == (40.18, 44.51)
+    assert location.raw["id"].startswith("gn:") and location.raw["geometry_type"] == "Point"
+    assert location.point.latitude == location.latitude
+    geocode = RateLimiter(geolocator.geocode, min_delay_seconds=0)
+    assert geocode("Baku", timeout=10).raw["country_code"] == "AZ"
+    reverse = geolocator.reverse("40.18, 44.51")
+    assert isinstance(reverse, Location) and "Armenia" in reverse.address
+    assert geolocator.reverse((40.18, 44.51)).raw == reverse.raw
+    assert geolocator.geocode("Xyzzyqwerty Town") is None
+    assert geolocator.geocode("Xyzzyqwerty Town", exactly_one=False) is None
+    assert geolocator.geocode("  ,  ") is None
+
+
+def test_reverse_returns_the_smallest_region(gazetteer):
+    karabakh = shape(gazetteer.get("cur:nagorno-karabakh").geometry)
+    location = gazetteer.reverse((39.82, 46.75))
+    region = shape(location.raw["geometry"])
+    assert region.contains(Point(46.75, 39.82)) and region.area <= karabakh.area
+    all_regions = gazetteer.reverse((39.82, 46.75), exactly_one=False)
+    assert "cur:nagorno-karabakh" in [loc.raw["id"] for loc in all_regions]
+    areas = [shape(loc.raw["geometry"]).area for loc in all_regions]
+    assert areas == sorted(areas)
+    assert gazetteer.reverse((39.64, 46.55)).raw["id"] == "cur:lachin-district"
+
+
+def test_reverse_in_open_ocean(gazetteer):
+    assert gazetteer.reverse((30.0, -40.0)).raw["id"] == "phys:atlantic-ocean"
+    assert gazetteer.reverse((-30.0, 80.0)).raw["id"] == "phys:indian-ocean"
+
+
+@pytest.mark.parametrize("query, field", [((95, 0), "lat"), ((10, 200), "lon"), ("north, east", "lat"),
+                                          ((float("nan"), 0), "lat"), ("40.1", "query")])
+def test_reverse_rejects_bad_points_without_wrapping(gazetteer, query, field):
+    with pytest.raises(InvalidCoordinates) as error:
+        gazetteer.reverse(query)
+    assert error.value.field == field
+
+
+def test_name_index(gazetteer):
+    keys = gazetteer.keys()
+    assert {"artsakh", "nagorno karabakh", "lachin corridor", "yerevan", "armenian", "azerbaijani"} <= keys
+    assert gazetteer.keys() is keys  # cached
+    assert gazetteer.name_kinds("armenian")[gazetteer.geocode("Armenia").raw["id"]] == "demonym"
+    assert [p.country_code for p in gazetteer.demonyms("azerbaijani")] == ["AZ"]
+    assert gazetteer.is_demonym("armenians") and not gazetteer.is_demonym("armenia")
+    candidates = gazetteer.candidates("lachin")
+    assert candidates and all(isinstance(p, Place) for p in candidates)
+    assert gazetteer.candidates("lachin") == candidates
+    assert gazetteer.candidates(normalise_name("Nagorno–Karabakh"))[0].id == "cur:nagorno-karabakh"
+    assert gazetteer.candidates("no such place at all") == []
+    assert gazetteer.get("cur:parukh").aliases == ("Farrukh", "Farukh")
+    with pytest.raises(NotFound):
+        gazetteer.get("gn:0")
+
+
+def test_countries_have_outlines_and_demonyms(gazetteer):
+    armenia = gazetteer.get(gazetteer.geocode("Armenia").raw["id"])
+    assert armenia.geometry_type in ("Polygon", "MultiPolygon")
+    assert shape(armenia.geometry).contains(Point(44.51, 40.18))
+
+
+def test_not_places_and_refresh_after_another_process_writes(data_dir):
+    gaz = Gazetteer(data_dir / DATABASE_NAME)
+    assert "yerevan" in gaz.keys()
+    assert gaz.refresh_if_stale() is False
+    conn = connect(data_dir / DATABASE_NAME)
+    with transaction(conn):
+        conn.execute("INSERT INTO not_places (key, name, user, at) VALUES ('yerevan', 'Yerevan', 't', 'now')")
+        bump_version(conn)
+    conn.close()
+    assert "yerevan" in gaz.keys()  # cached until refreshed
+    assert gaz.refresh_if_stale() is True
+    assert "yerevan" not in gaz.keys()
+    gaz.close()
+
+
+def test_with_overrides_sees_proposed_edits_only(gazetteer):
+    village = Place(id="cur:testavan", name="Testavan", feature="village", lat=40.0, lon=45.0,
+                    country_code="AM", aliases=("Test Village",), source="admin")
+    parukh = gazetteer.get("cur:parukh")
+    view = gazetteer.with_overrides([village], {"cur:parukh"})
+    assert "testavan" in view.keys() and "test village" in view.keys()
+    assert [p.id for p in view.candidates("testavan")] == ["cur:testavan"]
+    assert view.get("cur:testavan") is village
+    assert view.candidates("parukh") == [] and "parukh" not in view.keys()
+    with pytest.raises(NotFound):
+        view.get("cur:parukh")
+    assert view.geocode("Testavan").raw["id"] == "cur:testavan"
+    # The base is untouched.
+    assert "testavan" not in gazetteer.keys() and gazetteer.candidates("parukh") == [parukh]
+    # Views stack: a later edit of the same place wins, earlier deletions stay.
+    renamed = Place(id="cur:testavan", name="Newname", feature="village", lat=40.0, lon=45.0, source="admin")
+    stacked = view.with_overrides([renamed], set())
+    assert [p.id for p in stacked.candidates("newname")] == ["cur:testavan"]
+    assert stacked.candidates("testavan") == [] and stacked.candidates("parukh") == []
+
+
+def test_open_gazetteer_without_build(tmp_path):
+    with pytest.raises(GazetteerMissing, match="mapapp gazetteer build"):
+        open_gazetteer(tmp_path, build_if_missing=False)
+
+
+def test_get_gazetteer_is_shared_per_app(app):
+    with app.app_context():
+        first = get_gazetteer()
+        assert get_gazetteer() is first
+        assert first.geocode("Artsakh").raw["id"] == "cur:nagorno-karabakh"
+
+
+def test_build_coverage_counts(gazetteer):
+    conn = sqlite3.connect(gazetteer.path)
+    counts = dict(conn.execute("SELECT feature, count(*) FROM places GROUP BY feature"))
+    conn.close()
+    assert counts["city"] > 230_000 and counts["country"] >= 250 and counts["continent"] == 7
+    assert counts["admin1"] > 2_500 and counts["admin2"] > 10_000
+    assert sum(counts.get(f, 0) for f in ("sea", "ocean", "lake", "river", "mountains")) >= 60
+
+
+@pytest.mark.slow
+def test_rebuild_is_idempotent_and_keeps_admin_edits(data_dir):
+    from mapapp.gazetteer.build import build
+
+    db = data_dir / DATABASE_NAME
+    conn = connect(db)
+    with transaction(conn):
+        conn.execute("UPDATE places SET name = 'Parukh (edited)', source = 'admin', version = 2 "
+                     "WHERE id = 'cur:parukh'")
+        conn.execute("INSERT INTO places (id, name, feature, lat, lon, source) "
+                     "VALUES ('adm:new', 'New Village', 'village', 40, 46, 'admin')")
+        conn.execute("INSERT INTO place_names (place_id, name, key, kind) VALUES ('adm:new', 'New Village', "
+                     "'new village', 'name')")
+        # An admin deleted a base place: the rebuild must not bring it back.
+        conn.execute("DELETE FROM place_names WHERE place_id = 'cur:khramort'")
+        conn.execute("DELETE FROM places WHERE id = 'cur:khramort'")
+        conn.execute("INSERT INTO place_history (place_id, version, action, user, at, before, after) "
+                     "VALUES ('cur:khramort', 1, 'delete', 'admin', 'now', '{}', NULL)")
+
+    def state():
+        places = conn.execute("SELECT count(*), sum(population), count(geometry) FROM places").fetchone()[:]
+        names = conn.execute("SELECT count(*) FROM place_names").fetchone()[0]
+        return places, names
+
+    version = int(conn.execute("SELECT value FROM meta WHERE key = 'gazetteer_version'").fetchone()[0])
+    before = state()
+    build(db, progress=False)
+    after = state()
+    assert after == before
+    assert conn.execute("SELECT name, source FROM places WHERE id = 'cur:parukh'").fetchone()[:] == \
+        ("Parukh (edited)", "admin")
+    assert conn.execute("SELECT name FROM places WHERE id = 'adm:new'").fetchone()[0] == "New Village"
+    assert conn.execute("SELECT 1 FROM places WHERE id = 'cur:khramort'").fetchone() is None
+    assert int(conn.execute("SELECT value FROM meta WHERE key = 'gazetteer_version'").fetchone()[0]) == version + 1
+    assert conn.execute("SELECT value FROM meta WHERE key = 'built_at'").fetchone()[0]
+    conn.close()

@@ -1,0 +1,120 @@
+"""The curated GeoJSON files: valid shapes, the seed places where they must be, stable formatting."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from shapely.geometry import Point, shape
+
+from mapapp.errors import InvalidGeometry, MalformedFile
+from mapapp.gazetteer.curated import (
+    CURATED_FILE, PHYSICAL_FILE, check_geometry, dumps_features, read_features,
+)
+from mapapp.gazetteer.names import normalise_name
+
+CURATED = {p.id: p for p in read_features(CURATED_FILE)}
+
+
+@pytest.mark.parametrize("path", [CURATED_FILE, PHYSICAL_FILE])
+def test_file_is_valid_and_in_canonical_form(path):
+    places = read_features(path)
+    assert places, f"{path} is empty"
+    for place in places:
+        if place.geometry:
+            geom = shape(place.geometry)
+            assert geom.is_valid, (place.id, geom)
+        assert place.name and place.feature and place.source
+    # Sorted by id, one feature per line: rewriting it changes nothing (diff-friendly).
+    assert path.read_text(encoding="utf-8") == dumps_features(places)
+
+
+@pytest.mark.parametrize("place_id, lat, lon", [
+    ("cur:nagorno-karabakh", 39.82, 46.75),
+    ("cur:lachin-district", 39.64, 46.55),
+    ("cur:kalbajar-district", 40.11, 46.04),
+    ("cur:syunik-province", 39.51, 46.34),
+    ("cur:nakhchivan", 39.21, 45.41),
+])
+def test_seed_regions_contain_their_probe_points(place_id, lat, lon):
+    place = CURATED[place_id]
+    assert place.geometry["type"] in ("Polygon", "MultiPolygon")
+    assert shape(place.geometry).contains(Point(lon, lat))
+    assert place.approximate and "pproximate" in place.notes
+
+
+def test_lachin_corridor_runs_from_kornidzor_to_stepanakert():
+    corridor = shape(CURATED["cur:lachin-corridor"].geometry)
+    assert corridor.geom_type == "LineString"
+    assert corridor.distance(Point(46.55, 39.66)) < 0.2  # about 20 km at this latitude
+    start, end = corridor.coords[0], corridor.coords[-1]
+    assert Point(start).distance(Point(46.37, 39.56)) < 0.05  # Kornidzor, on the Armenian border
+    assert Point(end).distance(Point(46.75, 39.82)) < 0.05  # Stepanakert
+
+
+@pytest.mark.parametrize("place_id, lat, lon, names", [
+    ("cur:sev-lake", 39.598, 46.232, ["Lake Sev", "Sev Lake", "Black Lake"]),
+    ("cur:parukh", 40.019, 46.801, ["Parukh", "Farrukh"]),
+    ("cur:khramort", 40.005, 46.817, ["Khramort", "Pirlar"]),
+])
+def test_seed_points(place_id, lat, lon, names):
+    place = CURATED[place_id]
+    assert place.geometry is None and (place.lat, place.lon) == (lat, lon)
+    keys = {normalise_name(n) for n in (place.name, *place.aliases)}
+    assert {normalise_name(n) for n in names} <= keys
+
+
+def test_nagorno_karabakh_aliases():
+    place = CURATED["cur:nagorno-karabakh"]
+    keys = {normalise_name(n) for n in (place.name, *place.aliases)}
+    for alias in ["Artsakh", "Karabakh", "Garabagh", "Nagorno Karabakh", "Republic of Artsakh",
+                  "Nagorno-Karabakh Republic", "Artsakh Republic"]:
+        assert normalise_name(alias) in keys
+    nakhchivan = CURATED["cur:nakhchivan"]
+    assert {"nakhichevan", "nakhchivan", "nakhichevan autonomous republic"} <= {
+        normalise_name(n) for n in (nakhchivan.name, *nakhchivan.aliases)}
+
+
+def test_every_curated_place_has_what_the_issue_requires():
+    for place in CURATED.values():
+        assert place.id.startswith("cur:")
+        assert place.country_code in ("AM", "AZ")
+        assert -90 <= place.lat <= 90 and -180 <= place.lon <= 180
+        assert place.source == "curated"
+
+
+def test_physical_file_covers_major_features():
+    names = {p.name for p in read_features(PHYSICAL_FILE)}
+    for name in ["Black Sea", "Caspian Sea", "Mediterranean Sea", "Atlantic Ocean", "Pacific Ocean", "Indian Ocean",
+                 "Arctic Ocean", "Red Sea", "Persian Gulf", "Caucasus Mountains", "Alps", "Himalayas", "Andes",
+                 "Sahara", "Amazon River", "Nile", "Danube", "Mississippi River", "Gulf of Mexico", "Lake Sevan",
+                 "Baltic Sea", "North Sea"]:
+        assert name in names
+
+
+@pytest.mark.parametrize("geometry, reason", [
+    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, "Self-intersection"),
+    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0]]]}, "not valid GeoJSON"),
+    ({"type": "Polygon", "coordinates": []}, "empty"),
+    ({"type": "Circle", "coordinates": [0, 0]}, "must be a GeoJSON geometry"),
+    ({"type": "Point", "coordinates": [200, 0]}, "outside"),
+])
+def test_check_geometry_rejects_bad_shapes(geometry, reason):
+    with pytest.raises(InvalidGeometry, match=reason):
+        check_geometry(geometry)
+
+
+def test_malformed_curated_file_is_named(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [\n{"type": "Feature",\n', encoding="utf-8")
+    with pytest.raises(MalformedFile, match=r"bad.geojson:\d+: invalid JSON"):
+        read_features(bad)
+    duplicate = tmp_path / "dup.geojson"
+    feature = {"type": "Feature", "properties": {"id": "cur:x", "name": "X", "lat": 1, "lon": 2}, "geometry": None}
+    duplicate.write_text(json.dumps({"type": "FeatureCollection", "features": [feature, feature]}), encoding="utf-8")
+    with pytest.raises(MalformedFile, match="duplicate id 'cur:x'"):
+        read_features(duplicate)
+    out_of_range = tmp_path / "range.geojson"
+    feature["properties"]["lat"] = 95
+    out_of_range.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    with pytest.raises(MalformedFile, match="lat must be within"):
+        read_features(out_of_range)

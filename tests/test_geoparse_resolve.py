@@ -1,0 +1,77 @@
+"""Resolution: which place each mention means, from the evidence the article gives."""
+from __future__ import annotations
+
+from geopy.distance import great_circle
+
+
+def only(geoparser, text, surface):
+    """The one mention of `surface` in `text`."""
+    [mention] = [m for m in geoparser.parse(text) if m.text == surface]
+    return mention
+
+
+def test_lachin_district_is_the_district_and_lachin_alone_the_town(geoparser):
+    district = only(geoparser, "Armenia handed the Lachin district over to Azerbaijan.", "Lachin district")
+    assert district.place.id == "cur:lachin-district"
+    assert district.place.geometry_type in ("Polygon", "MultiPolygon")
+    text = ("Azerbaijani troops entered Lachin on Tuesday, a town on the road from Armenia to "
+            "Nagorno-Karabakh, as Russian peacekeepers watched.")
+    town = only(geoparser, text, "Lachin")
+    assert town.place.feature == "city" and town.place.country_code == "AZ"
+    assert great_circle((town.place.lat, town.place.lon), (39.637, 46.550)).km < 10
+
+
+def test_paris_france_and_paris_texas(geoparser):
+    france = only(geoparser, "The summit opened in Paris, France on Monday.", "Paris")
+    texas = only(geoparser, "The rodeo opened in Paris, Texas on Monday.", "Paris")
+    assert france.place.country_code == "FR"
+    assert texas.place.country_code == "US" and texas.place.admin1 == "TX"
+    assert texas.place.id in {place_id for place_id, _ in france.alternatives} | {france.place.id} or \
+        any(place_id == france.place.id for place_id, _ in texas.alternatives)
+
+
+def test_the_articles_country_decides_an_ambiguous_city(geoparser):
+    ontario = ("Police in Ontario said the crash happened near London, where the 401 highway meets "
+               "the road to Toronto and Windsor.")
+    mention = only(geoparser, ontario, "London")
+    assert mention.place.country_code == "CA"
+    england = "Heavy rain hit England on Monday; London and Manchester saw floods."
+    assert only(geoparser, england, "London").place.country_code == "GB"
+
+
+def test_georgia_is_the_country_among_caucasus_places_and_the_state_among_us_places(geoparser):
+    caucasus = "Armenia, Azerbaijan and Georgia met in Tbilisi."
+    assert only(geoparser, caucasus, "Georgia").place.country_code == "GE"
+    south = "Storms moved from Alabama into Georgia and then Atlanta and South Carolina."
+    state = only(geoparser, south, "Georgia").place
+    assert state.country_code == "US" and state.feature == "admin1"
+
+
+def test_each_mention_has_a_confidence_and_keeps_its_alternatives(geoparser):
+    mention = only(geoparser, "They met in Springfield on Monday.", "Springfield")
+    assert 0.0 < mention.score <= 1.0
+    assert len(mention.alternatives) >= 3
+    assert all(0.0 <= score <= mention.score for _, score in mention.alternatives)
+    assert mention.place.id not in {place_id for place_id, _ in mention.alternatives}
+
+
+def test_a_name_keeps_one_sense_in_one_article(geoparser):
+    text = "London, Ontario is growing. Ontario says London will build homes. London police agree."
+    mentions = [m for m in geoparser.parse(text) if m.text == "London"]
+    assert len(mentions) == 3
+    assert {m.place.id for m in mentions} == {mentions[0].place.id}
+    assert mentions[0].place.country_code == "CA"
+
+
+def test_parse_against_a_view_with_proposed_edits(geoparser):
+    from dataclasses import replace
+
+    gazetteer = geoparser.gazetteer
+    parukh = gazetteer.get("cur:parukh")
+    moved = replace(parukh, aliases=(*parukh.aliases, "Qazvarukh"))
+    view = gazetteer.with_overrides([moved], set())
+    text = "Shelling near Qazvarukh was reported."
+    assert [m.place.id for m in geoparser.parse(text, gazetteer=view)] == ["cur:parukh"]
+    assert geoparser.parse(text) == []  # the shared gazetteer is untouched
+    gone = gazetteer.with_overrides([], {"cur:parukh"})
+    assert "Parukh" not in [m.text for m in geoparser.parse("Fighting near Parukh.", gazetteer=gone)]
