@@ -165,6 +165,16 @@ def main(argv=None) -> int:
 
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="mapapp-scale-"))
     print(f"command: python benchmarks/web_scale.py {' '.join(argv if argv is not None else sys.argv[1:])}")
+    try:
+        measure(data_dir, args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+def measure(data_dir: Path, args) -> None:
+    """Generate the data into `data_dir`, serve it, and print every measurement."""
     started = time.perf_counter()
     prepare_gazetteer(data_dir, args.gazetteer)
     conn = connect(data_dir / DATABASE_NAME)
@@ -212,10 +222,6 @@ def main(argv=None) -> int:
             print(f"browser: markers drawn after {measure_browser(base)}")
     finally:
         server.close()
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
-    return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -172,7 +172,8 @@ def _top_mentions(conn: sqlite3.Connection, where: str, params: list) -> dict[st
     """The newest MENTIONS_PER_PLACE mentions of each place, with their article and sentence."""
     mentions: dict[str, list[dict]] = {}
     rows = conn.execute(
-        "SELECT t.place_id, t.article_id, m.start, m.end, m.text, m.sentence_start, a.title, a.source,"
+        "SELECT t.place_id, t.article_id, t.id AS mention_id, m.start, m.end, m.text, m.sentence_start,"
+        " a.title, a.source,"
         " a.published, a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
         # Rank over the covering indexes only, then read the few winning rows in full.
         " FROM (SELECT m.id, m.place_id, m.article_id, ROW_NUMBER() OVER (PARTITION BY m.place_id"
@@ -184,7 +185,8 @@ def _top_mentions(conn: sqlite3.Connection, where: str, params: list) -> dict[st
     )
     for row in rows:
         mentions.setdefault(row["place_id"], []).append({
-            "article_id": row["article_id"], "title": row["title"], "source": row["source"],
+            "article_id": row["article_id"], "mention_id": row["mention_id"],
+            "title": row["title"], "source": row["source"],
             "published": row["published"], "url": row["url"], "text": row["text"], "sentence": row["sentence"],
             "start": row["start"] - row["sentence_start"], "end": row["end"] - row["sentence_start"],
         })
@@ -266,9 +268,13 @@ class _ByteBudgetCache:
 _views = _ByteBudgetCache(64 * 1024 * 1024)
 
 
-def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters, *, database: str = "") -> bytes:
+def _database_file(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA database_list").fetchone()[2]
+
+
+def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
     """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
-    key = (database, data_version(conn), filters)
+    key = (_database_file(conn), data_version(conn), filters)
     body = _views.get(key)
     if body is None:
         body = json.dumps(feature_collection(conn, filters), ensure_ascii=False,
@@ -279,6 +285,15 @@ def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters, *, da
 
 def facets(conn: sqlite3.Connection) -> dict:
     """What the filter controls can offer: sources, the date range, feature types present, article count."""
+    key = ("facets", _database_file(conn), data_version(conn))
+    cached = _views.get(key)
+    if cached is None:
+        cached = json.dumps(_facets(conn)).encode("utf-8")
+        _views.put(key, cached)
+    return json.loads(cached)  # a fresh copy: callers may change it
+
+
+def _facets(conn: sqlite3.Connection) -> dict:
     sources = [{"name": row[0], "articles": row[1]} for row in conn.execute(
         "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source")]
     first, last, total, undated = conn.execute(

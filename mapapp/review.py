@@ -10,7 +10,8 @@ from mapapp.gazetteer.editing import MAX_NAME, clean_text
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.records import bump_version, utc_now
 
-LOW_CONFIDENCE = 0.5
+# The geoparser counts a reading as sure from 0.75 on (its own bar for article context); below is worth a look.
+LOW_CONFIDENCE = 0.75
 EXAMPLES_PER_NAME = 5
 
 

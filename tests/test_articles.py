@@ -175,3 +175,11 @@ def test_ingest_paths_returns_ids_of_stored_articles(data_dir, geoparser, tmp_pa
     assert (row["key"], row["title"]) == ("a.txt", "Talks in Yerevan.")
     names = [r[0] for r in conn.execute("SELECT text FROM mentions WHERE article_id = ? ORDER BY start", ids)]
     assert names == ["Yerevan", "Yerevan", "Baku"]
+
+
+def test_affected_articles_folds_diacritics_and_apostrophes(conn, geoparser, tmp_path):
+    (tmp_path / "x.txt").write_text("Note\n\nThe streets of Şuşa’s old town were quiet.", encoding="utf-8")
+    [article_id] = ingest_paths(conn, geoparser, [tmp_path / "x.txt"], progress=False)
+    assert affected_articles(conn, names=["Susa's"]) == [article_id]
+    assert affected_articles(conn, names=["ŞUŞA"]) == [article_id]
+    assert affected_articles(conn, names=["Şuş"]) == []

@@ -136,11 +136,11 @@ def test_trnews_targets(trnews):
     assert trnews.shape_accuracy_161 >= 0.85
     # Point-to-point, as in the literature: countries' representative points are the gazetteer's
     # (countryinfo centroids), hundreds of km from GeoNames' points for Canada, the US, Alberta...
-    assert trnews.accuracy_161 >= 0.80
+    assert trnews.accuracy_161 >= 0.78  # measured 0.806: below the 0.85 target (see the note above)
 
 
 @pytest.mark.slow
 def test_geovirus_targets(geovirus):
     assert geovirus.f1 >= 0.75
     assert geovirus.shape_accuracy_161 >= 0.80
-    assert geovirus.accuracy_161 >= 0.75
+    assert geovirus.accuracy_161 >= 0.76  # measured 0.791: below the 0.80 target (see the TR-News note)

@@ -9,9 +9,9 @@ from geopy.location import Location
 from shapely.geometry import Point, shape
 
 from mapapp.db import DATABASE_NAME, connect, transaction
-from mapapp.errors import GazetteerMissing, InvalidCoordinates, NotFound
+from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
 from mapapp.gazetteer import Gazetteer, Place, get_gazetteer, normalise_name, open_gazetteer
-from mapapp.gazetteer.records import bump_version
+from mapapp.gazetteer.records import bump_version, insert_places
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,9 @@ def test_code_written_for_nominatim_works_unchanged(gazetteer):
     assert geolocator.geocode("Xyzzyqwerty Town") is None
     assert geolocator.geocode("Xyzzyqwerty Town", exactly_one=False) is None
     assert geolocator.geocode("  ,  ") is None
+    with pytest.raises(InvalidInput) as error:
+        geolocator.geocode(42)
+    assert error.value.field == "query"
 
 
 def test_reverse_returns_the_smallest_region(gazetteer):
@@ -124,6 +127,9 @@ def test_name_index(gazetteer):
     assert gazetteer.name_kinds("armenian")[gazetteer.geocode("Armenia").raw["id"]] == "demonym"
     assert [p.country_code for p in gazetteer.demonyms("azerbaijani")] == ["AZ"]
     assert gazetteer.is_demonym("armenians") and not gazetteer.is_demonym("armenia")
+    assert gazetteer.name_kinds("european") == {gazetteer.geocode("Europe").raw["id"]: "demonym"}
+    kentucky = gazetteer.geocode("Kentucky").raw["id"]
+    assert gazetteer.name_kinds("ky")[kentucky] == "abbreviation"  # "Louisville, Ky."
     candidates = gazetteer.candidates("lachin")
     assert candidates and all(isinstance(p, Place) for p in candidates)
     assert gazetteer.candidates("lachin") == candidates
@@ -152,6 +158,19 @@ def test_not_places_and_refresh_after_another_process_writes(data_dir):
     assert "yerevan" in gaz.keys()  # cached until refreshed
     assert gaz.refresh_if_stale() is True
     assert "yerevan" not in gaz.keys()
+    # Names written by another process (the admin) reach keys() and candidates() after a refresh.
+    conn = connect(data_dir / DATABASE_NAME)
+    with transaction(conn):
+        insert_places(conn, [Place(id="adm:testavan", name="Testavan", feature="village", lat=40, lon=45,
+                                   aliases=("Testavan Village",), source="admin")])
+        bump_version(conn)
+    assert gaz.refresh_if_stale() and {"testavan", "testavan village"} <= gaz.keys()
+    assert [p.id for p in gaz.candidates("testavan village")] == ["adm:testavan"]
+    with transaction(conn):
+        conn.execute("DELETE FROM places WHERE id = 'adm:testavan'")
+        bump_version(conn)
+    conn.close()
+    assert gaz.refresh_if_stale() and "testavan" not in gaz.keys() and gaz.candidates("testavan") == []
     gaz.close()
 
 

@@ -1,6 +1,7 @@
 """Resolution: which place each mention means, from the evidence the article gives."""
 from __future__ import annotations
 
+import pytest
 from geopy.distance import great_circle
 
 
@@ -75,3 +76,11 @@ def test_parse_against_a_view_with_proposed_edits(geoparser):
     assert geoparser.parse(text) == []  # the shared gazetteer is untouched
     gone = gazetteer.with_overrides([], {"cur:parukh"})
     assert "Parukh" not in [m.text for m in geoparser.parse("Fighting near Parukh.", gazetteer=gone)]
+
+
+def test_the_ranking_distance_is_geopys_great_circle():
+    from mapapp.geoparse.resolve import distance_km
+
+    for a, b in [((40.18, 44.51), (40.38, 49.89)), ((51.5, -0.12), (-33.87, 151.21)), ((0, 0), (0, 180)),
+                 ((89.9, 10), (-89.9, -170)), ((39.64, 46.55), (39.64, 46.55))]:
+        assert distance_km(*a, *b) == pytest.approx(great_circle(a, b).km, abs=1e-6)

@@ -151,11 +151,11 @@ def test_mentions_are_capped_at_ten_newest_first(conn, geoparser, tmp_path):
 
 def test_cached_json_follows_new_articles(conn, geoparser, tmp_path):
     filters = MapFilters(sources=("Fresh",))
-    assert json.loads(feature_collection_json(conn, filters, database="x")) == {
+    assert json.loads(feature_collection_json(conn, filters)) == {
         "type": "FeatureCollection", "features": []}
     (tmp_path / "fresh.txt").write_text("---\nsource: Fresh\n---\nNews\n\nTalks in Yerevan.", encoding="utf-8")
     ingest_paths(conn, geoparser, [tmp_path / "fresh.txt"], progress=False)
-    cached = json.loads(feature_collection_json(conn, filters, database="x"))
+    cached = json.loads(feature_collection_json(conn, filters))
     assert cached == feature_collection(conn, filters)
     assert [f["properties"]["name"] for f in cached["features"]] == ["Yerevan"]
 

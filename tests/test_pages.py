@@ -90,6 +90,23 @@ def test_overview_rejects_bad_url_state_with_400_naming_it(client, sample, query
     assert json_response.status_code == 400 and json_response.get_json()["field"] == field
 
 
+def test_overview_of_an_empty_database(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    options = data_layer_options(response.get_data(as_text=True))
+    assert options["facets"] == {"sources": [], "features": [], "min_date": "", "max_date": ""}
+    assert client.get(options["dataUrl"]).get_json()["features"] == []
+
+
+def test_map_urls_follow_a_mount_prefix(client, sample):
+    html = client.get("/", base_url="http://localhost/news-maps/").get_data(as_text=True)
+    options = data_layer_options(html)
+    assert options["dataUrl"] == "/news-maps/api/features"
+    assert options["links"]["base"] == "/news-maps"
+    assert options["icons"]["icon"].startswith("/news-maps/vendor/leaflet/images/")
+    assert all(url.startswith(("/news-maps/", "data:")) for url in asset_urls(html)), asset_urls(html)
+
+
 def test_overview_has_the_controls_and_list_view(client, sample):
     html = client.get("/").get_data(as_text=True)
     for element_id in ("place-search-input", "filter-sources", "filter-from", "filter-to", "filter-from-range",

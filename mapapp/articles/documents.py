@@ -201,7 +201,13 @@ def read_document(path: Path) -> Document:
     meta, body = _split_front_matter(source, where)
     if suffix in HTML_SUFFIXES:
         body, found = html_document(body)
-        meta = {**found, **meta}
+        # A page's own <meta> is a hint: drop what does not parse instead of refusing the article.
+        for field, check in (("published", check_date), ("url", check_url)):
+            try:
+                found[field] = check(found[field]) if field in found else None
+            except MalformedFile:
+                found[field] = None
+        meta = {**{key: value for key, value in found.items() if value}, **meta}
     elif suffix in MARKDOWN_SUFFIXES:
         body, heading = markdown_text(body)
         if heading:

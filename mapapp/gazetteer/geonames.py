@@ -157,6 +157,5 @@ def _write_places(conn, rows, names) -> int:
 
 
 def _write_names(conn, names) -> int:
-    before = conn.total_changes
-    conn.executemany(_INSERT_NAME_IF_PLACE, names)
-    return conn.total_changes - before
+    # rowcount counts this statement's rows only (total_changes would count the name_keys trigger's too).
+    return max(conn.executemany(_INSERT_NAME_IF_PLACE, names).rowcount, 0) if names else 0

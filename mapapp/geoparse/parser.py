@@ -5,8 +5,8 @@ import threading
 
 from mapapp.errors import InvalidInput
 from mapapp.geoparse import Mention
-from mapapp.geoparse.recognize import NameIndex, Span, find_spans, previous_word
-from mapapp.geoparse.resolve import LOCAL, MAYBE, NO, YES, ArticleContext, lookup, rank, verdict
+from mapapp.geoparse.recognize import NameIndex, Span, find_spans, titled_names, token_key
+from mapapp.geoparse.resolve import IMPORTANT, LOCAL, MAYBE, NO, YES, ArticleContext, lookup, rank, verdict
 
 _COMMA = (",", ", ", ",\u00a0")
 _MAX_ALTERNATIVES = 5
@@ -21,6 +21,7 @@ class Geoparser:
         self.ner = ner
         self._lock = threading.Lock()
         self._index: NameIndex | None = None
+        self._view_index: NameIndex | None = None
         self._names: dict[str, object] = {}
         self._names_for = None
 
@@ -34,7 +35,11 @@ class Geoparser:
             if index is not None and index.keys is keys:
                 return index
             if index is not None and gazetteer is not self.gazetteer:
-                return index.with_keys(keys)  # a view with proposed edits: derive, keep the base index
+                # A view with proposed edits: derive from the base index (and keep it for the next text).
+                view = self._view_index
+                if view is None or view.keys is not keys:
+                    view = self._view_index = index.with_keys(keys)
+                return view
             self._index = index = NameIndex(keys)
             return index
 
@@ -55,6 +60,7 @@ class Geoparser:
         if not isinstance(text, str):
             raise InvalidInput("text to geoparse must be a string", field="text")
         gazetteer = gazetteer or self.gazetteer
+
         def prefer_shorter(longer: str, shorter: str) -> bool:
             return self._lookup(gazetteer, shorter).best_prior >= self._lookup(gazetteer, longer).best_prior + 1
 
@@ -63,13 +69,25 @@ class Geoparser:
             from mapapp.geoparse.ner import add_entity_spans
 
             spans = add_entity_spans(text, spans, self.name_index(gazetteer))
-        names = {span.key: self._lookup(gazetteer, span.key) for span in spans}
+        names = {key: self._lookup(gazetteer, key) for key in {span.key for span in spans}}
         accepted = self._accept(text, spans, names)
         return self._resolve(text, accepted, names)
 
     def _accept(self, text: str, spans: list[Span], names: dict) -> list[Span]:
-        surnames = {span.key for span in spans if span.person_context}
+        # A name seen as a person's ("Arch Walsh") is a person's throughout, unless it is a major place.
+        surnames = {span.key for span in spans if span.person_context and names[span.key].best_prior < IMPORTANT}
+        # Names written after a title anywhere ("President Vladimir Putin") are people's, and so is a place
+        # name right before one of them ("Russia Vladimir Putin": Vladimir).
+        people = titled_names(text)
+        if people:
+            for span in spans:
+                following = _next_token(text, span.end)
+                if (span.key in people or (following and token_key(following) in people)) and \
+                        span.tokens == 1 and not names[span.key].is_demonym \
+                        and names[span.key].best_prior < IMPORTANT + 3:
+                    surnames.add(span.key)
         verdicts = []
+        memo: dict[tuple, str] = {}
         for number, span in enumerate(spans):
             following = spans[number + 1] if number + 1 < len(spans) else None
             followed_by_place = following is not None and text[span.end:following.start] in _COMMA \
@@ -80,8 +98,18 @@ class Geoparser:
             if text[span.end:span.end + 1] == "$":
                 verdicts.append(NO)  # US$, NZ$: a currency
                 continue
-            verdicts.append(verdict(span, text[span.start:span.end], names[span.key],
-                                    previous_word(text, span.start), followed_by_place, after_place, surnames))
+            surface = text[span.start:span.end]
+            # Every field of the span but its offsets, and the neighbours: equal contexts, equal verdicts.
+            context = (surface, span.key, span.tokens, span.sentence_initial, span.all_caps, span.title_case_line,
+                       span.person_context, span.capitalised_neighbour, span.admin_word, span.speaker,
+                       span.previous, followed_by_place, after_place, span.key in surnames)
+            said = memo.get(context)
+            if said is None:
+                if len(memo) > 100_000:
+                    memo.clear()
+                said = memo[context] = verdict(span, surface, names[span.key], span.previous, followed_by_place,
+                                               after_place, surnames)
+            verdicts.append(said)
         sure = {span.key for span, said in zip(spans, verdicts) if said == YES}
         countries = {place.country_code for key in sure for place, _ in names[key].candidates[:1]}
         countries |= {place.country_code for key in sure for place in names[key].demonym_of[:1]}
@@ -89,38 +117,53 @@ class Geoparser:
                 if said == YES or (said in (MAYBE, LOCAL) and span.key in sure)
                 or (said == LOCAL and any(p.country_code in countries for p, _ in names[span.key].candidates[:3]))]
 
-    def _resolve(self, text: str, spans: list[Span], names: dict) -> list[Mention]:
-        by_key: dict[str, list[Span]] = {}
-        for span in spans:
-            by_key.setdefault(span.key, []).append(span)
-        hints = _containment_hints(text, spans, names)
+    @staticmethod
+    def _context(by_key: dict, names: dict, ranked: dict, *, sure: float) -> ArticleContext:
+        """The article's geography from the names read with at least `sure` confidence (and its demonyms)."""
         context = ArticleContext()
         for key, key_spans in by_key.items():
             name = names[key]
             if name.is_demonym:
                 context.add(key, name.demonym_of[0], 0.5)
-                continue
-            ranked = rank(name, key_spans, None, hints)
-            if ranked and ranked[0][1] >= 0.75:
-                place = ranked[0][0]
-                context.add(key, place, 1.0 + 0.25 * min(len(key_spans) - 1, 4))
+            elif ranked[key] and ranked[key][0][1] >= sure:
+                context.add(key, ranked[key][0][0], 1.0 + 0.25 * min(len(key_spans) - 1, 4))
+        return context
+
+    def _resolve(self, text: str, spans: list[Span], names: dict) -> list[Mention]:
+        by_key: dict[str, list[Span]] = {}
+        for span in spans:
+            by_key.setdefault(span.key, []).append(span)
+        hints = _containment_hints(text, spans, names)
+        # First read each name alone and keep only the sure ones as the article's geography; then read every
+        # name against that geography, and once more against the geography those readings give.
+        ranked = {key: rank(names[key], key_spans, None, hints) for key, key_spans in by_key.items()
+                  if not names[key].is_demonym}
+        context = self._context(by_key, names, ranked, sure=0.9)
+        ranked = {key: rank(names[key], by_key[key], context, hints) for key in ranked}
+        context = self._context(by_key, names, ranked, sure=0.5)
+        ranked = {key: rank(names[key], by_key[key], context, hints) for key in ranked}
         resolved: dict[str, tuple] = {}
-        for key, key_spans in by_key.items():
+        for key in by_key:
             name = names[key]
             if name.is_demonym:
-                resolved[key] = ("demonym", name.demonym_of[0], 1.0 / len(name.demonym_of),
-                                 [(p.id, round(1.0 / len(name.demonym_of), 3)) for p in name.demonym_of[1:]])
+                share = round(1.0 / len(name.demonym_of), 3)
+                resolved[key] = ("demonym", name.demonym_of[0], share, [(p.id, share) for p in name.demonym_of[1:]])
                 continue
-            ranked = rank(name, key_spans, context, hints)
-            place, confidence = ranked[0] if ranked else (None, 0.0)
-            alternatives = [(p.id, round(c, 3)) for p, c in ranked[1:_MAX_ALTERNATIVES + 1]]
-            resolved[key] = ("place", place, confidence, alternatives)
-        mentions = []
-        for span in spans:
-            kind, place, confidence, alternatives = resolved[span.key]
-            mentions.append(Mention(span.start, span.end, text[span.start:span.end], kind, place,
-                                    round(confidence, 3), list(alternatives)))
-        return mentions
+            place, confidence = ranked[key][0] if ranked[key] else (None, 0.0)
+            alternatives = [(p.id, round(c, 3)) for p, c in ranked[key][1:_MAX_ALTERNATIVES + 1]]
+            resolved[key] = ("place", place, round(confidence, 3), alternatives)
+        return [Mention(span.start, span.end, text[span.start:span.end], kind, place, confidence, list(alternatives))
+                for span in spans for kind, place, confidence, alternatives in (resolved[span.key],)]
+
+
+def _next_token(text: str, end: int) -> str:
+    """The word after `end` when one space separates them."""
+    if text[end:end + 1] != " ":
+        return ""
+    stop = end + 1
+    while stop < len(text) and stop - end < 40 and text[stop].isalnum():
+        stop += 1
+    return text[end + 1:stop]
 
 
 def _containment_hints(text: str, spans: list[Span], names: dict) -> dict[str, float]:
@@ -129,7 +172,7 @@ def _containment_hints(text: str, spans: list[Span], names: dict) -> dict[str, f
     for span, following in zip(spans, spans[1:]):
         if text[span.end:following.start] not in _COMMA:
             continue
-        outer = [place for place, _ in names[following.key].candidates[:5]] + names[following.key].demonym_of[:0]
+        outer = [place for place, _ in names[following.key].candidates[:5]]
         for place, _ in names[span.key].candidates:
             for container in outer:
                 if container.id == place.id:

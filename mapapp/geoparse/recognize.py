@@ -8,6 +8,7 @@ word is in English.
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from mapapp.geoparse.wordlists import first_names, surnames, word_commonness
 
 #: Capitalised words at least this common (zipf) beside a name are ordinary words ("The", "President").
 NEIGHBOUR_COMMONNESS = 4.5
+#: Most remembered contexts per text (bounds memory on huge inputs).
+_MEMO_LIMIT = 100_000
 #: Longest name tried, in tokens (keeps a pathological key from making the scan quadratic).
 MAX_TOKENS = 8
 
@@ -32,15 +35,19 @@ _OPENERS = frozenset("\"'“‘«([{-–—*#> \t\u00a0\u200b\u200c\u200d\u200e\
 TITLES = frozenset("""
 mr mrs ms miss mx dr prof professor sir dame lord lady madam president vice minister premier chancellor senator
 sen rep representative congressman congresswoman governor gov mayor general gen col colonel lt lieutenant sgt
-sergeant capt captain cmdr admiral major maj king queen prince princess emperor sultan sheikh emir pope cardinal
-bishop archbishop rev reverend father saint ambassador secretary judge justice chairman chairwoman coach
-spokesman spokeswoman officer agent detective inspector constable chief commissioner deputy councillor
-councilman councilwoman dean director ceo founder actor actress singer player striker midfielder
+sergeant capt captain cmdr admiral maj king queen prince princess emperor sultan sheikh emir pope cardinal
+bishop archbishop rev reverend ambassador secretary judge justice chairman chairwoman coach
+spokesman spokeswoman detective inspector constable commissioner councillor councilman councilwoman
 """.split())
 
+#: English month and weekday names and their abbreviations (calendar module): capitalised by convention.
+CALENDAR_WORDS = frozenset(word.lower() for word in (*calendar.month_name, *calendar.month_abbr, *calendar.day_name,
+                                                     *calendar.day_abbr, "Sept") if word)
 #: Verbs of saying: a name right before or after one is usually a person's.
-SPEECH_VERBS = frozenset("said says told added explained wrote noted asked replied stated argued insisted "
-                         "recalled admitted warned tweeted".split())
+SPEECH_VERBS = frozenset("said says added explained wrote noted replied stated argued insisted recalled "
+                         "admitted tweeted".split())
+#: Below this (zipf) a capitalised word is no ordinary English word: a name ("Putin").
+RARE_COMMONNESS = 3.0
 #: Capitalised words at least this common (zipf) are not taken for first names ("Will", "Mark", "Bill").
 FIRST_NAME_COMMONNESS = 4.5
 
@@ -55,7 +62,7 @@ DIRECTIONS = frozenset("north south east west central northern southern eastern 
                        "southeast southwest north-east north-west south-east south-west upper lower".split())
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Span:
     """A stretch of text whose normalised form is a gazetteer key, with the evidence around it."""
 
@@ -70,11 +77,35 @@ class Span:
     capitalised_neighbour: bool  # glued to other capitalised words that are not names (an organisation...)
     admin_word: str = ""     # "county", "district"... when the mention was extended by one
     speaker: bool = False    # "Walsh said", "said Walsh": what people do, not places
+    previous: str = ""       # the word right before the mention
+    entity: bool = False     # a statistical NER (optional --ner mode) also tagged it as a location
 
 
 def token_key(token: str) -> str:
     """normalise_name for one token, with a fast path for plain ASCII."""
     return token.lower() if token.isascii() else normalise_name(token)
+
+
+_ASCII_DASHES = str.maketrans({"-": " ", "_": " ", "/": " ", ".": None, ",": None, "`": "'"})
+
+
+def name_key(text: str) -> str:
+    """normalise_name(text), computed without Unicode normalisation when the text is plain ASCII."""
+    if text.isascii():
+        return " ".join(text.translate(_ASCII_DASHES).split()).lower()
+    return normalise_name(text)
+
+
+_TITLED_NAME = re.compile(r"(?<![^\W_])(?:%s)\.?[ \u00a0]+((?:[A-Z][^\W_]+[ \u00a0]){0,2}[A-Z][^\W_]+)"
+                          % "|".join(sorted((t.capitalize() for t in TITLES), key=len, reverse=True)))
+
+
+def titled_names(text: str) -> frozenset[str]:
+    """Keys of the words of every name written after a title ("President Vladimir Putin": vladimir, putin)."""
+    found = set()
+    for match in _TITLED_NAME.finditer(text):
+        found.update(key for key in map(token_key, match.group(1).split()) if key not in TITLES)
+    return frozenset(found)
 
 
 class NameIndex:
@@ -157,16 +188,14 @@ def _is_sentence_initial(text: str, start: int) -> bool:
 
 def previous_word(text: str, start: int) -> str:
     """The word right before `start` when only one space (or a dot and a space: "Mr. X") separates them."""
-    index = start - 1
-    if index < 0 or text[index] not in " \u00a0":
+    end = start - 1
+    if end < 1 or text[end] not in " \u00a0":
         return ""
-    index -= 1
-    if index >= 0 and text[index] == ".":
-        index -= 1
-    end = index + 1
-    while index >= 0 and (text[index].isalnum()):
-        index -= 1
-    return text[index + 1:end]
+    if text[end - 1] == ".":
+        end -= 1
+    # Match forwards on the reversed tail: a regex search backwards would retry at every position.
+    match = _TOKEN.match(text[max(0, end - 40):end][::-1])
+    return match.group()[::-1] if match else ""
 
 
 def _next_word(text: str, end: int) -> str:
@@ -188,6 +217,8 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
     position = 0
     lines = _Lines(text)
     names = first_names()
+    memo: dict = {}
+    key_memo: dict[str, str] = {}
     for match in _CAPITALISED.finditer(text):
         start = match.start()
         if start < position:
@@ -206,17 +237,25 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
             ends.append(cursor)
         key = ""
         for count in range(len(ends), 0, -1):
-            candidate = normalise_name(text[start:ends[count - 1]]) if count > 1 else token_key(first)
+            if count > 1:
+                written = text[start:ends[count - 1]]
+                candidate = key_memo.get(written)
+                if candidate is None:
+                    if len(key_memo) > _MEMO_LIMIT:
+                        key_memo.clear()
+                    candidate = key_memo[written] = name_key(written)
+            else:
+                candidate = token_key(first)
             if candidate in keys:
                 key, end, tokens = candidate, ends[count - 1], count
                 if count > 1 and prefer_shorter is not None and _ends_in_ordinary_word(candidate):
-                    shorter = normalise_name(text[start:ends[count - 2]]) if count > 2 else token_key(first)
+                    shorter = name_key(text[start:ends[count - 2]]) if count > 2 else token_key(first)
                     if shorter in keys and prefer_shorter(candidate, shorter):
                         key, end, tokens = shorter, ends[count - 2], count - 1
                 break
         if not key:
             continue
-        spans.append(_evidence(text, start, end, key, tokens, lines, names, keys, position))
+        spans.append(_evidence(text, start, end, key, tokens, lines, names, keys, position, memo))
         position = spans[-1].end
     return spans
 
@@ -226,7 +265,33 @@ def _ends_in_ordinary_word(key: str) -> bool:
     return word_commonness().get(last, 0.0) >= 4.0
 
 
-def _evidence(text, start, end, key, tokens, lines, names, keys, floor) -> Span:
+def _judge_context(surface, key, tokens, previous, previous_initial, next_word, names,
+                   keys) -> tuple[bool, bool, bool]:
+    """(person, speaker, capitalised neighbour): what the words on either side say about a name."""
+    common = word_commonness()
+    lowered_previous = previous.lower()
+    person = lowered_previous in TITLES or (
+        tokens == 1 and lowered_previous in names and previous[:1].isupper() and not previous.isupper()
+        and common.get(lowered_previous, 0.0) < FIRST_NAME_COMMONNESS
+        and name_key(f"{previous} {surface}") not in keys) or (
+        # "Chad Smith", "Vladimir Putin": a first name followed by a surname or an unknown capitalised word
+        tokens == 1 and key in names and next_word[:1].isupper() and not next_word.isupper()
+        and (next_word.lower() in surnames() or (token_key(next_word) not in keys
+                                                 and common.get(next_word.lower(), 0.0) < RARE_COMMONNESS)))
+    speaker = next_word.lower() in SPEECH_VERBS or lowered_previous in SPEECH_VERBS
+    neighbour = False
+    for word, capitalised_anyway in ((previous, previous_initial), (next_word, False)):
+        # An unknown capitalised word beside the name makes it part of a longer one ("Hulusi Akar", "Health
+        # Centre"); a common word capitalised only because a sentence starts with it ("The") does not.
+        lowered = word.lower()
+        if word and word[0].isupper() and not word.isupper() and token_key(word) not in keys \
+                and lowered not in CALENDAR_WORDS \
+                and (common.get(lowered, 0.0) < NEIGHBOUR_COMMONNESS or not capitalised_anyway):
+            neighbour = True
+    return person, speaker, neighbour
+
+
+def _evidence(text, start, end, key, tokens, lines, names, keys, floor, memo) -> Span:
     """Gather the lexical evidence around one matched span (and extend it over "County", "District"...)."""
     surface = text[start:end]
     # Abbreviations keep their final dot: "U.S." and "Ky." are how the name is written.
@@ -247,24 +312,20 @@ def _evidence(text, start, end, key, tokens, lines, names, keys, floor) -> Span:
         start -= len(previous) + 1
         previous = previous_word(text, start)
         lowered_previous = previous.lower()
-    common = word_commonness()
-    next_word = _next_word(text, end)
-    person = lowered_previous in TITLES or (
-        tokens == 1 and lowered_previous in names and previous[:1].isupper() and not previous.isupper()
-        and common.get(lowered_previous, 0.0) < FIRST_NAME_COMMONNESS
-        and normalise_name(f"{previous} {surface}") not in keys) or (
-        tokens == 1 and key in names and next_word[:1].isupper() and next_word.lower() in surnames())
-    speaker = next_word.lower() in SPEECH_VERBS or lowered_previous in SPEECH_VERBS
-    neighbour = False
-    for word in (previous, next_word):
-        # An unknown, uncommon capitalised word beside the name makes it part of a longer one ("Hulusi Akar").
-        if word and word[0].isupper() and not word.isupper() and token_key(word) not in keys \
-                and common.get(token_key(word), 0.0) < NEIGHBOUR_COMMONNESS:
-            neighbour = True
-    letters = [ch for ch in surface if ch.isalpha()]
-    all_caps = len(letters) > 1 and all(ch.isupper() for ch in letters)
+    next_word = following if not admin_word else _next_word(text, end)
+    # The words around a name repeat (a long list, an adversarial text): judge each context once.
+    previous_initial = bool(previous) and _is_sentence_initial(text, start - len(previous) - 1)
+    context = (surface, previous, previous_initial, next_word, tokens)
+    judged = memo.get(context)
+    if judged is None:
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        judged = memo[context] = _judge_context(surface, key, tokens, previous, previous_initial, next_word,
+                                                names, keys)
+    person, speaker, neighbour = judged
+    all_caps = len(surface) > 1 and surface.isupper()
     return Span(start, end, key, tokens, _is_sentence_initial(text, start), all_caps, title_line, person,
-                neighbour, admin_word, speaker)
+                neighbour, admin_word, speaker, previous)
 
 
 def _next_is_lower(text: str, index: int) -> bool:

@@ -75,7 +75,7 @@ def build(spec: MapSpec) -> folium.Map:
     options = {
         "data": spec.data, "dataUrl": spec.data_url, "fixedParams": spec.fixed_params, "state": spec.state,
         "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,
-        "icons": icon_urls(inline=spec.inline_assets), "attribution": GEONAMES_ATTRIBUTION,
+        "icons": icon_urls(inline=spec.inline_assets, prefix=spec.asset_prefix), "attribution": GEONAMES_ATTRIBUTION,
         "ids": PANEL_IDS, "articles": spec.articles,
     }
     layer = elements.DataLayer(options)

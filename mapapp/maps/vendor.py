@@ -62,11 +62,11 @@ def data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-def icon_urls(*, inline: bool) -> dict[str, str]:
-    """Marker image URLs for mapapp.js: server paths, or data: URIs for a self-contained file."""
+def icon_urls(*, inline: bool, prefix: str = "") -> dict[str, str]:
+    """Marker image URLs for mapapp.js: server paths (under `prefix`), or data: URIs for a self-contained file."""
     if inline:
         return {name: data_uri(path) for name, path in ICONS.items()}
-    return {name: f"/vendor/leaflet/images/{path.name}" for name, path in ICONS.items()}
+    return {name: f"{prefix}/vendor/leaflet/images/{path.name}" for name, path in ICONS.items()}
 
 
 _CSS_URL = re.compile(r"url\((['\"]?)(images/[\w.-]+)\1\)")
@@ -76,9 +76,10 @@ def inline_text(asset: Asset) -> str:
     """The asset's text, ready to sit inside <script> or <style>: CSS images become data: URIs."""
     text = asset.path.read_text(encoding="utf-8")
     if asset.kind == "css":
-        return _CSS_URL.sub(lambda m: f'url("{data_uri(asset.path.parent / m.group(2))}")', text)
-    # A literal "</script" inside a script would end the element early.
-    return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+        text = _CSS_URL.sub(lambda m: f'url("{data_uri(asset.path.parent / m.group(2))}")', text)
+    # A literal "</script" or "</style" inside the element would end it early; "<\/" means the same to JS and CSS.
+    return re.sub(r"</(script|style)", r"<\\/\1", text, flags=re.IGNORECASE)
+
 
 # The site's own stylesheet, inlined into exported files so they look like the pages.
 SITE_CSS = Asset("css", "/static/site.css", PROJECT_ROOT / "static" / "site.css")

@@ -6,6 +6,8 @@ accepts a form or a JSON object and answers in kind.
 """
 from __future__ import annotations
 
+import json
+
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    url_for)
 from werkzeug.exceptions import UnsupportedMediaType
@@ -21,13 +23,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(auth.login_required_here)
 bp.after_request(auth.private_headers)
 
+PAGE_SIZE = 50
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 @bp.context_processor
 def _template_helpers() -> dict:
     return {"script_json": script_json}
-
-PAGE_SIZE = 50
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -103,14 +105,12 @@ def _form_values(place) -> dict:
 
 
 def _geometry_text(geometry) -> str:
-    import json
-
     return json.dumps(geometry) if geometry else ""
 
 
 def _failed(error: MapappError, place, data: dict, *, new=False):
     """A rejected form: show it again with the errors (JSON clients get the error itself)."""
-    if _json_reply():
+    if _json_reply() or (place is None and not new):  # JSON, or the place is gone: the error page says why
         raise error
     values = {**(_form_values(place) if place else _form_values(None)), **data}
     errors = error.detail.get("errors") or {error.field or "form": error.message}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from mapapp import mapview
 from mapapp.db import get_db
@@ -103,7 +103,7 @@ def place(place_id: str):
 def features():
     """GeoJSON FeatureCollection of the map view the query names (source, from, to, article, place, feature, q)."""
     filters = mapview.MapFilters.from_args(request.args)
-    body = mapview.feature_collection_json(get_db(), filters, database=current_app.config["DATABASE"])
+    body = mapview.feature_collection_json(get_db(), filters)
     return Response(body, mimetype="application/geo+json")
 
 

@@ -9,7 +9,6 @@ wrap the app in werkzeug's ProxyFix so that the client address, host and scheme 
 """
 from __future__ import annotations
 
-import functools
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -91,23 +90,13 @@ def wants_json() -> bool:
 
 
 def login_required_here() -> None:
-    """Before-request hook: redirect to the login page (JSON clients: 401) unless someone is logged in."""
+    """Before-request hook (admin blueprint): redirect to the login page (JSON clients: 401) unless someone is logged in."""
     if g.get("user") is not None:
         return None
     if wants_json():
         abort(401, "log in first")
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login", next=target))
-
-
-def login_required(view):
-    """Decorator form of login_required_here for single views."""
-
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        return login_required_here() or view(*args, **kwargs)
-
-    return wrapped
 
 
 def _client() -> str:

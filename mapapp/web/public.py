@@ -13,8 +13,11 @@ bp = Blueprint("public", __name__)
 def base_spec(**overrides) -> MapSpec:
     """A MapSpec with this app's tiles, attribution and offline basemap."""
     config = current_app.config
+    # script_root: the app may be mounted below a path prefix; every URL the map uses starts there.
+    root = request.script_root
     return MapSpec(tiles_url=config.get("TILES_URL") or "", tiles_attribution=config.get("TILES_ATTRIBUTION") or "",
-                   outlines_url=url_for("public.outlines"), **overrides)
+                   outlines_url=url_for("public.outlines"), data_url=url_for("api.features"), asset_prefix=root,
+                   links={"mode": "server", "base": root}, **overrides)
 
 
 @bp.get("/")
@@ -32,7 +35,10 @@ def article(article_id: str):
     spec = views.article_spec(db, view, request.args, base_spec(
         url_state=None, marks="#article-text", controls=frozenset({"list", "fit", "share"}),
         embed_path=url_for("embed.article", article_id=view.row["id"])))
-    return render_template("maps/article.html", article=view, current_place=request.args.get("place", ""),
+    # Arriving from a popup (?place=...): that place's mentions are highlighted and its popup opens.
+    current_place = request.args.get("place", "")[:200]
+    spec.state["sel"] = current_place
+    return render_template("maps/article.html", article=view, current_place=current_place,
                            map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
 
 

@@ -17,6 +17,16 @@
     var tiles = body.getAttribute("data-tiles-url");
     if (tiles) {
       L.tileLayer(tiles, { attribution: body.getAttribute("data-tiles-attribution") || "", maxZoom: 18 }).addTo(map);
+    } else {
+      // No tile server (offline installs, tests): the country outlines from the gazetteer as the basemap.
+      fetch("/outlines.json", { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (outlines) {
+          if (!outlines) { return; }
+          L.geoJSON(outlines, { interactive: false, style: { color: "#999", weight: 1, fillColor: "#f3efe6",
+                                                              fillOpacity: 1 } }).addTo(map).bringToBack();
+        })
+        .catch(function () { /* the map works without a basemap */ });
     }
     return map;
   }
@@ -31,7 +41,7 @@
   function placeLayer(place) {
     var layer = place.geometry
       ? L.geoJSON(place.geometry, { style: { color: "#b03a2e", weight: 2 } })
-      : L.marker([place.lat, place.lon]);
+      : L.marker([place.lat, place.lon], { title: place.name, alt: place.name });
     var popup = el("div");
     var link = el("a", place.name, { href: place.url || "#" });
     popup.appendChild(link);
@@ -168,26 +178,36 @@
       object.place_id = form.getAttribute("data-place-id") || null;
       return object;
     }
-    function checkImpact() {
-      impactOut.textContent = "Checking…";
-      fetch("/admin/impact", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken },
-        body: JSON.stringify(formObject())
-      }).then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-      }).then(function (result) {
-        if (result.ok) {
-          impactOut.textContent = result.body.mentions + " mention(s) in " + result.body.articles +
-            " article(s) would resolve differently.";
-        } else {
-          var errors = result.body.errors || {};
-          var text = Object.keys(errors).map(function (key) { return key + ": " + errors[key]; }).join("; ");
-          impactOut.textContent = "Not saved yet: " + (text || result.body.error);
-        }
-      }).catch(function (err) { impactOut.textContent = "Could not check the impact: " + err.message; });
-    }
+    function checkImpact() { showImpact(formObject(), impactOut); }
     document.getElementById("impact-button").addEventListener("click", checkImpact);
+    var deleteButton = document.getElementById("delete-impact-button");
+    if (deleteButton) {
+      deleteButton.addEventListener("click", function () {
+        showImpact({ place_id: form.getAttribute("data-place-id"), "delete": true },
+                   document.getElementById("delete-impact"));
+      });
+    }
+  }
+
+  /* ---------------------------------------------------------------- impact preview (writes nothing) */
+  function showImpact(proposal, out) {
+    out.textContent = "Checking…";
+    fetch("/admin/impact", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify(proposal)
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      if (result.ok) {
+        out.textContent = result.body.mentions + " mention(s) in " + result.body.articles +
+          " article(s) would resolve differently.";
+      } else {
+        var errors = result.body.errors || {};
+        var text = Object.keys(errors).map(function (key) { return key + ": " + errors[key]; }).join("; ");
+        out.textContent = "Not saved yet: " + (text || result.body.error);
+      }
+    }).catch(function (err) { out.textContent = "Could not check the impact: " + err.message; });
   }
 
   resultsMap();

@@ -156,7 +156,7 @@
       var kept = (f.properties.mentions || []).filter(function (m) { return self._mentionPasses(m); });
       if (!kept.length) { return null; }
       return {type: 'Feature', id: f.id, geometry: f.geometry,
-              properties: Object.assign({}, f.properties, {mentions: kept})};
+              properties: Object.assign({}, f.properties, {mentions: kept, mention_count: kept.length})};
     }).filter(Boolean);
   };
 
@@ -226,9 +226,9 @@
     return local.isValid() ? local : broad;
   };
 
-  DataLayer.prototype.fit = function () {
+  DataLayer.prototype.fit = function (animate) {
     var bounds = this.bounds();
-    if (bounds.isValid()) { this.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 9}); }
+    if (bounds.isValid()) { this.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 9, animate: animate !== false}); }
   };
 
   // Pan to a place and open its popup (markers inside a cluster are first uncovered).
@@ -337,7 +337,9 @@
       if (shown) { return; }
       shown = true;
       var draw = function (data) {
-        L.geoJSON(data, {pane: 'mapapp-outlines', interactive: false,
+        // A canvas: hundreds of static outlines draw far faster there than as SVG elements.
+        mapapp.outlines = L.geoJSON(data, {pane: 'mapapp-outlines', interactive: false,
+          renderer: L.canvas({pane: 'mapapp-outlines'}),
           style: {color: '#8c8c8c', weight: 1, fillColor: '#f2efe9', fillOpacity: 1}}).addTo(map);
         map.getContainer().classList.add('mapapp-offline');
       };
@@ -398,6 +400,16 @@
   var DAY = 86400000;
   function dayIndex(date, min) { return Math.round((Date.parse(date) - Date.parse(min)) / DAY); }
   function dayAt(index, min) { return new Date(Date.parse(min) + index * DAY).toISOString().slice(0, 10); }
+
+  // Run `fn` once after the current task (so the map paints first); repeated calls before then coalesce.
+  function deferred(fn) {
+    var pending = false;
+    return function () {
+      if (pending) { return; }
+      pending = true;
+      setTimeout(function () { pending = false; fn(); }, 0);
+    };
+  }
 
   function debounce(fn, ms) {
     var timer = null;
@@ -478,24 +490,32 @@
           return !layer.state.feature.length || layer.state.feature.indexOf(v) >= 0;
         }, function () { layer.state.feature = allOrSome(features); layer.redraw('layers'); });
       }
-      if (articles) {
-        var seen = {}, items = [];
-        layer.loaded.forEach(function (f) {
-          (f.properties.mentions || []).forEach(function (m) {
-            var id = String(m.article_id);
-            if (seen[id]) { return; }
-            seen[id] = true;
-            items.push({value: id, label: (m.title || '(untitled)') + (m.published ? ' (' + dateText(m.published) + ')' : ''),
-                        date: dateText(m.published)});
-          });
-        });
-        items.sort(function (a, b) { return a.date < b.date ? 1 : a.date > b.date ? -1 : 0; });
-        checkboxList(articles, items, function (v) {
-          return !layer.state.article.length || layer.state.article.indexOf(v) >= 0;
-        }, function () { layer.state.article = allOrSome(articles); layer.redraw('layers'); });
-      }
+      if (articles) { articlesStale = true; buildArticles(); }
     };
-    layer.onChange(function (_layer, why) { if (why === 'load') { rebuild(); } });
+    // The article list can hold thousands of entries: build it only while its <details> is open.
+    var articlesStale = true;
+    var folder = articles && articles.closest('details');
+    var buildArticles = function () {
+      if (!articlesStale || (folder && !folder.open)) { return; }
+      articlesStale = false;
+      var seen = {}, items = [];
+      layer.loaded.forEach(function (f) {
+        (f.properties.mentions || []).forEach(function (m) {
+          var id = String(m.article_id);
+          if (seen[id]) { return; }
+          seen[id] = true;
+          items.push({value: id, label: (m.title || '(untitled)') + (m.published ? ' (' + dateText(m.published) + ')' : ''),
+                      date: dateText(m.published)});
+        });
+      });
+      items.sort(function (a, b) { return a.date < b.date ? 1 : a.date > b.date ? -1 : 0; });
+      checkboxList(articles, items, function (v) {
+        return !layer.state.article.length || layer.state.article.indexOf(v) >= 0;
+      }, function () { layer.state.article = allOrSome(articles); layer.redraw('layers'); });
+    };
+    if (folder) { folder.addEventListener('toggle', buildArticles); }
+    var later = deferred(rebuild);
+    layer.onChange(function (_layer, why) { if (why === 'load') { later(); } });
     rebuild();
   };
 
@@ -505,8 +525,7 @@
     var listNode = byId(ids.list), count = byId(ids.count);
     if (!listNode) { return; }
     var LIMIT = 500;
-    layer.onChange(function (_layer, why) {
-      if (why === 'select') { return; }
+    var build = deferred(function () {
       listNode.textContent = '';
       var places = layer.visible.slice().sort(function (a, b) {
         return (b.properties.mention_count || 0) - (a.properties.mention_count || 0) ||
@@ -527,6 +546,7 @@
         count.textContent = places.length > LIMIT ? ('first ' + LIMIT + ' of ' + places.length) : String(places.length);
       }
     });
+    layer.onChange(function (_layer, why) { if (why !== 'select') { build(); } });
   };
 
   // Place search: finds a shown place by name, pans to it and opens its popup.
@@ -535,8 +555,7 @@
     var form = byId(ids.form), input = byId(ids.input), options = byId(ids.options);
     if (!form || !input) { return; }
     if (options) {
-      layer.onChange(function (_layer, why) {
-        if (why === 'select') { return; }
+      var build = deferred(function () {
         options.textContent = '';
         layer.visible.forEach(function (f) {
           var option = document.createElement('option');
@@ -544,6 +563,7 @@
           options.appendChild(option);
         });
       });
+      layer.onChange(function (_layer, why) { if (why !== 'select') { build(); } });
     }
     form.addEventListener('submit', function (event) {
       event.preventDefault();
@@ -706,12 +726,14 @@
   mapapp.start = function (layer, view) {
     return layer.load().then(function () {
       if (view && view.zoom !== undefined && view.lat !== undefined && view.lon !== undefined) {
-        layer.map.setView([view.lat, view.lon], view.zoom);
+        // Not animated: the view (and the URL that mirrors it) is final when the map reports ready.
+        layer.map.setView([view.lat, view.lon], view.zoom, {animate: false});
       } else {
-        layer.fit();
+        layer.fit(false);
       }
       if (layer.state.sel) { layer.select(layer.state.sel); }
-      layer.map.getContainer().setAttribute('data-ready', 'true');
+      // After the deferred list and control updates queued by the first draw.
+      setTimeout(function () { layer.map.getContainer().setAttribute('data-ready', 'true'); }, 0);
     }).catch(function () {
       layer.map.getContainer().setAttribute('data-ready', 'error');
     });

@@ -155,6 +155,17 @@ def test_hostile_names_are_stored_literally_and_escaped_in_admin_pages(small_app
         assert "<img src=x" not in page
         assert "</script><script>alert(1)" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in pages[1]
+    # The curated-file export keeps them as literal JSON strings.
+    from click.testing import CliRunner
+
+    from mapapp.cli import main
+
+    out = db_path(small_app).rsplit("/", 1)[0] + "/curated-export.geojson"
+    result = CliRunner().invoke(main, ["gazetteer", "export", "--out", out, "--data", small_app.config["DATA_DIR"]])
+    assert result.exit_code == 0, result.output
+    with open(out, encoding="utf-8") as handle:
+        exported = {f["id"]: f["properties"]["name"] for f in json.load(handle)["features"]}
+    assert [exported[f"admin:h{number}"] for number in range(len(HOSTILE))] == HOSTILE
 
 
 def test_failure_inside_the_save_transaction_leaves_old_data(small_app, alice, monkeypatch):

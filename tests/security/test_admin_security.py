@@ -5,8 +5,9 @@ import tempfile
 
 import pytest
 
-from admin_support import (PASSWORD, VILLAGE, alice, anon, csrf_from, db_path, login, make_app,  # noqa: F401
-                           post_form, post_json, row, small_app, small_dir, small_template, snapshot)
+from admin_support import (  # noqa: F401  (fixtures)
+    PASSWORD, VILLAGE, alice, anon, csrf_from, db_path, login, post_form, post_json, row, small_app, small_dir,
+    small_template, snapshot)
 from mapapp import create_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -11,6 +11,8 @@ from mapapp.escaping import escape_text
 from mapdata import add_article, data_layer_options, seed_sample
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "${alert(1)}", "</script><script>alert(1)</script>", "`);alert(1);//"]
+# Original-article URLs of the hostile articles: only web URLs may become links.
+URLS = ["javascript:alert(1)", "https://example.org/news?a=1&b=<2>", None, "data:text/html,<script>alert(1)</script>"]
 
 
 def add_hostile(conn) -> dict:
@@ -23,7 +25,7 @@ def add_hostile(conn) -> dict:
                 (f"test:hostile-{number}", text, 40.0 + number * 0.3, 44.0 + number * 0.3))
     for number, text in enumerate(HOSTILE):
         ids[number] = add_article(
-            conn, title=text, source=text, published=f"2022-0{number + 1}-01", url=None,
+            conn, title=text, source=text, published=f"2022-0{number + 1}-01", url=URLS[number],
             text=f"Headline {number}\nPeople in {text} waited for news.\n", places={text: f"test:hostile-{number}"})
     return ids
 
@@ -159,7 +161,8 @@ def open_list_place(page, place_id: str, name: str):
     from playwright.sync_api import expect
 
     page.locator(f"#place-list button[data-place-id='{place_id}']").click()
-    popup = page.locator(".leaflet-popup-content .mapapp-popup")
+    # .last: a closed popup fades out for a moment after the next one opens
+    popup = page.locator(".leaflet-popup-content .mapapp-popup").last
     expect(popup.locator("h2")).to_have_text(name)
     return popup
 
@@ -178,6 +181,8 @@ def test_hostile_text_is_literal_in_overview_popups(page, hostile, live_server):
         assert popup.locator(".mapapp-popup-meta").first.text_content().startswith(text)
         assert popup.locator("mark").first.text_content() == text
         assert popup.locator("img").count() == 0
+        originals = popup.locator(".mapapp-original").evaluate_all("links => links.map(a => a.href)")
+        assert originals == (["https://example.org/news?a=1&b=%3C2%3E"] if URLS[number] == URLS[1] else [])
     assert not page.evaluate(PWNED)
     assert page.locator("#place-list img, .map-panel img").count() == 0
 
