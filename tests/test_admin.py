@@ -42,6 +42,7 @@ def test_admin_redirects_to_login_with_next(anon):
 def test_json_clients_get_401(anon):
     response = anon.get("/admin/", headers={"Accept": "application/json"})
     assert response.status_code == 401 and response.is_json
+    assert anon.get("/admin/review", headers={"X-Requested-With": "XMLHttpRequest"}).status_code == 401
 
 
 def test_fresh_install_tells_how_to_create_an_account(tmp_path):

@@ -74,6 +74,7 @@ def test_embed_overview_keeps_the_url_filters(client, sample):
 
 def test_embed_of_one_article_carries_only_its_places(client, sample):
     options = data_layer_options(client.get(f"/embed/articles/{sample['a2']}").get_data(as_text=True))
+    assert options["dataUrl"] is None
     assert {f["id"] for f in options["data"]["features"]} == {sample["baku"], sample["corridor"], sample["karabakh"]}
     assert {m["article_id"] for f in options["data"]["features"] for m in f["properties"]["mentions"]} == {sample["a2"]}
 

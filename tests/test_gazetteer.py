@@ -251,4 +251,9 @@ def test_rebuild_is_idempotent_and_keeps_admin_edits(data_dir):
     assert conn.execute("SELECT 1 FROM places WHERE id = 'cur:khramort'").fetchone() is None
     assert int(conn.execute("SELECT value FROM meta WHERE key = 'gazetteer_version'").fetchone()[0]) == version + 1
     assert conn.execute("SELECT value FROM meta WHERE key = 'built_at'").fetchone()[0]
+    # The fast key table matches the names, and its triggers are back for the admin's writes.
+    assert conn.execute("SELECT count(*) FROM name_keys").fetchone()[0] == \
+        conn.execute("SELECT count(DISTINCT key) FROM place_names").fetchone()[0]
+    triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {"name_keys_insert", "name_keys_delete"} <= triggers
     conn.close()

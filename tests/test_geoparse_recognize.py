@@ -97,6 +97,15 @@ def test_ordinary_words_and_calendar_names_are_not_places(geoparser, text):
     assert places(geoparser, text) == []
 
 
+def test_diseases_named_after_places_are_not_places(geoparser):
+    text = "Cases of West Nile virus and Lassa fever rose in Nigeria."
+    assert places(geoparser, text) == ["Nigeria"]
+
+
+def test_a_sentence_initial_article_with_ordinary_words_is_not_a_name(geoparser):
+    assert places(geoparser, "The city said the village was flooded.") == []
+
+
 def test_a_common_word_is_a_place_when_the_text_says_so(geoparser):
     mentions = geoparser.parse("The film festival in Nice, France drew crowds.")
     assert [(m.text, m.place.country_code) for m in mentions] == [("Nice", "FR"), ("France", "FR")]

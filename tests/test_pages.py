@@ -134,6 +134,7 @@ def test_article_page_marks_every_mention_from_its_offsets(client, sample, app):
     assert all('tabindex="0"' in tag for tag in re.findall(r"<mark [^>]*>", body))
     assert "Armenpress" in html and "2022-03-26" in html and 'href="https://example.org/a1"' in html
     options = data_layer_options(html)
+    assert options["dataUrl"] is None  # the article's own places travel inline, nothing else is fetched
     assert {f["id"] for f in options["data"]["features"]} == {sample["yerevan"], sample["armenia"],
                                                               sample["corridor"]}
     assert "mapapp.bindMarks(" in html
@@ -160,6 +161,7 @@ def test_place_page_shows_names_shape_and_every_mention(client, sample):
     assert "<h1 id=\"place-name\">Lachin corridor</h1>" in html
     assert "Berdzor corridor" in html  # an alias from the gazetteer
     options = data_layer_options(html)
+    assert options["dataUrl"] is None
     (feature,) = options["data"]["features"]
     assert feature["geometry"]["type"] == "LineString"
     items = re.findall(r"<li>\s*<a href=\"(/articles/\d+\?place=[^\"]+#m-\d+)\">(.*?)</a>.*?<blockquote>(.*?)</blockquote>",

@@ -232,6 +232,22 @@ def division_shapes(groups: dict, outline, others=()) -> dict:
     return {label: shapes.get(label) or division_shape(points) for label, points in groups.items()}
 
 
+def country_point(geom, fallback: tuple[float, float]) -> tuple[float, float]:
+    """A country's (lat, lon): the centre of its main landmass, else countryinfo's (whole-degree) point.
+
+    The main landmass keeps outlying territories (Alaska, Hawaii) from pulling the point away.
+    """
+    if geom is None:
+        return fallback
+    main = max(geom.geoms, key=lambda part: part.area) if geom.geom_type == "MultiPolygon" else geom
+    centre = main.centroid
+    if main.contains(centre):
+        return round(centre.y, 5), round(centre.x, 5)
+    if geom.contains(shapely.Point(fallback[1], fallback[0])):
+        return fallback
+    return representative(geom, fallback)
+
+
 def representative(geom, fallback: tuple[float, float]) -> tuple[float, float]:
     """(lat, lon) of a point inside `geom`: its centroid when inside, else a representative point."""
     if geom is None:
@@ -280,7 +296,7 @@ class _Builder:
     def flush(self) -> None:
         bulk_insert(self.conn, self.rows, self.names)
         self.count += len(self.rows)
-        self.bar.total = max(self.bar.total, self.count)
+        self.bar.total = max(self.bar.total or 0, self.count)
         self.bar.update(len(self.rows))
         self.rows, self.names = [], []
 
@@ -303,8 +319,7 @@ def _countries(builder: _Builder, countries: dict, info: dict, country_points: d
             shapes[code] = geom
         latlng = record.get("latlng") or []
         fallback = (float(latlng[0]), float(latlng[1])) if len(latlng) == 2 else (0.0, 0.0)
-        lat, lon = representative(geom, fallback) if geom is not None and not (
-            geom.contains(shapely.Point(fallback[1], fallback[0]))) else fallback
+        lat, lon = country_point(geom, fallback)
         codes = {code, record.get("ISO", {}).get("alpha3", ""), country.get("iso3", "")}
         aliases = [record.get("name", "")] + [s for s in record.get("altSpellings") or ()
                                                 if s not in codes and is_latin(s) and len(s) > 3]
@@ -494,6 +509,8 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             conn.execute("DELETE FROM places WHERE source != 'admin'")
             builder = _Builder(conn, skip, progress)
             cities = load_cities()
+            # Divisions are about a tenth of the cities: enough for the bar to show how far along it is.
+            builder.bar.total = int(len(cities) * 1.1) + len(countries)
             country_points = defaultdict(list)
             for city in cities:
                 country_points[city[4]].append((city[3], city[2]))
@@ -508,6 +525,7 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             del cities, city_admin2
             curated_count = _curated_on_top(conn, skip, curated)
             _restore_name_key_triggers(conn, triggers)
+            builder.bar.total = builder.count
             builder.bar.close()
             version = bump_version(conn)
             set_meta(conn, "built_at", utc_now())

@@ -102,7 +102,7 @@ class Geoparser:
             # Every field of the span but its offsets, and the neighbours: equal contexts, equal verdicts.
             context = (surface, span.key, span.tokens, span.sentence_initial, span.all_caps, span.title_case_line,
                        span.person_context, span.capitalised_neighbour, span.admin_word, span.speaker,
-                       span.previous, followed_by_place, after_place, span.key in surnames)
+                       span.previous, span.next_word, followed_by_place, after_place, span.key in surnames)
             said = memo.get(context)
             if said is None:
                 if len(memo) > 100_000:

@@ -79,6 +79,7 @@ class Span:
     speaker: bool = False    # "Walsh said", "said Walsh": what people do, not places
     previous: str = ""       # the word right before the mention
     entity: bool = False     # a statistical NER (optional --ner mode) also tagged it as a location
+    next_word: str = ""      # the word right after the mention
 
 
 def token_key(token: str) -> str:
@@ -325,7 +326,7 @@ def _evidence(text, start, end, key, tokens, lines, names, keys, floor, memo) ->
     person, speaker, neighbour = judged
     all_caps = len(surface) > 1 and surface.isupper()
     return Span(start, end, key, tokens, _is_sentence_initial(text, start), all_caps, title_line, person,
-                neighbour, admin_word, speaker, previous)
+                neighbour, admin_word, speaker, previous, next_word=next_word)
 
 
 def _next_is_lower(text: str, index: int) -> bool:

@@ -30,6 +30,8 @@ DIVISIONS = {"admin1", "admin2", "province", "state", "region", "district"}
 FIRST_LEVEL = {"admin1", "province", "state"}
 LARGE_AREAS = {"continent", "ocean", "country", "sea", "admin1", "province", "state", "region", "gulf", "desert",
                "peninsula", "mountains"}
+#: Words after a place name that make it part of another name (diseases are named after places).
+NAMED_AFTER = frozenset("virus ebolavirus fever flu influenza disease syndrome".split())
 #: Prepositions that introduce a location ("in Nice", "near Parukh").
 LOCATIVES = frozenset("in at near from to into across outside inside around toward towards via through "
                       "between throughout within".split())
@@ -119,33 +121,45 @@ class ArticleContext:
         return score
 
 
-_SHAPES: dict[tuple, object] = {}
+_SHAPES: dict[tuple[str, int], tuple] = {}
 
 
-def region_shape(place: Place):
-    """The place's shape, prepared for fast containment tests (cached; None when it has none or is broken)."""
-    cache_key = (place.id, place.version, id(place.geometry))
-    if cache_key not in _SHAPES:
+def _prepared(place: Place) -> tuple:
+    """(shape, bounds) of a place's geometry, prepared for fast tests; cached while the geometry is the same."""
+    cache_key = (place.id, place.version)
+    cached = _SHAPES.get(cache_key)
+    if cached is None or cached[0] is not place.geometry:  # a view's proposed edit may reuse id and version
         from shapely import prepare
         from shapely.geometry import shape
 
         try:
             geometry = shape(place.geometry)
             prepare(geometry)
+            bounds = geometry.bounds
         except (ValueError, TypeError, AttributeError, KeyError):
-            geometry = None
+            geometry, bounds = None, None
         if len(_SHAPES) > 10_000:
             _SHAPES.clear()
-        _SHAPES[cache_key] = geometry
-    return _SHAPES[cache_key]
+        cached = _SHAPES[cache_key] = (place.geometry, geometry, bounds)
+    return cached[1], cached[2]
+
+
+def region_shape(place: Place):
+    """The place's shape, prepared for fast containment tests (None when it has none or it is broken)."""
+    return _prepared(place)[0]
 
 
 def _inside_any(place: Place, regions: list[Place]) -> bool:
     from shapely import contains_xy
 
+    x, y = place.lon, place.lat
     for region in regions:
-        geometry = region_shape(region)
-        if region.id != place.id and geometry is not None and contains_xy(geometry, place.lon, place.lat):
+        if region.id == place.id:
+            continue
+        geometry, bounds = _prepared(region)
+        # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
+        if geometry is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
+                and contains_xy(geometry, x, y):
             return True
     return False
 
@@ -221,6 +235,11 @@ def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_
         return NO
     if not surface[:1].isupper() and not surface[:1].isdigit():
         return NO
+    if span.next_word.lower() in NAMED_AFTER:
+        return NO  # "West Nile virus", "Lassa fever": a disease named after a place, not the place
+    if span.tokens > 1 and word_commonness().get(span.key.split(" ", 1)[0], 0.0) >= 6.0 \
+            and not any(ch.isupper() for ch in surface[1:]):
+        return NO  # "The village", "The city": a sentence-initial article and ordinary words
     if len(span.key.replace(" ", "")) <= 2 and not span.all_caps:
         return NO
     if name.is_demonym:

@@ -1,0 +1,1 @@
+"""Maps: folium map building, the browser data layer and its controls, the offline basemap and export."""

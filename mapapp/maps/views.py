@@ -68,7 +68,7 @@ def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSp
     data = feature_collection(conn, filters)
     state = client_state(MapFilters(sources=filters.sources, date_from=filters.date_from,
                                     date_to=filters.date_to), args)
-    return replace(base, data=data, state=state, view=map_view(args))
+    return replace(base, data=data, data_url=None, state=state, view=map_view(args))
 
 
 @dataclass

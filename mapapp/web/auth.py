@@ -89,8 +89,8 @@ def wants_json() -> bool:
             or request.headers.get("X-Requested-With") == "XMLHttpRequest")
 
 
-def login_required_here() -> None:
-    """Before-request hook (admin blueprint): redirect to the login page (JSON clients: 401) unless someone is logged in."""
+def login_required_here():
+    """Before-request hook of the admin: unless someone is logged in, redirect to login (JSON clients: 401)."""
     if g.get("user") is not None:
         return None
     if wants_json():

@@ -1,7 +1,7 @@
 """Blueprint 'embed': the same map views without site chrome, for <iframe>s on other sites."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 
 from mapapp.db import get_db
 from mapapp.maps import views
@@ -17,7 +17,7 @@ FRAME_LINKS = {"link_target": "_blank"}
 @bp.get("/")
 def overview():
     """The overview map with the URL's filters and view."""
-    spec = views.overview_spec(get_db(), request.args, base_spec(**FRAME_LINKS))
+    spec = views.overview_spec(get_db(), request.args, base_spec(data_url=url_for("api.features"), **FRAME_LINKS))
     return render_template("maps/embed.html", map=render(spec), ids=PANEL_IDS, title="Map of places in the news",
                            panel=True)
 

@@ -16,14 +16,15 @@ def base_spec(**overrides) -> MapSpec:
     # script_root: the app may be mounted below a path prefix; every URL the map uses starts there.
     root = request.script_root
     return MapSpec(tiles_url=config.get("TILES_URL") or "", tiles_attribution=config.get("TILES_ATTRIBUTION") or "",
-                   outlines_url=url_for("public.outlines"), data_url=url_for("api.features"), asset_prefix=root,
+                   outlines_url=url_for("public.outlines"), asset_prefix=root,
                    links={"mode": "server", "base": root}, **overrides)
 
 
 @bp.get("/")
 def overview():
     """Every article's places on one map, with filters, layers, search, list view and share/embed."""
-    spec = views.overview_spec(get_db(), request.args, base_spec(embed_path=url_for("embed.overview")))
+    spec = views.overview_spec(get_db(), request.args, base_spec(
+        data_url=url_for("api.features"), embed_path=url_for("embed.overview")))
     return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
 
 

@@ -290,27 +290,32 @@
     }
     var mentions = p.mentions || [];
     var ul = el('ul', 'mapapp-popup-mentions');
+    // One entry per article (mentions arrive grouped, newest article first), each sentence quoted under it.
+    var entry = null, current = null;
     mentions.forEach(function (m) {
-      var li = el('li');
-      var title = self._link(el('a', 'mapapp-article-link', m.title || '(untitled article)'));
-      title.href = self.articleHref(m, f.id);
-      if (self.links.mode === 'reader') {
-        title.addEventListener('click', function (event) {
-          event.preventDefault();
-          mapapp.openReader(self, m.article_id, f.id);
-        });
+      if (current !== m.article_id) {
+        current = m.article_id;
+        entry = el('li');
+        var title = self._link(el('a', 'mapapp-article-link', m.title || '(untitled article)'));
+        title.href = self.articleHref(m, f.id);
+        if (self.links.mode === 'reader') {
+          title.addEventListener('click', function (event) {
+            event.preventDefault();
+            mapapp.openReader(self, m.article_id, f.id);
+          });
+        }
+        entry.appendChild(title);
+        var meta = [m.source, dateText(m.published)].filter(Boolean).join(' · ');
+        if (meta) { entry.appendChild(el('div', 'mapapp-popup-meta', meta)); }
+        var original = safeHref(m.url);
+        if (original && /^https?:/i.test(original)) {
+          var a = el('a', 'mapapp-original', 'Original article');
+          a.href = original; a.target = '_blank'; a.rel = 'noopener noreferrer';
+          entry.appendChild(a);
+        }
+        ul.appendChild(entry);
       }
-      li.appendChild(title);
-      var meta = [m.source, dateText(m.published)].filter(Boolean).join(' · ');
-      if (meta) { li.appendChild(el('div', 'mapapp-popup-meta', meta)); }
-      li.appendChild(highlighted(el('blockquote', 'mapapp-sentence'), m.sentence || m.text, m.start, m.end));
-      var original = safeHref(m.url);
-      if (original && /^https?:/i.test(original)) {
-        var a = el('a', 'mapapp-original', 'Original article');
-        a.href = original; a.target = '_blank'; a.rel = 'noopener noreferrer';
-        li.appendChild(a);
-      }
-      ul.appendChild(li);
+      entry.appendChild(highlighted(el('blockquote', 'mapapp-sentence'), m.sentence || m.text, m.start, m.end));
     });
     box.appendChild(ul);
     var total = p.mention_count || mentions.length;

@@ -89,6 +89,13 @@ def point_feature(features, name=None):
     raise AssertionError(f"no point feature {name or ''} in the seeds' map")
 
 
+def click_first_line(page, locator):
+    """Click an inline element on its first line box (a wrapped element's box centre may be other text)."""
+    locator.scroll_into_view_if_needed()
+    point = locator.evaluate("e => { const r = e.getClientRects()[0]; return [r.x + r.width / 2, r.y + r.height / 2]; }")
+    page.mouse.click(*point)
+
+
 def test_overview_shows_the_seeds_markers_and_regions(page, server, features):
     page.goto(server + "/")
     ready(page)
@@ -154,9 +161,12 @@ def test_article_marks_pan_the_map_and_open_the_popup_by_mouse_and_keyboard(page
     page.goto(f"{server}/articles/{article_id}")
     ready(page)
     marks = page.locator(f'#article-text mark[data-place-id="{feature["id"]}"]')
-    marks.first.click()
+    click_first_line(page, marks.first)
     popup = page.locator(".leaflet-popup-content .mapapp-popup").last
     expect(popup.locator("h2")).to_have_text(feature["properties"]["name"])
+    # the article's map holds exactly the places its marks name
+    marked = set(page.locator("#article-text mark[data-place-id]").evaluate_all("ms => ms.map(m => m.dataset.placeId)"))
+    assert set(page.evaluate("() => mapapp.current.visible.map(f => f.id)")) == marked
     # keyboard: focus another place's mark and press Enter
     other = page.locator(f'#article-text mark[data-place-id]:not([data-place-id="{feature["id"]}"])').first
     other_id = other.get_attribute("data-place-id")
