@@ -277,3 +277,14 @@ def test_tiles_and_attribution_come_from_config(gazetteer_template, tmp_path):
     assert "OpenStreetMap</a> contributors" in json.loads(re.sub(r",\s*}$", "}", tiles.group(2)))["attribution"]
     assert "GeoNames" in data_layer_options(html)["attribution"]
     assert "CC-BY 4.0" in data_layer_options(html)["attribution"]
+
+
+def test_text_pieces_skip_overlapping_and_out_of_range_spans():
+    from mapapp.maps.views import text_pieces
+
+    text = "In 🇦🇲 Yerevan and Lake Sevan."
+    spans = [{"start": 6, "end": 13, "id": 1}, {"start": 9, "end": 15, "id": 2},  # overlaps the first
+             {"start": 18, "end": 28, "id": 3}, {"start": 25, "end": 99, "id": 4}, {"start": 5, "end": 5, "id": 5}]
+    pieces = text_pieces(text, spans)
+    assert "".join(piece for piece, _m in pieces) == text
+    assert [(piece, m["id"]) for piece, m in pieces if m] == [("Yerevan", 1), ("Lake Sevan", 3)]

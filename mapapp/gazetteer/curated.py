@@ -16,9 +16,10 @@ from pathlib import Path
 from shapely.geometry import shape
 
 from mapapp.coords import check_lat_lon
-from mapapp.db import PROJECT_ROOT
+from mapapp.db import PROJECT_ROOT, connect, transaction
 from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
 from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.records import bump_version, insert_places, utc_now
 
 CURATED_DIR = PROJECT_ROOT / "gazetteer"
 CURATED_FILE = CURATED_DIR / "curated.geojson"
@@ -176,9 +177,6 @@ def curated_places(places) -> list[Place]:
 
 def import_curated(db_path, path, *, user: str = "cli") -> int:
     """Upsert every place of a curated GeoJSON file into the database (with history); returns how many."""
-    from mapapp.db import connect, transaction
-    from mapapp.gazetteer.records import bump_version, insert_places, utc_now
-
     places = curated_places(read_features(path))
     conn = connect(db_path)
     try:
@@ -202,8 +200,6 @@ def import_curated(db_path, path, *, user: str = "cli") -> int:
 
 def export_curated(db_path, out=CURATED_FILE) -> int:
     """Write the curated and admin-edited places (not the physical file's untouched ones) to `out`, atomically."""
-    from mapapp.db import connect
-
     conn = connect(db_path)
     try:
         rows = conn.execute("SELECT * FROM places WHERE source = 'admin' "

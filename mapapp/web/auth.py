@@ -21,6 +21,7 @@ from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from mapapp import accounts
 from mapapp.db import get_db, transaction
+from mapapp.web.headers import content_security_policy
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 csrf = CSRFProtect()
@@ -162,13 +163,10 @@ def logout():
 
 def private_headers(response):
     """Headers of every admin and login response: never cached, never framed, no inline script."""
-    from mapapp.web.headers import _content_security_policy
-
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    # The default policy allows inline scripts for folium's maps; admin pages have none, so forbid them.
-    policy = _content_security_policy("'none'").replace("script-src 'self' 'unsafe-inline'", "script-src 'self'")
-    response.headers["Content-Security-Policy"] = policy.replace("base-uri 'self'", "base-uri 'none'")
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        "'none'", inline_scripts=False, base_uri="'none'")
     return response
 
 

@@ -11,18 +11,18 @@ def _frame_ancestors() -> str:
     return allowed.strip() or "'none'"
 
 
-def _content_security_policy(frame_ancestors: str) -> str:
+def content_security_policy(frame_ancestors: str, *, inline_scripts: bool = True, base_uri: str = "'self'") -> str:
+    """The CSP header value; map pages need inline scripts (folium), pages without them should forbid them."""
     tiles = current_app.config.get("TILES_URL") or ""
     tile_origin = "/".join(tiles.split("/")[:3]).replace("{s}.", "*.") if tiles.startswith("http") else ""
     return "; ".join([
         "default-src 'self'",
-        # folium writes its map setup as inline scripts.
-        "script-src 'self' 'unsafe-inline'",
+        "script-src 'self' 'unsafe-inline'" if inline_scripts else "script-src 'self'",
         "style-src 'self' 'unsafe-inline'",
         f"img-src 'self' data: {tile_origin}".strip(),
         "connect-src 'self'",
         "object-src 'none'",
-        "base-uri 'self'",
+        f"base-uri {base_uri}",
         "form-action 'self'",
         f"frame-ancestors {frame_ancestors}",
     ])
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     def _security_headers(response):
         is_embed = request.blueprint == "embed"
         ancestors = _frame_ancestors() if is_embed else "'none'"
-        response.headers.setdefault("Content-Security-Policy", _content_security_policy(ancestors))
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
         if not is_embed:
             response.headers["X-Frame-Options"] = "DENY"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
