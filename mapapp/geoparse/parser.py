@@ -95,6 +95,8 @@ class Geoparser:
             before = spans[number - 1] if number else None
             after_place = before is not None and before.end + 1 == span.start and text[before.end] == " " \
                 and bool(names[before.key].candidates)
+            after_comma_place = before is not None and text[before.end:span.start] in _COMMA \
+                and bool(names[before.key].candidates)
             if text[span.end:span.end + 1] == "$":
                 verdicts.append(NO)  # US$, NZ$: a currency
                 continue
@@ -102,13 +104,14 @@ class Geoparser:
             # Every field of the span but its offsets, and the neighbours: equal contexts, equal verdicts.
             context = (surface, span.key, span.tokens, span.sentence_initial, span.all_caps, span.title_case_line,
                        span.person_context, span.capitalised_neighbour, span.admin_word, span.speaker,
-                       span.previous, span.next_word, followed_by_place, after_place, span.key in surnames)
+                       span.previous, span.next_word, followed_by_place, after_place, span.key in surnames,
+                       after_comma_place)
             said = memo.get(context)
             if said is None:
                 if len(memo) > 100_000:
                     memo.clear()
                 said = memo[context] = verdict(span, surface, names[span.key], span.previous, followed_by_place,
-                                               after_place, surnames)
+                                               after_place, surnames, after_comma_place=after_comma_place)
             verdicts.append(said)
         sure = {span.key for span, said in zip(spans, verdicts) if said == YES}
         countries = {place.country_code for key in sure for place, _ in names[key].candidates[:1]}

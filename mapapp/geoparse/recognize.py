@@ -296,9 +296,11 @@ def _evidence(text, start, end, key, tokens, lines, names, keys, floor, memo) ->
     """Gather the lexical evidence around one matched span (and extend it over "County", "District"...)."""
     surface = text[start:end]
     # Abbreviations keep their final dot: "U.S." and "Ky." are how the name is written.
+    # A short capitalised word and a dot after "Town, " is an abbreviation whatever follows ("Glasgow, Ky. (AP)").
     if end < len(text) and text[end] == "." and (("." in surface) or (len(surface) <= 4 and surface[0].isupper()
                                                                      and surface[1:].islower() and tokens == 1
-                                                                     and _next_is_lower(text, end + 1))):
+                                                                     and (text[start - 2:start] == ", "
+                                                                          or _next_is_lower(text, end + 1)))):
         end += 1
         surface = text[start:end]
     admin_word = ""

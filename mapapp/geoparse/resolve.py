@@ -191,6 +191,7 @@ class _Name:
     candidates: list[tuple[Place, float]]
     demonym_of: list[Place]
     named_prior: float = 0.0  # best prior among places that carry the key as their name (not an alias)
+    abbreviation: bool = False  # some place has the key as an abbreviation ("Ky." for Kentucky)
 
     @property
     def best_prior(self) -> float:
@@ -219,7 +220,7 @@ def lookup(gazetteer, key: str) -> _Name:
     demonym_of.sort(key=lambda place: (-place.population, place.id))
     named = max((prior for place, prior in candidates if kinds.get(place.id) in ("name", "abbreviation")),
                 default=0.0)
-    return _Name(key, candidates, demonym_of, named)
+    return _Name(key, candidates, demonym_of, named, "abbreviation" in kinds.values())
 
 
 # Verdicts on a span: accepted; rejected for good; rejected for want of evidence unless the article names
@@ -229,7 +230,7 @@ YES, NO, MAYBE, LOCAL = "yes", "no", "maybe", "local"
 
 
 def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_by_place: bool,
-            after_place: bool, persons: set[str]) -> str:
+            after_place: bool, persons: set[str], *, after_comma_place: bool = False) -> str:
     """Is this span a place (or a demonym)? Decided from how it is written, where, and how common the word is."""
     if span.key in CALENDAR_WORDS or span.person_context or span.key in persons:
         return NO
@@ -240,6 +241,8 @@ def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_
     if span.tokens > 1 and word_commonness().get(span.key.split(" ", 1)[0], 0.0) >= 6.0 \
             and not any(ch.isupper() for ch in surface[1:]):
         return NO  # "The village", "The city": a sentence-initial article and ordinary words
+    if name.abbreviation and after_comma_place and (surface.endswith(".") or span.all_caps):
+        return YES  # "Glasgow, Ky.", "Dubbo, NSW": a division's abbreviation only as written after a place
     if len(span.key.replace(" ", "")) <= 2 and not span.all_caps:
         return NO
     if name.is_demonym:
