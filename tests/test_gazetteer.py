@@ -257,3 +257,16 @@ def test_rebuild_is_idempotent_and_keeps_admin_edits(data_dir):
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert {"name_keys_insert", "name_keys_delete"} <= triggers
     conn.close()
+
+
+def test_country_point_is_the_landmass_centre_nudged_towards_the_published_point():
+    from shapely.geometry import MultiPolygon, box
+
+    from mapapp.gazetteer.build import COUNTRY_POINT_BLEND, country_point
+
+    land = MultiPolygon([box(0, 0, 20, 10), box(30, 0, 31, 1)])  # main landmass centred on (5, 10)
+    lat, lon = country_point(land, (9.0, 2.0))
+    assert (lat, lon) == pytest.approx((5 + COUNTRY_POINT_BLEND * 4, 10 - COUNTRY_POINT_BLEND * 8))
+    # A published point whose nudge would leave the country, or across the antimeridian, moves nothing.
+    assert country_point(box(0, 0, 2, 2), (1.0, 170.0)) == (1.0, 1.0)
+    assert country_point(box(-179, 0, -175, 2), (1.0, 179.0)) == (1.0, -177.0)

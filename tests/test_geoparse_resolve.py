@@ -84,3 +84,21 @@ def test_the_ranking_distance_is_geopys_great_circle():
     for a, b in [((40.18, 44.51), (40.38, 49.89)), ((51.5, -0.12), (-33.87, 151.21)), ((0, 0), (0, 180)),
                  ((89.9, 10), (-89.9, -170)), ((39.64, 46.55), (39.64, 46.55))]:
         assert distance_km(*a, *b) == pytest.approx(great_circle(a, b).km, abs=1e-6)
+
+
+def test_a_division_abbreviation_counts_only_after_a_town_and_a_comma(geoparser):
+    dateline = "GLASGOW, Ky. (WBKO) -- One woman has died after being struck by a vehicle in Glasgow."
+    mentions = geoparser.parse(dateline)
+    state = [m for m in mentions if m.text == "Ky."]
+    assert len(state) == 1 and state[0].place.feature == "admin1" and state[0].place.admin1 == "KY"
+    # ...and the abbreviation places the town: Glasgow, Kentucky, not Glasgow, Scotland.
+    assert {(m.place.country_code, m.place.admin1) for m in mentions if m.text.lower() == "glasgow"} == {("US", "KY")}
+    # Alone, "Ky" / "Mo" look like anything but a state: no mention.
+    assert not [m for m in geoparser.parse("Ky. said Mo. was late.") if m.place and m.place.feature == "admin1"]
+
+
+def test_a_bare_capital_name_is_the_capital_and_the_division_needs_state(geoparser):
+    capital = only(geoparser, "Officials in Washington said Texas and Florida would get aid.", "Washington")
+    assert capital.place.feature_code == "PPLC" and capital.place.country_code == "US"
+    state = only(geoparser, "Wildfires spread across Washington state and Oregon.", "Washington")
+    assert state.place.feature == "admin1" and state.place.admin1 == "WA"

@@ -1,6 +1,6 @@
-"""Geoparsing: find place mentions in text and resolve them against the gazetteer (owner: geoparse work).
+"""Geoparsing: find place mentions in text and resolve them against the gazetteer.
 
-Contract other modules rely on:
+What other modules rely on:
 - `Geoparser(gazetteer)`; `Geoparser.parse(text, *, gazetteer=None) -> list[Mention]` ordered by start,
   non-overlapping, with `text[m.start:m.end] == m.text`; `gazetteer` may be a view with proposed edits.
 - `get_geoparser()` -> the Flask app's shared Geoparser over `get_gazetteer()`.

@@ -290,12 +290,30 @@ def _probabilities(scored: list[tuple[Place, float]]) -> list[tuple[Place, float
     return sorted(((place, weight / total) for place, weight in weights), key=lambda item: -item[1])
 
 
+def _capital_over_division(name: _Name, spans: list[Span]) -> Place | None:
+    """The capital that a division of its country shares its name with, unless the text says "... state".
+
+    News writes the division out ("Washington state") and lets the bare name stand for the capital.
+    """
+    if any(span.next_word.lower() == "state" for span in spans):
+        return None
+    top = name.candidates[:5]
+    for place, _ in top:
+        if place.feature_code == "PPLC" and any(
+                other.feature in FIRST_LEVEL and other.country_code == place.country_code for other, _ in top):
+            return place
+    return None
+
+
 def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: dict[str, float]) -> list:
     """Candidates of one name in one article, best first, as (place, confidence)."""
     admin_words = {ADMIN_WORDS[s.admin_word] for s in spans if s.admin_word}
+    capital = _capital_over_division(name, spans)
     scored = []
     for place, prior in name.candidates[:30]:
         score = prior
+        if place is capital:
+            score += 3.0
         if admin_words:
             score += 4.0 if place.feature in DIVISIONS else -2.0
         if context is not None:

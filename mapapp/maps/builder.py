@@ -69,9 +69,7 @@ def build(spec: MapSpec) -> folium.Map:
     fmap.options.update(maxZoom=18, minZoom=1)
     tiles = None
     if spec.tiles_url:
-        tiles = folium.TileLayer(tiles=spec.tiles_url, attr=spec.tiles_attribution or "Map tiles",
-                                 max_zoom=19, name="Map")
-        tiles.add_to(fmap)
+        tiles = elements.TileLayer(spec.tiles_url, spec.tiles_attribution or "Map tiles").add_to(fmap)
     options = {
         "data": spec.data, "dataUrl": spec.data_url, "fixedParams": spec.fixed_params, "state": spec.state,
         "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,

@@ -31,7 +31,41 @@ class MapAssets(Element):
         self.text = inline_text
 
 
-class LocalMap(folium.Map):
+class Text(Element):
+    """Markup that is already rendered: added to the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Text"
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        """The text itself."""
+        return self.text
+
+
+class Macro(MacroElement):
+    """A MacroElement whose rendered header/html/script go into the page as Text.
+
+    branca wraps each rendered part in a new Element, which compiles it as a Jinja template: a compile per
+    element per page (most of a page's render time), and data such as "{{ ... }}" in a place name or an
+    article title would be evaluated as template code. Here each part is rendered once, with the
+    template compiled once per class.
+    """
+
+    def render(self, **kwargs):
+        """Add this element's parts to the root Figure, then render its children."""
+        figure = self.get_root()
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(Text(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class LocalMap(folium.Map, Macro):
     """A folium Map that loads nothing from a CDN and leaves the page layout (and pinch-zoom) to the page."""
 
     # folium's defaults pull Leaflet, jQuery, Bootstrap and awesome-markers from CDNs; MapAssets replaces them.
@@ -64,7 +98,7 @@ class LocalMap(folium.Map):
         self.get_root().header.add_child(MapAssets(inline=inline_assets, prefix=asset_prefix), name="map_assets")
 
 
-class _Call(MacroElement):
+class _Call(Macro):
     """An extra that calls one mapapp.js function with the data layer (or map) and JSON options."""
 
     function = ""
@@ -84,7 +118,7 @@ class _Call(MacroElement):
         self.options_json = script_json(options if options is not None else {})
 
 
-class DataLayer(MacroElement):
+class DataLayer(Macro):
     """The places as JSON (inline, or fetched from the API) drawn in the browser: clustered pins, shapes, popups."""
 
     _template = Template(
@@ -101,7 +135,26 @@ class DataLayer(MacroElement):
         self.options_json = script_json(options)
 
 
-class OutlineBasemap(MacroElement):
+class TileLayer(Macro):
+    """A raster tile layer from a URL template; the attribution is the operator's own (trusted) HTML."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.tileLayer({{ this.url|tojson }}, {{ this.options|tojson }})
+                .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, attribution: str, *, max_zoom: int = 19):
+        super().__init__()
+        self._name = "TileLayer"
+        self.url = url
+        self.options = {"maxZoom": max_zoom, "attribution": attribution}
+
+
+class OutlineBasemap(Macro):
     """Country outlines from the gazetteer under the data: shown when there are no tiles or a tile fails."""
 
     _template = Template(
@@ -162,7 +215,7 @@ class MarkBinding(_Call):
     function = "bindMarks"
 
 
-class ShareControl(MacroElement):
+class ShareControl(Macro):
     """The "Share / embed" button: an iframe snippet for the current view."""
 
     _template = Template(
