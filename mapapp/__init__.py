@@ -9,6 +9,10 @@ from flask import Flask
 
 from mapapp.db import PROJECT_ROOT, database_path, default_data_dir
 
+# The default tile layer of the app and of exported maps.
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
 
 def _secret_key(data_dir: Path) -> str:
     # No built-in secret: each install makes its own once and keeps it beside its database.
@@ -34,8 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATA_DIR=str(data_dir),
         DATABASE=str(database_path(data_dir)),
         # Tile layer for the browser; "" shows only the offline country-outline basemap.
-        TILES_URL="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        TILES_ATTRIBUTION='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        TILES_URL=OSM_TILES,
+        TILES_ATTRIBUTION=OSM_ATTRIBUTION,
         # Origins allowed to frame /embed/ pages (CSP frame-ancestors); "*" means any.
         EMBED_FRAME_ANCESTORS="*",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

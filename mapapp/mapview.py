@@ -153,13 +153,18 @@ class MapFilters:
             params.extend([_like(self.q), _like(normalise_name(self.q))])
         return " AND ".join(clauses), params
 
+    def joins(self, *, articles: bool = False) -> str:
+        """The FROM clause where() needs: mentions m, plus articles a / places p only when used (100,000 lookups each)."""
+        tables = "mentions m"
+        if articles or self.sources or self.date_from or self.date_to:
+            tables += " JOIN articles a ON a.id = m.article_id"
+        if self.features or self.q:
+            tables += " JOIN places p ON p.id = m.place_id"
+        return tables
+
 
 def _like(text: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-
-
-# The places table is joined in the filtering subqueries only for its id/feature/name (covering index or rowid).
-_JOINS = "mentions m JOIN articles a ON a.id = m.article_id JOIN places p ON p.id = m.place_id"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -168,19 +173,37 @@ def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon
     return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
 
 
-def _top_mentions(conn: sqlite3.Connection, where: str, params: list) -> dict[str, list[dict]]:
+_NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
+
+
+def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
+    """SQL selecting the ids of each place's newest MENTIONS_PER_PLACE mentions under `filters`, and its parameters."""
+    where, params = filters.where()
+    if filters.sources or filters.date_from or filters.date_to or filters.articles:
+        # Few of each place's mentions pass: rank only those (one sort over the matching rows).
+        return (f"SELECT id FROM (SELECT m.id, ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
+                f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}", params)
+    # Every mention of a chosen place passes (feature, q and place filters choose places, not mentions):
+    # per place, a LIMITed sort keeps only the top few instead of sorting every mention (about three times
+    # faster for the unfiltered view).
+    kind, kind_params = MapFilters(demonyms=filters.demonyms).where()
+    return (f"SELECT x.id FROM (SELECT DISTINCT m.place_id FROM {filters.joins()} WHERE {where}) AS c"
+            " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
+            f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})",
+            params + kind_params)
+
+
+def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, list[dict]]:
     """The newest MENTIONS_PER_PLACE mentions of each place, with their article and sentence."""
+    ids, params = _top_mention_ids(filters)
     mentions: dict[str, list[dict]] = {}
     rows = conn.execute(
-        "SELECT t.place_id, t.article_id, t.id AS mention_id, m.start, m.end, m.text, m.sentence_start,"
+        "SELECT m.place_id, m.article_id, m.id AS mention_id, m.start, m.end, m.text, m.sentence_start,"
         " a.title, a.source,"
         " a.published, a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
-        # Rank over the covering indexes only, then read the few winning rows in full.
-        " FROM (SELECT m.id, m.place_id, m.article_id, ROW_NUMBER() OVER (PARTITION BY m.place_id"
-        "   ORDER BY a.published DESC, a.id DESC, m.start) AS rank"
-        f"  FROM {_JOINS} WHERE {where}) AS t"
-        " JOIN mentions m ON m.id = t.id JOIN articles a ON a.id = t.article_id"
-        f" WHERE t.rank <= {MENTIONS_PER_PLACE} ORDER BY t.place_id, t.rank",
+        # Choose over the covering indexes only, then read the few winning rows in full.
+        f" FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.id IN ({ids})"
+        f" ORDER BY m.place_id, {_NEWEST_FIRST}",
         params,
     )
     for row in rows:
@@ -202,11 +225,11 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
         "SELECT p.id, p.name, p.feature, p.country_code, p.approximate, p.lat, p.lon, p.geometry, p.version,"
         " c.mention_count, c.article_count"
         " FROM (SELECT m.place_id, COUNT(*) AS mention_count, COUNT(DISTINCT m.article_id) AS article_count"
-        f"   FROM {_JOINS} WHERE {where} GROUP BY m.place_id) AS c"
+        f"   FROM {filters.joins()} WHERE {where} GROUP BY m.place_id) AS c"
         " JOIN places p ON p.id = c.place_id ORDER BY c.mention_count DESC, p.name",
         params,
     ).fetchall()
-    mentions = _top_mentions(conn, where, params) if places else {}
+    mentions = _top_mentions(conn, filters) if places else {}
     features = [{
         "type": "Feature",
         "id": row["id"],

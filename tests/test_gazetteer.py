@@ -259,14 +259,18 @@ def test_rebuild_is_idempotent_and_keeps_admin_edits(data_dir):
     conn.close()
 
 
-def test_country_point_is_the_landmass_centre_nudged_towards_the_published_point():
+
+def test_region_points_are_centres_of_area_not_of_degrees():
     from shapely.geometry import MultiPolygon, box
 
-    from mapapp.gazetteer.build import COUNTRY_POINT_BLEND, country_point
+    from mapapp.gazetteer.build import country_point, representative
 
-    land = MultiPolygon([box(0, 0, 20, 10), box(30, 0, 31, 1)])  # main landmass centred on (5, 10)
-    lat, lon = country_point(land, (9.0, 2.0))
-    assert (lat, lon) == pytest.approx((5 + COUNTRY_POINT_BLEND * 4, 10 - COUNTRY_POINT_BLEND * 8))
-    # A published point whose nudge would leave the country, or across the antimeridian, moves nothing.
-    assert country_point(box(0, 0, 2, 2), (1.0, 170.0)) == (1.0, 1.0)
-    assert country_point(box(-179, 0, -175, 2), (1.0, 179.0)) == (1.0, -177.0)
+    # From 40°N to 80°N a square degree shrinks by half and more: the centre of area lies well south of 60°N.
+    lat, lon = representative(box(0, 40, 10, 80), (0.0, 0.0))
+    assert lon == pytest.approx(5.0) and 53.0 < lat < 57.0  # a centroid in degrees says 60°N
+    # A country's point is that of its main landmass (an outlying island does not pull it), inside it.
+    land = MultiPolygon([box(0, -5, 20, 5), box(60, 40, 61, 41)])
+    assert country_point(land, (9.0, 2.0)) == pytest.approx((0.0, 10.0), abs=1e-6)
+    # A crescent whose centre falls outside: the published point when inside the country.
+    crescent = box(0, 0, 10, 10).difference(box(2, 2, 10, 8))
+    assert country_point(crescent, (1.0, 1.0)) == (1.0, 1.0)

@@ -232,40 +232,38 @@ def division_shapes(groups: dict, outline, others=()) -> dict:
     return {label: shapes.get(label) or division_shape(points) for label, points in groups.items()}
 
 
-#: How far a country's point moves from its landmass centre towards countryinfo's published point. Chosen by
-#: measured effect on the TR-News and GeoVirus dev sets (0.22-0.25 is the best plateau: both corpora's
-#: reference points tend to lie between the two estimates).
-COUNTRY_POINT_BLEND = 0.25
+def area_centre(geom):
+    """The centre of area of a lon/lat shape: its centroid in the cylindrical equal-area projection.
+
+    A centroid taken in plain degrees weighs a square degree near the pole as much as one at the equator,
+    which drags the points of large northern regions hundreds of km poleward (Russia, Canada, China).
+    """
+    projected = shapely.transform(geom, lambda xy: np.column_stack([xy[:, 0], np.sin(np.radians(xy[:, 1]))]))
+    centre = projected.centroid
+    return shapely.Point(centre.x, float(np.degrees(np.arcsin(np.clip(centre.y, -1.0, 1.0)))))
 
 
 def country_point(geom, fallback: tuple[float, float]) -> tuple[float, float]:
-    """A country's (lat, lon): the centre of its main landmass nudged towards countryinfo's (whole-degree)
-    point, else that point.
+    """A country's (lat, lon): the centre of area of its main landmass, else countryinfo's (whole-degree) point.
 
     The main landmass keeps outlying territories (Alaska, Hawaii) from pulling the point away.
     """
     if geom is None:
         return fallback
     main = max(geom.geoms, key=lambda part: part.area) if geom.geom_type == "MultiPolygon" else geom
-    centre = main.centroid
+    centre = area_centre(main)
     if main.contains(centre):
-        lat, lon = centre.y, centre.x
-        if fallback != (0.0, 0.0) and abs(fallback[1] - lon) < 180:  # never blend across the antimeridian
-            blended = (lat + COUNTRY_POINT_BLEND * (fallback[0] - lat),
-                       lon + COUNTRY_POINT_BLEND * (fallback[1] - lon))
-            if geom.contains(shapely.Point(blended[1], blended[0])):
-                lat, lon = blended
-        return round(lat, 5), round(lon, 5)
+        return round(centre.y, 5), round(centre.x, 5)
     if geom.contains(shapely.Point(fallback[1], fallback[0])):
         return fallback
     return representative(geom, fallback)
 
 
 def representative(geom, fallback: tuple[float, float]) -> tuple[float, float]:
-    """(lat, lon) of a point inside `geom`: its centroid when inside, else a representative point."""
+    """(lat, lon) of a point inside `geom`: its centre of area when inside, else a representative point."""
     if geom is None:
         return fallback
-    point = geom.centroid
+    point = area_centre(geom)
     if not geom.contains(point):
         point = geom.representative_point()
     return round(point.y, 5), round(point.x, 5)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import folium
 from markupsafe import Markup
@@ -61,6 +62,23 @@ class MapParts:
     script: Markup
 
 
+def data_request_url(spec: MapSpec) -> str | None:
+    """The API URL of the view's first data request: fixed filters, then sources and dates (None if inline)."""
+    if not spec.data_url:
+        return None
+    state = spec.state
+    pairs = [(key, value) for key, values in spec.fixed_params.items() for value in _listed(values)]
+    pairs += [("source", value) for value in _listed(state.get("source"))]
+    pairs += [(key, state[key]) for key in ("from", "to") if state.get(key)]
+    return spec.data_url + ("?" + urlencode(pairs) if pairs else "")
+
+
+def _listed(value) -> list:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def build(spec: MapSpec) -> folium.Map:
     """The folium Map of `spec`, extras attached in the order the browser must run them."""
     fmap = elements.LocalMap(label=spec.label, inline_assets=spec.inline_assets, asset_prefix=spec.asset_prefix,
@@ -70,13 +88,14 @@ def build(spec: MapSpec) -> folium.Map:
     tiles = None
     if spec.tiles_url:
         tiles = elements.TileLayer(spec.tiles_url, spec.tiles_attribution or "Map tiles").add_to(fmap)
+    initial_url = data_request_url(spec)
     options = {
-        "data": spec.data, "dataUrl": spec.data_url, "fixedParams": spec.fixed_params, "state": spec.state,
+        "data": spec.data, "dataUrl": spec.data_url, "initialUrl": initial_url, "fixedParams": spec.fixed_params, "state": spec.state,
         "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,
         "icons": icon_urls(inline=spec.inline_assets, prefix=spec.asset_prefix), "attribution": GEONAMES_ATTRIBUTION,
         "ids": PANEL_IDS, "articles": spec.articles,
     }
-    layer = elements.DataLayer(options)
+    layer = elements.DataLayer(options, preload=initial_url)
     layer.add_to(fmap)
     if spec.outlines_url or spec.outlines:
         elements.OutlineBasemap(tiles, url=spec.outlines_url, data=spec.outlines).add_to(fmap)

@@ -5,12 +5,10 @@ from pathlib import Path
 
 import click
 
+from mapapp import OSM_ATTRIBUTION, OSM_TILES
 from mapapp.cli import data_option
 from mapapp.db import connect, database_path
 from mapapp.errors import MapappError
-
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 
 @click.command("export")

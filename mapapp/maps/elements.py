@@ -121,18 +121,23 @@ class _Call(Macro):
 class DataLayer(Macro):
     """The places as JSON (inline, or fetched from the API) drawn in the browser: clustered pins, shapes, popups."""
 
+    # The preload starts the data request while the page's scripts still load; mapapp.js asks for the same URL.
     _template = Template(
         """
+        {% macro header(this, kwargs) %}
+            {% if this.preload %}<link rel="preload" as="fetch" href="{{ this.preload|e }}" crossorigin>{% endif %}
+        {% endmacro %}
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = mapapp.dataLayer({{ this._parent.get_name() }}, {{ this.options_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, *, preload: str | None = None):
         super().__init__()
         self._name = "DataLayer"
         self.options_json = script_json(options)
+        self.preload = preload
 
 
 class TileLayer(Macro):
@@ -141,8 +146,8 @@ class TileLayer(Macro):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.tileLayer({{ this.url|tojson }}, {{ this.options|tojson }})
-                .addTo({{ this._parent.get_name() }});
+            var {{ this.get_name() }} = L.tileLayer({{ this.url|tojson }}, {{ this.options|tojson }});
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )

@@ -86,6 +86,8 @@
     this.state = Object.assign({source: [], from: '', to: '', feature: [], article: [], sel: ''}, opts.state || {});
     ['source', 'feature', 'article'].forEach(function (key) { this.state[key] = list(this.state[key]); }, this);
     this.cluster = L.markerClusterGroup({showCoverageOnHover: false, chunkedLoading: true, maxClusterRadius: 50});
+    // Shapes on one canvas: hundreds of detailed regions draw far faster there than as SVG paths.
+    this.renderer = L.canvas({padding: 0.5});
     this.regions = L.featureGroup();
     this.regions.addTo(map);
     this.cluster.addTo(map);
@@ -98,7 +100,31 @@
       iconSize: [25, 41], iconAnchor: [12, 41], popupAnchor: [1, -34], shadowSize: [41, 41]
     });
     if (map.attributionControl && opts.attribution) { map.attributionControl.addAttribution(opts.attribution); }
+    // The first view's data is requested at once (the page may also preload this exact URL), not after set-up.
+    this.pending = opts.dataUrl ? {url: opts.initialUrl || this.dataRequestUrl(), response: null} : null;
+    if (this.pending) { this.pending.response = fetchJson(this.pending.url); }
   }
+
+  function fetchJson(url) {
+    // No custom headers: the request must match a <link rel="preload" as="fetch" crossorigin> of the page.
+    return fetch(url, {credentials: 'same-origin'}).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) { throw new Error(body.error || ('HTTP ' + response.status)); }
+        return body;
+      });
+    });
+  }
+
+  // The API URL of the current source/date filters plus the view's fixed filters.
+  DataLayer.prototype.dataRequestUrl = function () {
+    var params = new URLSearchParams();
+    var fixed = this.opts.fixedParams || {};
+    Object.keys(fixed).forEach(function (key) { list(fixed[key]).forEach(function (v) { params.append(key, v); }); });
+    this.state.source.forEach(function (v) { params.append('source', v); });
+    if (this.state.from) { params.set('from', this.state.from); }
+    if (this.state.to) { params.set('to', this.state.to); }
+    return this.opts.dataUrl + (params.toString() ? '?' + params.toString() : '');
+  };
 
   DataLayer.prototype.onChange = function (handler) { this.handlers.push(handler); };
 
@@ -116,22 +142,18 @@
       return self;
     };
     if (this.opts.dataUrl) {
-      var params = new URLSearchParams();
-      var fixed = this.opts.fixedParams || {};
-      Object.keys(fixed).forEach(function (key) { list(fixed[key]).forEach(function (v) { params.append(key, v); }); });
-      this.state.source.forEach(function (v) { params.append('source', v); });
-      if (this.state.from) { params.set('from', this.state.from); }
-      if (this.state.to) { params.set('to', this.state.to); }
-      var url = this.opts.dataUrl + (params.toString() ? '?' + params.toString() : '');
+      var pending = this.pending, request;
+      this.pending = null;
+      if (pending && !this.loads) {
+        request = pending.response;  // the first load: the request started with the layer
+      } else {
+        request = fetchJson(this.dataRequestUrl());
+      }
+      this.loads = (this.loads || 0) + 1;
+      var number = this.loads;
       announce(this.opts, 'Loading places…');
-      return fetch(url, {headers: {Accept: 'application/json'}, credentials: 'same-origin'})
-        .then(function (response) {
-          return response.json().then(function (body) {
-            if (!response.ok) { throw new Error(body.error || ('HTTP ' + response.status)); }
-            return body;
-          });
-        })
-        .then(function (body) { return done(body.features || []); })
+      return request
+        .then(function (body) { return number === self.loads ? done(body.features || []) : self; })
         .catch(function (error) { announce(self.opts, 'Could not load the places: ' + error.message); throw error; });
     }
     return Promise.resolve(done(this._filterInline()));
@@ -180,12 +202,12 @@
       var latlng = L.latLng(geometry.coordinates[1], geometry.coordinates[0]);
       if (p.feature === 'country' || p.feature === 'continent') {
         // A country without a shape: an outline around it, not a city-precise pin.
-        layer = L.circle(latlng, Object.assign({radius: 120000}, styleFor(f)));
+        layer = L.circle(latlng, Object.assign({radius: 120000, renderer: this.renderer}, styleFor(f)));
       } else {
         layer = L.marker(latlng, {icon: this.icon, title: p.name, alt: p.name, keyboard: true});
       }
     } else {
-      layer = L.geoJSON(geometry, {style: function () { return styleFor(f); }});
+      layer = L.geoJSON(geometry, {renderer: this.renderer, style: function () { return styleFor(f); }});
     }
     layer.bindPopup(function () { return self.popup(f); }, {maxWidth: 360, minWidth: 220, autoPanPadding: [20, 20]});
     layer.on('popupopen', function () { self.state.sel = String(f.id); self._changed('select'); });
@@ -202,12 +224,19 @@
     this.regions.clearLayers();
     this.layers = {};
     this.visible = this.loaded.filter(function (f) { return self._isVisible(f); });
-    var markers = [];
+    var markers = [], shapes = [];
     this.visible.forEach(function (f) {
       var layer = self._layerFor(f);
       self.layers[String(f.id)] = layer;
-      if (layer instanceof L.Marker) { markers.push(layer); } else { self.regions.addLayer(layer); }
+      if (layer instanceof L.Marker) { markers.push(layer); } else { shapes.push(layer); }
     });
+    // The first view is set before anything is on the map, so nothing is projected and drawn twice.
+    if (this.positionOnDraw) {
+      var position = this.positionOnDraw;
+      this.positionOnDraw = null;
+      position();
+    }
+    shapes.forEach(function (layer) { self.regions.addLayer(layer); });
     this.cluster.addLayers(markers);
     announce(this.opts, this.visible.length + (this.visible.length === 1 ? ' place shown' : ' places shown'));
     this._changed(why || 'redraw');
@@ -216,12 +245,20 @@
   // What "fit to data" frames: pins and local shapes; whole countries only when there is nothing else,
   // since one large country (Russia crosses the antimeridian) would zoom the map out to the whole world.
   var BROAD = {country: true, continent: true};
+  // Works before the layers are on the map (a circle's own getBounds needs the map).
+  function layerBounds(layer) {
+    if (layer instanceof L.Circle) { return layer.getLatLng().toBounds(2 * layer.getRadius()); }
+    if (layer instanceof L.Marker) { return L.latLngBounds([layer.getLatLng()]); }
+    return layer.getBounds();
+  }
+
   DataLayer.prototype.bounds = function () {
     var local = L.latLngBounds([]), broad = L.latLngBounds([]);
-    if (this.cluster.getLayers().length) { local.extend(this.cluster.getBounds()); }
-    this.regions.getLayers().forEach(function (layer) {
-      var target = BROAD[layer.feature.properties.feature] ? broad : local;
-      target.extend(layer.getBounds());
+    var layers = this.layers;
+    Object.keys(layers).forEach(function (id) {
+      var layer = layers[id];
+      var target = !(layer instanceof L.Marker) && BROAD[layer.feature.properties.feature] ? broad : local;
+      target.extend(layerBounds(layer));
     });
     return local.isValid() ? local : broad;
   };
@@ -351,7 +388,8 @@
       if (opts.data) { draw(opts.data); }
       else if (opts.url) { fetch(opts.url).then(function (r) { return r.json(); }).then(draw).catch(function () {}); }
     }
-    if (!tiles) { show(); } else { tiles.on('tileerror', show); }
+    // Without tiles, after the places are drawn: the backdrop must not hold up what the reader came for.
+    if (!tiles) { map.once('mapapp:started', function () { setTimeout(show, 0); }); } else { tiles.on('tileerror', show); }
   };
 
   /* ------------------------------------------------------------------ controls bound to the page */
@@ -729,18 +767,20 @@
 
   // Load the data, then restore the view from the URL or fit to the data.
   mapapp.start = function (layer, view) {
-    return layer.load().then(function () {
+    layer.positionOnDraw = function () {
       if (view && view.zoom !== undefined && view.lat !== undefined && view.lon !== undefined) {
         // Not animated: the view (and the URL that mirrors it) is final when the map reports ready.
         layer.map.setView([view.lat, view.lon], view.zoom, {animate: false});
       } else {
         layer.fit(false);
       }
+    };
+    return layer.load().then(function () {
       if (layer.state.sel) { layer.select(layer.state.sel); }
       // After the deferred list and control updates queued by the first draw.
       setTimeout(function () { layer.map.getContainer().setAttribute('data-ready', 'true'); }, 0);
     }).catch(function () {
       layer.map.getContainer().setAttribute('data-ready', 'error');
-    });
+    }).then(function () { layer.map.fire('mapapp:started'); });
   };
 }());
