@@ -10,7 +10,7 @@ import click
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mapapp.cli import data_option
-from mapapp.db import connect, database_path, transaction
+from mapapp.db import database_path, opened, transaction
 from mapapp.errors import Conflict, InvalidInput
 from mapapp.gazetteer.records import utc_now
 
@@ -105,11 +105,8 @@ def create_user_command(name: str, data) -> None:
     """Create account NAME; the password is prompted for (or read from $MAPAPP_PASSWORD)."""
     name = clean_username(name)
     password = check_password(_read_password(name))
-    conn = connect(database_path(data))
-    try:
+    with opened(database_path(data)) as conn:
         create_user(conn, name, password)
-    finally:
-        conn.close()
     click.echo(f"Created user {name}. Log in at /auth/login.")
 
 
@@ -119,11 +116,8 @@ def create_user_command(name: str, data) -> None:
 def set_password_command(name: str, data) -> None:
     """Change the password of account NAME (prompted, or $MAPAPP_PASSWORD) and log it out everywhere."""
     password = check_password(_read_password(name))
-    conn = connect(database_path(data))
-    try:
+    with opened(database_path(data)) as conn:
         set_password(conn, name, password)
-    finally:
-        conn.close()
     click.echo(f"Password of {name} changed.")
 
 
@@ -131,11 +125,8 @@ def set_password_command(name: str, data) -> None:
 @data_option
 def list_users_command(data) -> None:
     """List the accounts and when they were created."""
-    conn = connect(database_path(data))
-    try:
+    with opened(database_path(data)) as conn:
         rows = conn.execute("SELECT username, created_at FROM users ORDER BY username").fetchall()
-    finally:
-        conn.close()
     if not rows:
         click.echo("No accounts yet: run `mapapp admin create-user NAME`.")
     for row in rows:

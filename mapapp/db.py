@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -37,9 +38,26 @@ def connect(path: str | os.PathLike) -> sqlite3.Connection:
     return conn
 
 
+@contextlib.contextmanager
+def opened(path: str | os.PathLike):
+    """A connection to the database at `path` for a command or script, closed on leaving the block."""
+    conn = connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+_SCHEMA = resources.files("mapapp").joinpath("schema.sql").read_text(encoding="utf-8")
+# Stamped into PRAGMA user_version so that a connection runs the schema script only when it changed.
+_SCHEMA_STAMP = zlib.crc32(_SCHEMA.encode("utf-8")) & 0x7FFFFFFF
+
+
 def init_schema(conn: sqlite3.Connection) -> None:
-    """Create every table and index that does not exist yet."""
-    conn.executescript(resources.files("mapapp").joinpath("schema.sql").read_text(encoding="utf-8"))
+    """Create every table and index that does not exist yet (a no-op when the schema is current)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_STAMP:
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version = {_SCHEMA_STAMP}")
 
 
 @contextlib.contextmanager

@@ -129,12 +129,11 @@ class MapFilters:
                 raise InvalidInput(f"unknown feature type {unknown[0][:40]!r}", field="feature")
 
     def where(self) -> tuple[str, list]:
-        """SQL condition over mentions m, articles a, places p, and its parameters."""
+        """SQL condition over mentions m and articles a, and its parameters."""
         clauses, params = ["m.place_id IS NOT NULL"], []
         if not self.demonyms:
             clauses.append("m.kind = 'place'")
-        for column, values in (("a.source", self.sources), ("m.article_id", self.articles),
-                               ("p.feature", self.features)):
+        for column, values in (("a.source", self.sources), ("m.article_id", self.articles)):
             if values:
                 clauses.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
@@ -147,20 +146,26 @@ class MapFilters:
         if self.place:
             clauses.append("m.place_id = ?")
             params.append(self.place)
+        # Feature and name filters choose places: test each mentioned place once, not once per mention.
+        chosen, chosen_params = [], []
+        if self.features:
+            chosen.append(f"p.feature IN ({','.join('?' * len(self.features))})")
+            chosen_params.extend(self.features)
         if self.q:
-            clauses.append("(p.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM place_names n"
-                           " WHERE n.place_id = p.id AND n.key LIKE ? ESCAPE '\\'))")
-            params.extend([_like(self.q), _like(normalise_name(self.q))])
+            chosen.append("(p.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM place_names n"
+                          " WHERE n.place_id = p.id AND n.key LIKE ? ESCAPE '\\'))")
+            chosen_params.extend([_like(self.q), _like(normalise_name(self.q))])
+        if chosen:
+            clauses.append("m.place_id IN (SELECT p.id FROM places p WHERE p.id IN (SELECT place_id FROM mentions)"
+                           f" AND {' AND '.join(chosen)})")
+            params.extend(chosen_params)
         return " AND ".join(clauses), params
 
     def joins(self, *, articles: bool = False) -> str:
-        """The FROM clause where() needs: mentions m, plus articles a / places p only when used (100,000 lookups each)."""
-        tables = "mentions m"
+        """The FROM clause where() needs: mentions m, plus articles a when asked or filtered on."""
         if articles or self.sources or self.date_from or self.date_to:
-            tables += " JOIN articles a ON a.id = m.article_id"
-        if self.features or self.q:
-            tables += " JOIN places p ON p.id = m.place_id"
-        return tables
+            return "mentions m JOIN articles a ON a.id = m.article_id"
+        return "mentions m"
 
 
 def _like(text: str) -> str:
@@ -181,7 +186,8 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
     where, params = filters.where()
     if filters.sources or filters.date_from or filters.date_to or filters.articles:
         # Few of each place's mentions pass: rank only those (one sort over the matching rows).
-        return (f"SELECT id FROM (SELECT m.id, ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
+        return (f"SELECT id FROM (SELECT m.id,"
+                f" ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
                 f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}", params)
     # Every mention of a chosen place passes (feature, q and place filters choose places, not mentions):
     # per place, a LIMITed sort keeps only the top few instead of sorting every mention (about three times

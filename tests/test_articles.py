@@ -34,7 +34,7 @@ EXPECTED = {
 
 @pytest.fixture
 def conn(seeded_template, tmp_path):
-    from tests.conftest import copy_data_dir
+    from conftest import copy_data_dir
 
     folder = copy_data_dir(seeded_template, tmp_path / "seeded")
     connection = connect(folder / DATABASE_NAME)

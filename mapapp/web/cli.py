@@ -23,6 +23,7 @@ def serve_command(host, port, threads, data):
     from mapapp.db import connect
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
+    from mapapp.mapview import MapFilters, feature_collection_json
 
     # create_app() reads MAPAPP_* settings and instance/config.py; --data must win over the environment.
     os.environ["MAPAPP_DATA"] = str(data)
@@ -36,6 +37,12 @@ def serve_command(host, port, threads, data):
             conn.close()
         if loaded:
             click.echo(f"Loaded {len(loaded)} seed articles.")
+    # The overview's unfiltered view is computed now rather than while the first visitor waits.
+    conn = connect(app.config["DATABASE"])
+    try:
+        feature_collection_json(conn, MapFilters())
+    finally:
+        conn.close()
     server = create_server(app, host=host, port=port, threads=threads, ident="mapapp")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     click.echo(f"mapapp is serving {data} - open http://{shown}:{server.effective_port}/ (Ctrl+C to stop)")

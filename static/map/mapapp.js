@@ -101,8 +101,8 @@
     });
     if (map.attributionControl && opts.attribution) { map.attributionControl.addAttribution(opts.attribution); }
     // The first view's data is requested at once (the page may also preload this exact URL), not after set-up.
-    this.pending = opts.dataUrl ? {url: opts.initialUrl || this.dataRequestUrl(), response: null} : null;
-    if (this.pending) { this.pending.response = fetchJson(this.pending.url); }
+    this.firstRequest = opts.dataUrl ? fetchJson(opts.initialUrl || this.dataRequestUrl()) : null;
+    this.loads = 0;
   }
 
   function fetchJson(url) {
@@ -142,15 +142,10 @@
       return self;
     };
     if (this.opts.dataUrl) {
-      var pending = this.pending, request;
-      this.pending = null;
-      if (pending && !this.loads) {
-        request = pending.response;  // the first load: the request started with the layer
-      } else {
-        request = fetchJson(this.dataRequestUrl());
-      }
-      this.loads = (this.loads || 0) + 1;
-      var number = this.loads;
+      var request = this.firstRequest || fetchJson(this.dataRequestUrl());
+      this.firstRequest = null;
+      // Only the latest request draws: a slow answer to an older filter must not replace a newer one.
+      var number = ++this.loads;
       announce(this.opts, 'Loading places…');
       return request
         .then(function (body) { return number === self.loads ? done(body.features || []) : self; })
@@ -389,7 +384,7 @@
       else if (opts.url) { fetch(opts.url).then(function (r) { return r.json(); }).then(draw).catch(function () {}); }
     }
     // Without tiles, after the places are drawn: the backdrop must not hold up what the reader came for.
-    if (!tiles) { map.once('mapapp:started', function () { setTimeout(show, 0); }); } else { tiles.on('tileerror', show); }
+    if (tiles) { tiles.on('tileerror', show); } else { map.once('mapapp:started', function () { setTimeout(show, 0); }); }
   };
 
   /* ------------------------------------------------------------------ controls bound to the page */
