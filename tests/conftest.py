@@ -76,6 +76,16 @@ def data_dir(gazetteer_template, tmp_path) -> Path:
 
 
 @pytest.fixture
+def sample(data_dir) -> dict:
+    """The sample articles of tests/mapdata.py stored in this test's database; their ids and place ids."""
+    from mapapp.db import opened
+    from mapdata import seed_sample
+
+    with opened(data_dir / DATABASE_NAME) as conn:
+        return seed_sample(conn)
+
+
+@pytest.fixture
 def app(data_dir):
     """The app over this test's own database; seeds are not loaded unless a test does it."""
     return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False,

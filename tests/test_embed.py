@@ -13,16 +13,6 @@ NOT_EMBEDS = ["/", "/articles/{a1}", "/places/{corridor}", "/api/features", "/ap
               "/vendor/leaflet/leaflet.js", "/admin/", "/auth/login", "/articles/999999"]
 
 
-@pytest.fixture
-def sample(app):
-    """The sample articles stored in this test's database."""
-    conn = connect(app.config["DATABASE"])
-    try:
-        yield seed_sample(conn)
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("url", EMBEDS)
 def test_embeds_may_be_framed_by_any_origin_by_default(client, sample, url):
     response = client.get(url.format(**sample))

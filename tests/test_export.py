@@ -7,17 +7,7 @@ import pytest
 
 from mapapp.db import connect
 from mapapp.maps.vendor import MAP_ASSETS
-from mapdata import data_layer_options, seed_sample
-
-
-@pytest.fixture
-def sample(data_dir):
-    """The sample articles stored in this test's data folder."""
-    conn = connect(data_dir / "mapapp.sqlite3")
-    try:
-        yield seed_sample(conn)
-    finally:
-        conn.close()
+from mapdata import data_layer_options
 
 
 @pytest.fixture

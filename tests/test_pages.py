@@ -10,17 +10,7 @@ import pytest
 from mapapp.db import connect
 from mapapp.maps import basemap
 from mapapp.maps.vendor import MAP_ASSETS, VENDOR_DIRS
-from mapdata import add_article, data_layer_options, place_id, seed_sample
-
-
-@pytest.fixture
-def sample(app):
-    """The sample articles stored in this test's database; yields their ids."""
-    conn = connect(app.config["DATABASE"])
-    try:
-        yield seed_sample(conn)
-    finally:
-        conn.close()
+from mapdata import add_article, data_layer_options, place_id
 
 
 def asset_urls(html: str) -> list[str]:
