@@ -20,29 +20,23 @@ def serve_command(host, port, threads, data):
 
     from mapapp import create_app
     from mapapp.articles import load_seeds
-    from mapapp.db import connect
+    from mapapp.db import opened
     from mapapp.gazetteer import open_gazetteer
-    from mapapp.geoparse import Geoparser
+    from mapapp.geoparse import get_geoparser
     from mapapp.mapview import MapFilters, feature_collection_json
 
     # create_app() reads MAPAPP_* settings and instance/config.py; --data must win over the environment.
     os.environ["MAPAPP_DATA"] = str(data)
-    gazetteer = open_gazetteer(data, build_if_missing=True, progress=True)
+    open_gazetteer(data, build_if_missing=True, progress=True).close()
     app = create_app()
-    if app.config.get("LOAD_SEEDS"):
-        conn = connect(app.config["DATABASE"])
-        try:
-            loaded = load_seeds(conn, Geoparser(gazetteer), progress=True)
-        finally:
-            conn.close()
-        if loaded:
-            click.echo(f"Loaded {len(loaded)} seed articles.")
-    # The overview's unfiltered view is computed now rather than while the first visitor waits.
-    conn = connect(app.config["DATABASE"])
-    try:
+    with app.app_context(), opened(app.config["DATABASE"]) as conn:
+        if app.config.get("LOAD_SEEDS"):
+            # The app's own shared parser: its name index is loaded once, for the seeds and the requests.
+            loaded = load_seeds(conn, get_geoparser(), progress=True)
+            if loaded:
+                click.echo(f"Loaded {len(loaded)} seed articles.")
+        # The overview's unfiltered view is computed now rather than while the first visitor waits.
         feature_collection_json(conn, MapFilters())
-    finally:
-        conn.close()
     server = create_server(app, host=host, port=port, threads=threads, ident="mapapp")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     click.echo(f"mapapp is serving {data} - open http://{shown}:{server.effective_port}/ (Ctrl+C to stop)")
