@@ -165,8 +165,7 @@ def private_headers(response):
     """Headers of every admin and login response: never cached, never framed, no inline script."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = content_security_policy(
-        "'none'", inline_scripts=False, base_uri="'none'")
+    response.headers["Content-Security-Policy"] = content_security_policy("'none'", base_uri="'none'")
     return response
 
 
