@@ -495,12 +495,8 @@ def _cities(builder: _Builder, cities: list[tuple], countries: dict, city_admin2
 
 
 def _curated_on_top(conn, skip_ids: set[str], paths, progress: Progress) -> int:
-    """Load curated files over the base: same id replaces; a curated division hides a derived twin.
-
-    A missing file is an error (BundledFileMissing), not a skip: a gazetteer without its curated places
-    would resolve the seed articles' regions wrongly without a word.
-    """
-    files = [curated_places(read_features(bundled.require(Path(path), "curated gazetteer file"))) for path in paths]
+    """Load curated files over the base: same id replaces; a curated division hides a derived twin."""
+    files = [curated_places(read_features(path)) for path in paths]
     progress.phase("curated", sum(len(places) for places in files), " places")
     count = 0
     for read in files:
@@ -563,8 +559,11 @@ def _read_sources(progress: Progress) -> dict:
 def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FILE)) -> dict:
     """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings.
 
-    With `progress`, stderr shows each of PHASES as its own bar with its real total.
+    With `progress`, stderr shows each of PHASES as its own bar with its real total. A missing curated file
+    is an error (BundledFileMissing) raised before anything is read or written, not a skip: a gazetteer
+    without its curated places would resolve the seed articles' regions wrongly without a word.
     """
+    curated = [bundled.require(Path(path), "curated gazetteer file") for path in curated]
     started = time.perf_counter()
     bars = Progress(progress)
     with opened(db_path) as conn:
