@@ -429,7 +429,7 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
                 admin2_points[(cc, admin1, names[1])].append((lon, lat, population))
                 city_admin2[gid] = slug(names[1])
     admin1_shapes, admin2_shapes = {}, {}
-    # Shaping costs about as much per place as per division, so the bar counts the places shaped.
+    # A country's Voronoi shaping costs grow with its places, not its divisions: the bar counts places shaped.
     builder.progress.phase("shapes", sum(len(m) for level in (admin1_points, admin2_points)
                                          for m in level.values()), " places")
     for points, shapes in ((admin1_points, admin1_shapes), (admin2_points, admin2_shapes)):
