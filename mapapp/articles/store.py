@@ -11,15 +11,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from mapapp import bundled
 from mapapp.articles.documents import Document, iter_paths, read_document
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.sentences import Sentences
-from mapapp.db import PROJECT_ROOT, transaction
+from mapapp.db import transaction
 from mapapp.errors import MalformedFile, MapappError
 from mapapp.gazetteer.names import normalise_name
 from mapapp.mapview import bump_articles_version
 
-SEEDS_DIR = PROJECT_ROOT / "seeds"
+SEEDS_DIR = bundled.folder("seeds")
 
 
 def _now() -> str:
@@ -168,7 +169,7 @@ def load_seeds(conn: sqlite3.Connection, parser, *, progress: bool = True, folde
     """Ingest the bundled seed articles when the database holds no articles yet."""
     if conn.execute("SELECT 1 FROM articles LIMIT 1").fetchone():
         return []
-    return ingest_paths(conn, parser, [folder], progress=progress)
+    return ingest_paths(conn, parser, [bundled.require(folder, "seed article folder")], progress=progress)
 
 
 def article_count(conn: sqlite3.Connection) -> int:

