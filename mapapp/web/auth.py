@@ -10,7 +10,8 @@ advice against both guessing and lock-out:
   oldest is out of the window; a successful login clears the pair. Another user behind the same address (NAT,
   proxy) is not affected.
 - per user name, across clients: after LOGIN_USER_FAILURES failed attempts in LOGIN_USER_WINDOW seconds, each
-  further attempt waits an exponential backoff (1, 2, 4 ... s, at most LOGIN_BACKOFF_MAX) after the last one.
+  further attempt waits an exponential backoff (LOGIN_BACKOFF_START s, doubling, at most LOGIN_BACKOFF_MAX)
+  after the last one.
   A browser that has logged in as that user before carries a signed device cookie: it is counted on its own
   (as 'device:<id>') and is exempt from the per-user backoff, so a guesser cannot lock out a known browser.
 Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that the client address, host and scheme are
@@ -159,7 +160,7 @@ def _record_attempt(conn, client: str, username: str, trusted: bool) -> None:
                                 " AND at >= ?", (username, now - user_window)).fetchone()
             over = user[0] - config["LOGIN_USER_FAILURES"]
             if over >= 0:
-                wait = min(2.0 ** min(over, 30), config["LOGIN_BACKOFF_MAX"])
+                wait = min(config["LOGIN_BACKOFF_START"] * 2.0 ** min(over, 30), config["LOGIN_BACKOFF_MAX"])
                 if now < user[1] + wait:
                     retry = max(1, int(user[1] + wait - now) + 1)
                     raise TooManyRequests(f"too many failed logins for this user; try again in {retry} seconds",
@@ -242,6 +243,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LOGIN_FAILURE_WINDOW", 60)
     app.config.setdefault("LOGIN_USER_FAILURES", 20)
     app.config.setdefault("LOGIN_USER_WINDOW", 900)
+    app.config.setdefault("LOGIN_BACKOFF_START", 1)
     app.config.setdefault("LOGIN_BACKOFF_MAX", 900)
     # The token lives as long as the session (bounded by SESSION_MAX_AGE on the server).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
