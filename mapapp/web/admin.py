@@ -124,6 +124,8 @@ def _finish_leftovers() -> None:
         if has_pending(conn, older_than=cutoff):
             _gazetteer().refresh_if_stale()
             reresolve_pending(conn, _geoparser(), older_than=cutoff)
+    except Exception:  # the visitor's request must not fail for it; the queue keeps the work
+        current_app.logger.exception("finishing a queued re-resolution failed; it stays queued")
     finally:
         _LEFTOVER_LOCK.release()
 

@@ -19,9 +19,15 @@ import time
 
 import pytest
 import requests
-
 from admin_support import (  # noqa: F401  (fixtures)
-    PASSWORD, VILLAGE, csrf_from, make_app, small_dir, small_template)
+    PASSWORD,
+    VILLAGE,
+    csrf_from,
+    make_app,
+    small_dir,
+    small_template,
+)
+
 from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.web import admin as _admin  # noqa: F401  (imported now: "this process started" is before any test)
 
@@ -42,7 +48,7 @@ def _parser(db):
 
 
 @pytest.fixture
-def folder(small_dir, tmp_path):
+def folder(small_dir, tmp_path):  # noqa: F811
     """The small gazetteer with alice's account and two articles naming its places, ingested."""
     from mapapp.articles import ingest_paths
 
@@ -90,11 +96,11 @@ def _pending(db) -> int:
 
 def _serve(folder, tmp_path, **env):
     """Start `mapapp serve` on a free port; returns (process, base URL) once it says it is serving."""
-    log = open(tmp_path / f"serve-{time.monotonic_ns()}.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mapapp", "serve", "--port", "0", "--threads", "2", "--data", str(folder)],
-        stdout=subprocess.PIPE, stderr=log, text=True,
-        env={**os.environ, "MAPAPP_TILES_URL": '""', "MAPAPP_LOAD_SEEDS": "false", **env})
+    with open(tmp_path / f"serve-{time.monotonic_ns()}.log", "w") as log:  # the child keeps its own handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mapapp", "serve", "--port", "0", "--threads", "2", "--data", str(folder)],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+            env={**os.environ, "MAPAPP_TILES_URL": '""', "MAPAPP_LOAD_SEEDS": "false", **env})
     lines = []
     for line in process.stdout:
         lines.append(line)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from admin_support import small_dir, small_template  # noqa: F401  (fixtures)
 from click.testing import CliRunner
 
-from admin_support import small_dir, small_template  # noqa: F401  (fixtures)
 from mapapp.cli import main
 from mapapp.db import DATABASE_NAME, check, connect
 
@@ -63,7 +63,7 @@ def _make_old_layout(db) -> list[tuple]:
     return rows
 
 
-def test_an_old_database_is_migrated_and_then_checks_ok(small_dir):
+def test_an_old_database_is_migrated_and_then_checks_ok(small_dir):  # noqa: F811
     db = small_dir / DATABASE_NAME
     rows = _make_old_layout(db)
     before = check(db)
@@ -84,7 +84,7 @@ def test_an_old_database_is_migrated_and_then_checks_ok(small_dir):
     assert _db_check(small_dir).output == "ok\n"
 
 
-def test_db_check_reports_each_problem_on_its_own_line_and_exits_1(small_dir):
+def test_db_check_reports_each_problem_on_its_own_line_and_exits_1(small_dir):  # noqa: F811
     db = small_dir / DATABASE_NAME
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA ignore_check_constraints = ON")

@@ -11,16 +11,23 @@ import threading
 
 import pytest
 import requests
-
 from admin_support import (  # noqa: F401  (fixtures)
-    PASSWORD, csrf_from, make_app, row, small_app, small_dir, small_template)
+    PASSWORD,
+    csrf_from,
+    make_app,
+    row,
+    small_app,
+    small_dir,
+    small_template,
+)
+
 from mapapp import accounts
 
 PARALLEL = 40
 
 
 @pytest.fixture
-def app(small_app):
+def app(small_app):  # noqa: F811
     """The live_server fixture (tests/conftest.py) serves the small gazetteer app of these tests."""
     return small_app
 
@@ -114,7 +121,7 @@ def test_a_successful_login_clears_its_pair(app):
 
 
 @pytest.fixture
-def backoff_app(small_dir):
+def backoff_app(small_dir):  # noqa: F811
     """The small app with a per-user threshold of 5 failures and a first backoff long enough to observe."""
     return make_app(small_dir, LOGIN_USER_FAILURES=5, LOGIN_BACKOFF_START=120)
 
