@@ -50,6 +50,29 @@ def main() -> None:
     """mapapp: geoparse news articles against a local gazetteer and map where the news happens."""
 
 
+@click.group("db")
+def db_group() -> None:
+    """Look after the database file of a data folder."""
+
+
+@db_group.command("check")
+@data_option
+def db_check_command(data) -> None:
+    """Run SQLite's integrity and foreign-key checks: prints "ok", else one problem a line and exits 1."""
+    from mapapp.db import check, database_path
+
+    path = database_path(data)
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path}")
+    problems = check(path)
+    if not problems:
+        click.echo("ok")
+        return
+    for problem in problems:
+        click.echo(problem)
+    sys.exit(1)
+
+
 def _register() -> None:
     if main.commands:
         return
@@ -61,7 +84,7 @@ def _register() -> None:
     from mapapp.web.cli import serve_command
 
     for command in (gazetteer_group, geoparse_command, evaluate_command, ingest_command,
-                    serve_command, export_command, admin_group):
+                    serve_command, export_command, admin_group, db_group):
         main.add_command(command)
 
 

@@ -54,11 +54,70 @@ _SCHEMA = resources.files("mapapp").joinpath("schema.sql").read_text(encoding="u
 _SCHEMA_STAMP = zlib.crc32(_SCHEMA.encode("utf-8")) & 0x7FFFFFFF
 
 
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a script, whole (a trigger's body keeps its inner semicolons)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        if not pending and (not line.strip() or line.lstrip().startswith("--")):
+            continue  # comments between statements
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    return statements
+
+
+_STATEMENTS = _statements(_SCHEMA)
+# Column order of place_names since the SQLite 3.40 integrity_check workaround (see schema.sql).
+_PLACE_NAMES_COLUMNS = ["key", "place_id", "kind", "name"]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Rewrite tables that an older schema made differently (inside init_schema's transaction)."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(place_names)")]
+    if columns and columns != _PLACE_NAMES_COLUMNS:
+        create = next(s for s in _STATEMENTS if s.startswith("CREATE TABLE IF NOT EXISTS place_names "))
+        listed = ", ".join(_PLACE_NAMES_COLUMNS)
+        conn.execute(create.replace(" place_names ", " place_names_migrated ", 1))
+        conn.execute(f"INSERT INTO place_names_migrated ({listed}) SELECT {listed} FROM place_names")
+        # Dropping the old table drops its index and the name_keys triggers; the schema script remakes them.
+        conn.execute("DROP TABLE place_names")
+        conn.execute("ALTER TABLE place_names_migrated RENAME TO place_names")
+
+
 def init_schema(conn: sqlite3.Connection) -> None:
-    """Create every table and index that does not exist yet (a no-op when the schema is current)."""
-    if conn.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_STAMP:
-        conn.executescript(_SCHEMA)
+    """Create every table and index that does not exist yet and migrate old ones (no-op when current)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_STAMP:
+        return
+    # One write transaction: two processes starting at once do not both migrate, and a crash leaves the old
+    # schema whole.
+    with transaction(conn):
+        if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_STAMP:
+            return
+        _migrate(conn)
+        for statement in _STATEMENTS:
+            conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {_SCHEMA_STAMP}")
+
+
+def check(path: str | os.PathLike) -> list[str]:
+    """Problems that PRAGMA integrity_check and foreign_key_check find in a database file, one line each.
+
+    Opens the file as it is (no schema script, no migration), so that a damaged file is reported, not
+    changed. [] means sound.
+    """
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        problems = [line for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"
+                    for line in str(row[0]).splitlines() if line.strip()]
+        for table, rowid, parent, _fkid in conn.execute("PRAGMA foreign_key_check"):
+            where = f"row {rowid}" if rowid is not None else "a row"
+            problems.append(f"foreign key: {where} of {table} refers to a missing {parent} row")
+    except sqlite3.DatabaseError as error:
+        problems = [f"{path}: {error}"]
+    finally:
+        conn.close()
+    return problems
 
 
 @contextlib.contextmanager

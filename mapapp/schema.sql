@@ -24,11 +24,14 @@ CREATE TABLE IF NOT EXISTS places (
 CREATE INDEX IF NOT EXISTS places_feature ON places(feature);
 CREATE INDEX IF NOT EXISTS places_country ON places(country_code);
 
+-- The key columns are declared first: SQLite 3.40.x's integrity_check misreads a NOT NULL column that is
+-- not part of a WITHOUT ROWID table's key but declared before its last key column, and reports "NULL value"
+-- for every row (fixed in SQLite 3.41.0). mapapp.db migrates tables made with the older column order.
 CREATE TABLE IF NOT EXISTS place_names (
-    place_id TEXT NOT NULL REFERENCES places(id) ON DELETE CASCADE,
-    name     TEXT NOT NULL,                 -- as written
     key      TEXT NOT NULL,                 -- normalised lookup key (mapapp.gazetteer normalise_name)
+    place_id TEXT NOT NULL REFERENCES places(id) ON DELETE CASCADE,
     kind     TEXT NOT NULL DEFAULT 'alias', -- name, alias, abbreviation, demonym
+    name     TEXT NOT NULL,                 -- as written
     PRIMARY KEY (key, place_id, kind)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS place_names_place ON place_names(place_id);
@@ -105,6 +108,16 @@ CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
 DROP INDEX IF EXISTS mentions_place;
 CREATE INDEX IF NOT EXISTS mentions_place_cover ON mentions(place_id, kind, article_id, start);
 
+-- Re-resolutions a gazetteer edit owes the articles: written in the edit's own transaction and deleted in
+-- the transaction that stores the re-resolved mentions, so that a crash in between leaves a row that the
+-- next start, ingest or request finishes (mapapp.articles.store.reresolve_pending).
+CREATE TABLE IF NOT EXISTS pending_reresolution (
+    id        INTEGER PRIMARY KEY,
+    names     TEXT NOT NULL,                -- JSON list: articles naming any of these are re-parsed
+    place_ids TEXT NOT NULL,                -- JSON list: articles mentioning any of these are re-parsed
+    at        REAL NOT NULL                 -- unix time
+);
+
 -- -------------------------------------------------------------------- admin
 CREATE TABLE IF NOT EXISTS users (
     id            INTEGER PRIMARY KEY,
@@ -120,9 +133,14 @@ CREATE TABLE IF NOT EXISTS user_sessions (
     created_at REAL NOT NULL                -- unix time; sessions older than SESSION_MAX_AGE are refused
 );
 
--- Failed logins per client address in the last minute (the login rate limit; shared by every worker process).
-CREATE TABLE IF NOT EXISTS login_failures (
-    client TEXT NOT NULL,
-    at     REAL NOT NULL                    -- unix time
+-- Login attempts (the rate limit; shared by every worker process): recorded before the password is checked,
+-- in the transaction that counts them, and removed for the (client, username) pair when it logs in.
+CREATE TABLE IF NOT EXISTS login_attempts (
+    client   TEXT NOT NULL,                 -- the client address, or 'device:<id>' for a known browser
+    username TEXT NOT NULL,                 -- as cleaned by accounts.clean_username ('' when invalid)
+    trusted  INTEGER NOT NULL DEFAULT 0,    -- 1: from a browser that logged in as `username` before
+    at       REAL NOT NULL                  -- unix time
 );
-CREATE INDEX IF NOT EXISTS login_failures_client ON login_failures(client, at);
+CREATE INDEX IF NOT EXISTS login_attempts_pair ON login_attempts(client, username, at);
+CREATE INDEX IF NOT EXISTS login_attempts_user ON login_attempts(username, trusted, at);
+DROP TABLE IF EXISTS login_failures;        -- the per-address table it replaces

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
 
     A bad file raises MalformedFile, or, when `on_error` is given, is reported to it and skipped.
     """
+    # A re-resolution left over by a crash is finished first: new articles must not join a stale gazetteer view.
+    reresolve_pending(conn, parser)
     files, errors = iter_paths(paths)
     ids = []
     for error in errors:
@@ -129,6 +132,58 @@ def reresolve(conn: sqlite3.Connection, parser, article_ids: Iterable[int], *, g
         if total:
             bump_articles_version(conn)
     return total
+
+
+def queue_reresolution(conn: sqlite3.Connection, *, names: Iterable[str] = (),
+                       place_ids: Iterable[str] = ()) -> int:
+    """Record that the articles naming `names` or mentioning `place_ids` must be re-resolved; returns its id.
+
+    Call it inside the transaction of the gazetteer change, so that the change and the debt are stored
+    together: reresolve_pending() pays it, after a crash at the next start, ingest or request.
+    """
+    with transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO pending_reresolution (names, place_ids, at) VALUES (?, ?, ?)",
+            (json.dumps(sorted({str(name) for name in names}), ensure_ascii=False),
+             json.dumps(sorted({str(pid) for pid in place_ids})), time.time()))
+    return cursor.lastrowid
+
+
+def reresolve_pending(conn: sqlite3.Connection, parser, ids: Iterable[int] | None = None, *,
+                      older_than: float | None = None) -> int:
+    """Re-resolve the articles that queued re-resolutions name and delete those rows, in one transaction.
+
+    `ids` limits it to those rows, `older_than` (unix time) to rows queued before then; default: all.
+    Returns the mentions changed (0 when nothing was pending, e.g. another process finished it first).
+    """
+    where, params = [], []
+    if ids is not None:
+        ids = sorted({int(i) for i in ids})
+        if not ids:
+            return 0
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        params += ids
+    if older_than is not None:
+        where.append("at < ?")
+        params.append(older_than)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    with transaction(conn):
+        # Read inside the write transaction: a row seen here is one no other connection is finishing now.
+        rows = conn.execute(f"SELECT id, names, place_ids FROM pending_reresolution {clause}", params).fetchall()
+        if not rows:
+            return 0
+        names = {name for row in rows for name in json.loads(row["names"])}
+        place_ids = {pid for row in rows for pid in json.loads(row["place_ids"])}
+        article_ids = affected_articles(conn, names=names, place_ids=place_ids)
+        changed = reresolve(conn, parser, article_ids) if article_ids else 0
+        conn.executemany("DELETE FROM pending_reresolution WHERE id = ?", [(row["id"],) for row in rows])
+    return changed
+
+
+def has_pending(conn: sqlite3.Connection, *, older_than: float | None = None) -> bool:
+    """True when some re-resolution is queued (before `older_than`, unix time, if given)."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM pending_reresolution WHERE at < ?)",
+                        (older_than if older_than is not None else float("inf"),)).fetchone()[0] == 1
 
 
 def preview_reresolve(conn: sqlite3.Connection, parser, article_ids: Iterable[int], *,

@@ -7,13 +7,15 @@ accepts a form or a JSON object and answers in kind.
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    url_for)
 from werkzeug.exceptions import UnsupportedMediaType
 
 from mapapp import review
-from mapapp.db import get_db
+from mapapp.db import get_db, transaction
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
 from mapapp.gazetteer import editing
@@ -24,6 +26,10 @@ bp.before_request(auth.login_required_here)
 bp.after_request(auth.private_headers)
 
 PAGE_SIZE = 50
+# A queued re-resolution older than this (seconds) belongs to no running save: the next request finishes it.
+LEFTOVER_AGE = 60
+_STARTED = time.time()
+_LEFTOVER_LOCK = threading.Lock()
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -69,14 +75,59 @@ def _names(*places) -> set[str]:
     return {name for place in places if place is not None for name in (place.name, *place.aliases)}
 
 
-def _reresolve(names, place_ids) -> int:
-    """Re-resolve, against the just-saved gazetteer, every article the change may touch; mentions changed."""
-    from mapapp.articles import affected_articles, reresolve
+def _queue(conn, names, place_ids) -> int:
+    """Queue the re-resolution a change causes (call inside the change's transaction); returns its id."""
+    from mapapp.articles import queue_reresolution
 
-    conn = get_db()
+    return queue_reresolution(conn, names=names, place_ids=place_ids)
+
+
+def _reresolve(pending_id: int) -> int:
+    """Re-resolve, against the just-saved gazetteer, every article the queued change may touch; mentions changed."""
+    from mapapp.articles import reresolve_pending
+
+    _pause_for_tests()
     _gazetteer().invalidate()
-    ids = affected_articles(conn, names=sorted(names), place_ids=sorted(place_ids))
-    return reresolve(conn, _geoparser(), ids) if ids else 0
+    return reresolve_pending(get_db(), _geoparser(), [pending_id])
+
+
+def _pause_for_tests() -> None:
+    """Test-only: with TEST_PAUSE_FIFO set (env MAPAPP_TEST_PAUSE_FIFO), stop between commit and re-resolution.
+
+    The server says "paused" into the FIFO (opening it blocks until the test reads), then waits until the test
+    writes to it and closes it, so that a test can kill the process at exactly this point, or let it go on.
+    """
+    fifo = current_app.config.get("TEST_PAUSE_FIFO")
+    if not fifo:
+        return
+    with open(fifo, "w", encoding="utf-8") as handle:
+        handle.write("paused\n")
+    with open(fifo, encoding="utf-8") as handle:
+        handle.read()
+
+
+@bp.before_app_request
+def _finish_leftovers() -> None:
+    """Before each request: finish the re-resolutions a crashed save left behind.
+
+    Only rows queued before this process started or over LEFTOVER_AGE ago: no running save owns those.
+    """
+    if request.endpoint in (None, "static") or (request.blueprint or "") == "assets":
+        return
+    if not _LEFTOVER_LOCK.acquire(blocking=False):
+        return  # another thread of this process is finishing them
+    try:
+        from mapapp.articles import has_pending, reresolve_pending
+
+        conn = get_db()
+        cutoff = max(_STARTED, time.time() - LEFTOVER_AGE)
+        if has_pending(conn, older_than=cutoff):
+            _gazetteer().refresh_if_stale()
+            reresolve_pending(conn, _geoparser(), older_than=cutoff)
+    except Exception:  # the visitor's request must not fail for it; the queue keeps the work
+        current_app.logger.exception("finishing a queued re-resolution failed; it stays queued")
+    finally:
+        _LEFTOVER_LOCK.release()
 
 
 def _saved(place, message: str, changed: int, status: int = 200):
@@ -165,10 +216,12 @@ def create_place():
     data = _payload()
     conn = get_db()
     try:
-        place = editing.create_place(conn, data, _user())
+        with transaction(conn):
+            place = editing.create_place(conn, data, _user())
+            pending = _queue(conn, _names(place), [place.id])
     except (InvalidInput, Conflict) as error:
         return _failed(error, None, data, new=True)
-    changed = _reresolve(_names(place), [place.id])
+    changed = _reresolve(pending)
     return _saved(place, f"Created {place.name} ({place.id}).", changed, 201)
 
 
@@ -177,12 +230,14 @@ def update_place(place_id: str):
     """Save an edit made at `version`; 409 with the current record if someone saved first."""
     data = _payload()
     conn = get_db()
-    before = editing.get_place(conn, place_id)
     try:
-        place = editing.update_place(conn, place_id, data, data.get("version"), _user())
+        with transaction(conn):
+            before = editing.get_place(conn, place_id)
+            place = editing.update_place(conn, place_id, data, data.get("version"), _user())
+            pending = _queue(conn, _names(before, place), [place_id])
     except (InvalidInput, Conflict) as error:
         return _failed(error, editing.read_place(conn, place_id), data)
-    changed = _reresolve(_names(before, place), [place_id])
+    changed = _reresolve(pending)
     return _saved(place, f"Saved {place.name}, version {place.version}.", changed)
 
 
@@ -192,10 +247,12 @@ def delete_place(place_id: str):
     data = _payload()
     conn = get_db()
     try:
-        place = editing.delete_place(conn, place_id, data.get("version"), _user())
+        with transaction(conn):
+            place = editing.delete_place(conn, place_id, data.get("version"), _user())
+            pending = _queue(conn, _names(place), [place_id])
     except Conflict as error:
         return _failed(error, editing.read_place(conn, place_id), {})
-    changed = _reresolve(_names(place), [place_id])
+    changed = _reresolve(pending)
     if _json_reply():
         return jsonify({"deleted": place_id, "reresolved_mentions": changed})
     flash(f"Deleted {place.name} ({place_id}); restore it from the deleted places. "
@@ -208,9 +265,12 @@ def restore_place(place_id: str):
     """Restore `version` of a place (as a new version) that the editor saw at `expected_version`."""
     data = _payload()
     conn = get_db()
-    before = editing.read_place(conn, place_id)
-    place = editing.restore_version(conn, place_id, data.get("version"), data.get("expected_version"), _user())
-    changed = _reresolve(_names(before, place), [place_id])
+    with transaction(conn):
+        before = editing.read_place(conn, place_id)
+        place = editing.restore_version(conn, place_id, data.get("version"), data.get("expected_version"),
+                                        _user())
+        pending = _queue(conn, _names(before, place), [place_id])
+    changed = _reresolve(pending)
     return _saved(place, f"Restored version {data.get('version')} of {place.name} as version "
                          f"{place.version}.", changed)
 
@@ -314,10 +374,12 @@ def review_alias():
     place_id = str(data.get("place_id") or "").strip()
     if not place_id:
         raise InvalidInput("choose the place this name is an alias of", field="place_id")
-    before = editing.get_place(conn, place_id)
-    version = data.get("version") or before.version
-    place = editing.add_alias(conn, place_id, data.get("name"), version, _user())
-    changed = _reresolve(_names(before, place), [place_id])
+    with transaction(conn):
+        before = editing.get_place(conn, place_id)
+        version = data.get("version") or before.version
+        place = editing.add_alias(conn, place_id, data.get("name"), version, _user())
+        pending = _queue(conn, _names(before, place), [place_id])
+    changed = _reresolve(pending)
     if _json_reply():
         return jsonify({"place": editing.record(conn, place), "reresolved_mentions": changed})
     flash(f"Added the alias to {place.name} (version {place.version}); {changed} mention(s) changed.")
@@ -329,8 +391,10 @@ def review_not_place():
     """Mark a name as "not a place here" and re-resolve the articles that contain it."""
     data = _payload()
     conn = get_db()
-    key = review.mark_not_place(conn, data.get("name"), _user())
-    changed = _reresolve({key}, [])
+    with transaction(conn):
+        key = review.mark_not_place(conn, data.get("name"), _user())
+        pending = _queue(conn, {key}, [])
+    changed = _reresolve(pending)
     if _json_reply():
         return jsonify({"not_place": key, "reresolved_mentions": changed})
     flash(f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
@@ -342,8 +406,10 @@ def review_not_place_undo():
     """Read a name marked "not a place" as a place again."""
     data = _payload()
     conn = get_db()
-    name = review.unmark_not_place(conn, str(data.get("key") or ""))
-    changed = _reresolve({name}, [])
+    with transaction(conn):
+        name = review.unmark_not_place(conn, str(data.get("key") or ""))
+        pending = _queue(conn, {name}, [])
+    changed = _reresolve(pending)
     if _json_reply():
         return jsonify({"restored": name, "reresolved_mentions": changed})
     flash(f"{name} is read as a place again; {changed} mention(s) changed.")

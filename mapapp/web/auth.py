@@ -2,10 +2,20 @@
 
 Sessions: Flask's signed cookie carries only a random `sid`; the `user_sessions` table says which user it
 belongs to, so logout (and a password change) really ends it, and the `sid` is new at every login.
-Rate limit: failed logins are rows of the `login_failures` table (client address, time), so every worker and
-process of one install shares the count; a client with LOGIN_FAILURE_LIMIT failures in the last
-LOGIN_FAILURE_WINDOW seconds gets 429 until the oldest of them is out of the window. Behind a reverse proxy,
-wrap the app in werkzeug's ProxyFix so that the client address, host and scheme are the real ones.
+Rate limit: every login attempt is a row of the `login_attempts` table, written before the password is
+checked in the same BEGIN IMMEDIATE transaction that counts the earlier ones, so parallel requests cannot
+slip past the count, and every worker and process of one install shares it. Two limits, after OWASP's
+advice against both guessing and lock-out:
+- per (client, user name): LOGIN_FAILURE_LIMIT attempts in LOGIN_FAILURE_WINDOW seconds, then 429 until the
+  oldest is out of the window; a successful login clears the pair. Another user behind the same address (NAT,
+  proxy) is not affected.
+- per user name, across clients: after LOGIN_USER_FAILURES failed attempts in LOGIN_USER_WINDOW seconds, each
+  further attempt waits an exponential backoff (LOGIN_BACKOFF_START s, doubling, at most LOGIN_BACKOFF_MAX)
+  after the last one.
+  A browser that has logged in as that user before carries a signed device cookie: it is counted on its own
+  (as 'device:<id>') and is exempt from the per-user backoff, so a guesser cannot lock out a known browser.
+Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that the client address, host and scheme are
+the real ones.
 """
 from __future__ import annotations
 
@@ -17,10 +27,12 @@ from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_tem
                    url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden, TooManyRequests
 
 from mapapp import accounts
 from mapapp.db import get_db, transaction
+from mapapp.errors import InvalidInput
 from mapapp.web.headers import content_security_policy
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -28,6 +40,8 @@ csrf = CSRFProtect()
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 LOGIN_FAILED = "Unknown user or wrong password."
+DEVICE_COOKIE = "mapapp_device"
+DEVICE_MAX_AGE = 90 * 24 * 3600
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -104,16 +118,55 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
-def _check_rate_limit(conn) -> None:
-    window = current_app.config["LOGIN_FAILURE_WINDOW"]
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="mapapp-login-device")
+
+
+def _device_of(username: str) -> str | None:
+    """The id of this browser's device cookie if it is valid and was issued to `username`, else None."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie or not username:
+        return None
+    try:
+        data = _devices().loads(cookie, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != username or not isinstance(data.get("d"), str):
+        return None
+    return data["d"]
+
+
+def _login_name(raw) -> str:
+    try:
+        return accounts.clean_username(raw if isinstance(raw, str) else "")
+    except InvalidInput:
+        return ""
+
+
+def _record_attempt(conn, client: str, username: str, trusted: bool) -> None:
+    """Count the earlier attempts and record this one in one transaction; 429 (nothing recorded) if over a limit."""
+    config = current_app.config
+    window, user_window = config["LOGIN_FAILURE_WINDOW"], config["LOGIN_USER_WINDOW"]
     now = time.time()
     with transaction(conn):
-        conn.execute("DELETE FROM login_failures WHERE at < ?", (now - window,))
-        rows = conn.execute("SELECT at FROM login_failures WHERE client = ? ORDER BY at",
-                            (_client(),)).fetchall()
-    if len(rows) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
-        retry = max(1, int(rows[0]["at"] + window - now) + 1)
-        raise TooManyRequests(f"too many failed logins; try again in {retry} seconds", retry_after=retry)
+        conn.execute("DELETE FROM login_attempts WHERE at < ?", (now - max(window, user_window),))
+        pair = conn.execute("SELECT count(*), min(at) FROM login_attempts WHERE client = ? AND username = ?"
+                            " AND at >= ?", (client, username, now - window)).fetchone()
+        if pair[0] >= config["LOGIN_FAILURE_LIMIT"]:
+            retry = max(1, int(pair[1] + window - now) + 1)
+            raise TooManyRequests(f"too many failed logins; try again in {retry} seconds", retry_after=retry)
+        if not trusted:
+            user = conn.execute("SELECT count(*), max(at) FROM login_attempts WHERE username = ? AND trusted = 0"
+                                " AND at >= ?", (username, now - user_window)).fetchone()
+            over = user[0] - config["LOGIN_USER_FAILURES"]
+            if over >= 0:
+                wait = min(config["LOGIN_BACKOFF_START"] * 2.0 ** min(over, 30), config["LOGIN_BACKOFF_MAX"])
+                if now < user[1] + wait:
+                    retry = max(1, int(user[1] + wait - now) + 1)
+                    raise TooManyRequests(f"too many failed logins for this user; try again in {retry} seconds",
+                                          retry_after=retry)
+        conn.execute("INSERT INTO login_attempts (client, username, trusted, at) VALUES (?, ?, ?, ?)",
+                     (client, username, int(trusted), now))
 
 
 def _start_session(conn, user) -> None:
@@ -137,13 +190,23 @@ def login():
     error = None
     status = 200
     if request.method == "POST":
-        _check_rate_limit(conn)
-        user = accounts.authenticate(conn, request.form.get("username", ""), request.form.get("password", ""))
+        username = _login_name(request.form.get("username", ""))
+        device = _device_of(username)
+        client = f"device:{device}" if device else _client()
+        # Recorded before the (slow) password check: a failure, unless the login succeeds and clears it.
+        _record_attempt(conn, client, username, trusted=device is not None)
+        user = accounts.authenticate(conn, username, request.form.get("password", ""))
         if user is not None:
+            with transaction(conn):
+                conn.execute("DELETE FROM login_attempts WHERE client = ? AND username = ?", (client, username))
             _start_session(conn, user)
-            return redirect(next_url)
-        with transaction(conn):
-            conn.execute("INSERT INTO login_failures (client, at) VALUES (?, ?)", (_client(), time.time()))
+            response = redirect(next_url)
+            response.set_cookie(DEVICE_COOKIE, _devices().dumps({"u": username, "d": device or
+                                                                 secrets.token_urlsafe(16)}),
+                                max_age=DEVICE_MAX_AGE, httponly=True, samesite="Lax",
+                                secure=current_app.session_interface.get_cookie_secure(current_app),
+                                path=url_for("auth.login"))
+            return response
         error, status = LOGIN_FAILED, 401
     return render_template("auth/login.html", error=error, next=next_url,
                            no_users=accounts.user_count(conn) == 0), status
@@ -177,6 +240,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_MAX_AGE", 12 * 3600)
     app.config.setdefault("LOGIN_FAILURE_LIMIT", 10)
     app.config.setdefault("LOGIN_FAILURE_WINDOW", 60)
+    app.config.setdefault("LOGIN_USER_FAILURES", 20)
+    app.config.setdefault("LOGIN_USER_WINDOW", 900)
+    app.config.setdefault("LOGIN_BACKOFF_START", 1)
+    app.config.setdefault("LOGIN_BACKOFF_MAX", 900)
     # The token lives as long as the session (bounded by SESSION_MAX_AGE on the server).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.session_interface = SessionInterface()

@@ -19,7 +19,7 @@ def serve_command(host, port, threads, data):
     from waitress.server import create_server
 
     from mapapp import create_app
-    from mapapp.articles import load_seeds
+    from mapapp.articles import load_seeds, reresolve_pending
     from mapapp.db import opened
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import get_geoparser
@@ -30,6 +30,10 @@ def serve_command(host, port, threads, data):
     open_gazetteer(data, build_if_missing=True, progress=True).close()
     app = create_app()
     with app.app_context(), opened(app.config["DATABASE"]) as conn:
+        # A save that crashed between its commit and its re-resolution left the debt queued: pay it first.
+        changed = reresolve_pending(conn, get_geoparser())
+        if changed:
+            click.echo(f"Finished an interrupted re-resolution: {changed} mention(s) updated.")
         if app.config.get("LOAD_SEEDS"):
             # The app's own shared parser: its name index is loaded once, for the seeds and the requests.
             loaded = load_seeds(conn, get_geoparser(), progress=True)

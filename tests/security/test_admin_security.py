@@ -143,7 +143,7 @@ def test_failures_older_than_the_window_do_not_count(small_app, anon):
     import time
 
     conn = sqlite3.connect(db_path(small_app))
-    conn.executemany("INSERT INTO login_failures (client, at) VALUES ('127.0.0.1', ?)",
+    conn.executemany("INSERT INTO login_attempts (client, username, at) VALUES ('127.0.0.1', 'alice', ?)",
                      [(time.time() - 61,)] * 10)
     conn.commit()
     conn.close()
