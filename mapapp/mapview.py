@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from mapapp.errors import InvalidInput
 from mapapp.gazetteer.names import normalise_name
+from mapapp.params import whole_number
 
 MENTIONS_PER_PLACE = 10
 MAX_VALUES = 100  # per repeatable parameter
 MAX_TEXT = 200
-MAX_ID = 2**63 - 1  # SQLite's INTEGER range
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
@@ -60,13 +60,6 @@ def _date(value: str | None, name: str) -> str | None:
     raise InvalidInput(f"'{name}' must be a date YYYY-MM-DD, not {value[:40]!r}", field=name)
 
 
-def _article_id(value: str) -> int:
-    value = value.strip()
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-        raise InvalidInput(f"'article' must be a positive integer id, not {value[:40]!r}", field="article")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class MapFilters:
     """Which mentions a map view shows; every field empty means everything."""
@@ -94,7 +87,8 @@ class MapFilters:
             sources=tuple(dict.fromkeys(_text(v, "source") for v in _values(args, "source") if v.strip())),
             date_from=date_from,
             date_to=date_to,
-            articles=tuple(sorted({_article_id(v) for v in _values(args, "article") if v.strip()})),
+            articles=tuple(sorted({whole_number(v, "article", minimum=1) for v in _values(args, "article")
+                                   if v.strip()})),
             place=_single(args, "place"),
             features=tuple(dict.fromkeys(_text(v, "feature") for v in _values(args, "feature") if v.strip())),
             q=_single(args, "q") or "",

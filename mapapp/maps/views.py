@@ -8,18 +8,14 @@ from dataclasses import dataclass, field, replace
 from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place
-from mapapp.mapview import MAX_ID, MapFilters, facets, feature_collection
+from mapapp.mapview import MapFilters, facets, feature_collection
 from mapapp.maps.builder import MapSpec
+from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500
-
-
-def article_id(value) -> int:
-    """The integer article id in a URL or option; NotFound for anything that cannot name an article."""
-    text = str(value).strip()
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ID:
-        return int(text)
-    raise NotFound(f"no article with id {text[:40]!r}")
+# An article page highlights at most this many mentions and links to the next range ("show more"): one
+# article repeating a name 270,000 times made a 50 MB page that tied up the server for everyone.
+ARTICLE_MENTIONS_SHOWN = 1000
 
 
 def map_view(args) -> dict | None:
@@ -73,11 +69,22 @@ def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSp
 
 @dataclass
 class ArticleView:
-    """One article: its row, its resolved mentions and the text cut into plain and marked pieces."""
+    """One article: its row, one range of its resolved mentions (from `offset`, ordered by position), the
+    text cut into plain and marked pieces, and the article's total mentions and places (counted, not listed)."""
 
     row: sqlite3.Row
     mentions: list[sqlite3.Row]
     pieces: list[tuple[str, sqlite3.Row | None]] = field(default_factory=list)
+    mention_total: int = 0
+    place_total: int = 0
+    offset: int = 0
+    limit: int | None = ARTICLE_MENTIONS_SHOWN
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next range of mentions starts, or None when this range is the last."""
+        end = self.offset + len(self.mentions)
+        return end if self.mentions and end < self.mention_total else None
 
 
 def text_pieces(text: str, mentions) -> list[tuple[str, object]]:
@@ -96,15 +103,21 @@ def text_pieces(text: str, mentions) -> list[tuple[str, object]]:
     return pieces
 
 
-def load_article(conn: sqlite3.Connection, value) -> ArticleView:
-    """The article with id `value` and its resolved mentions; NotFound when there is none."""
-    row = conn.execute("SELECT * FROM articles WHERE id = ?", (article_id(value),)).fetchone()
+def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
+                 limit: int | None = ARTICLE_MENTIONS_SHOWN) -> ArticleView:
+    """The article with id `value` and up to `limit` of its resolved mentions from `offset` (None: all of
+    them); NotFound when there is no such article."""
+    row = conn.execute("SELECT * FROM articles WHERE id = ?", (record_id(value, "article_id"),)).fetchone()
     if row is None:
-        raise NotFound(f"no article with id {value}")
+        raise NotFound(f"no article with id {str(value)[:40]!r}", field="article_id")
+    resolved = "FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
+    mention_total, place_total = conn.execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT m.place_id) {resolved}", (row["id"],)).fetchone()
     mentions = conn.execute(
-        "SELECT m.*, p.name AS place_name, p.feature AS place_feature FROM mentions m"
-        " JOIN places p ON p.id = m.place_id WHERE m.article_id = ? ORDER BY m.start", (row["id"],)).fetchall()
-    return ArticleView(row, mentions, text_pieces(row["text"], mentions))
+        f"SELECT m.*, p.name AS place_name, p.feature AS place_feature {resolved}"
+        " ORDER BY m.start, m.id LIMIT ? OFFSET ?", (row["id"], -1 if limit is None else limit, offset)).fetchall()
+    return ArticleView(row, mentions, text_pieces(row["text"], mentions), mention_total, place_total, offset,
+                       limit)
 
 
 def article_spec(conn: sqlite3.Connection, article: ArticleView, args, base: MapSpec) -> MapSpec:
@@ -120,10 +133,20 @@ class PlaceView:
     names: list[sqlite3.Row]
     mentions: list[dict]
     mention_total: int
+    offset: int = 0
+    limit: int = PLACE_MENTIONS_SHOWN
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next (older) range of mentions starts, or None when this range is the last."""
+        end = self.offset + len(self.mentions)
+        return end if self.mentions and end < self.mention_total else None
 
 
-def load_place(conn: sqlite3.Connection, place_id: str) -> PlaceView:
-    """The place with id `place_id`, its names and its mentions with their sentences; NotFound when unknown."""
+def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
+               limit: int = PLACE_MENTIONS_SHOWN) -> PlaceView:
+    """The place with id `place_id`, its names and `limit` of its mentions from `offset` (newest articles
+    first) with their sentences; NotFound when unknown."""
     row = conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
     if row is None:
         raise NotFound(f"no place with id {place_id[:80]!r}")
@@ -137,13 +160,13 @@ def load_place(conn: sqlite3.Connection, place_id: str) -> PlaceView:
             " a.title, a.source, a.published, a.url,"
             " substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
             " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
-            " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start LIMIT ?",
-            (place_id, PLACE_MENTIONS_SHOWN)):
+            " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id LIMIT ? OFFSET ?",
+            (place_id, limit, offset)):
         sentence, start, end = m["sentence"] or "", m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]
         ok = 0 <= start < end <= len(sentence)
         mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,
                          "name": sentence[start:end] if ok else "", "after": sentence[end:] if ok else ""})
-    return PlaceView(Place.from_row(row, aliases), names, mentions, total)
+    return PlaceView(Place.from_row(row, aliases), names, mentions, total, offset, limit)
 
 
 def place_spec(conn: sqlite3.Connection, view: PlaceView, args, base: MapSpec) -> MapSpec:
