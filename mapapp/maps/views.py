@@ -107,9 +107,10 @@ def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
                  limit: int | None = ARTICLE_MENTIONS_SHOWN) -> ArticleView:
     """The article with id `value` and up to `limit` of its resolved mentions from `offset` (None: all of
     them); NotFound when there is no such article."""
-    row = conn.execute("SELECT * FROM articles WHERE id = ?", (record_id(value, "article_id"),)).fetchone()
+    wanted = record_id(value, "article_id")
+    row = conn.execute("SELECT * FROM articles WHERE id = ?", (wanted,)).fetchone()
     if row is None:
-        raise NotFound(f"no article with id {str(value)[:40]!r}", field="article_id")
+        raise NotFound(f"no article with id {wanted}", field="article_id")
     resolved = "FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
     mention_total, place_total = conn.execute(
         f"SELECT COUNT(*), COUNT(DISTINCT m.place_id) {resolved}", (row["id"],)).fetchone()
