@@ -74,7 +74,7 @@ class MapFilters:
     demonyms: bool = False
 
     @classmethod
-    def from_args(cls, args) -> "MapFilters":
+    def from_args(cls, args) -> MapFilters:
         """Validate query parameters (source, from, to, article, place, feature, q, demonyms); InvalidInput names the bad one."""
         date_from = _date(_single(args, "from"), "from")
         date_to = _date(_single(args, "to"), "to")

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mapapp.errors import InvalidInput
-from mapapp.mapview import MapFilters
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, MapSpec, render
 from mapapp.maps.vendor import SITE_CSS, inline_text
+from mapapp.mapview import MapFilters
 
 # Coarser than the server's basemap: it travels inside every exported file.
 EXPORT_OUTLINE_TOLERANCE = 0.1

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place
-from mapapp.mapview import MapFilters, facets, feature_collection
 from mapapp.maps.builder import MapSpec
+from mapapp.mapview import MapFilters, facets, feature_collection
 from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500

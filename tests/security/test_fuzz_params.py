@@ -12,13 +12,13 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from admin_support import alice, post_json, small_app, small_dir, small_template  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from admin_support import alice, post_json, small_app, small_dir, small_template  # noqa: F401
-from mapapp import create_app
-from mapapp.db import DATABASE_NAME, opened
 from mapdata import add_article
+
+from mapapp import create_app
+from mapapp.db import opened
 
 ROOT = Path(__file__).resolve().parents[2]
 YEREVAN = "gn:616052"
@@ -56,7 +56,7 @@ ROUTES = _routes()
 
 
 @pytest.fixture
-def fuzz_app(small_app):
+def fuzz_app(small_app):  # noqa: F811
     """The small app with one article naming Yerevan (so valid ids lead somewhere)."""
     with opened(Path(small_app.config["DATABASE"])) as conn:
         add_article(conn, title="Talks", source="Wire", published="2024-01-02",

@@ -7,15 +7,19 @@ import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from admin_support import make_app, small_dir, small_template  # noqa: F401
+from mapdata import add_article
+
 from mapapp.articles.sentences import CONTEXT
 from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE
 from mapapp.db import DATABASE_NAME, opened
 from mapapp.errors import InputTooLarge
 from mapapp.maps.views import ARTICLE_MENTIONS_SHOWN, PLACE_MENTIONS_SHOWN
-from mapapp.web.api import ARTICLE_MENTIONS_LIMIT, ARTICLE_MENTIONS_MAX, PLACE_MENTIONS_LIMIT
-from mapdata import add_article
+from mapapp.web.api import (
+    ARTICLE_MENTIONS_LIMIT,
+    ARTICLE_MENTIONS_MAX,
+    PLACE_MENTIONS_LIMIT,
+)
 
 YEREVAN, ARMENIA = "gn:616052", "gn:174982"
 SENTENCE = "Officials in Yerevan spoke for Armenia.\n"
@@ -25,7 +29,7 @@ KB = 1024
 
 
 @pytest.fixture
-def big(small_dir):
+def big(small_dir):  # noqa: F811
     """The small app with one article of 20,000 mentions of two places; (app, article id, text size)."""
     text = "Big article\n" + SENTENCE * REPEATS
     with opened(small_dir / DATABASE_NAME) as conn:
@@ -183,8 +187,8 @@ def test_cli_ingest_over_the_limit_is_one_line_naming_the_file_and_keeps_the_sto
     result = runner.invoke(["ingest", str(path), "--max-mentions", "10"])
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {path}: 11 place mentions, more than the 10 an article may have "
-                      "(raise the limit with --max-mentions)"]
+    assert errors == [(f"error: {path}: 11 place mentions, more than the 10 an article may have "
+                       "(raise the limit with --max-mentions)")]
     with opened(data_dir / DATABASE_NAME) as conn:
         assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == 5
         assert conn.execute("SELECT text FROM articles").fetchone()[0].count("Yerevan") == 5
