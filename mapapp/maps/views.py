@@ -1,6 +1,7 @@
 """The map views pages, embeds and exports share: the overview, one article, one place."""
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from dataclasses import dataclass, field, replace
@@ -9,7 +10,7 @@ from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place
 from mapapp.maps.builder import MapSpec
-from mapapp.mapview import MapFilters, facets, feature_collection
+from mapapp.mapview import MapFilters, facets, feature_collection_json, place_mentions
 from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500
@@ -61,7 +62,8 @@ def overview_spec(conn: sqlite3.Connection, args, base: MapSpec) -> MapSpec:
 
 def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSpec) -> MapSpec:
     """A view whose data travels inside the page (exports, small views); its controls filter in the browser."""
-    data = feature_collection(conn, filters)
+    # From the views cache (until the data changes): the map of one huge article costs its whole mention list.
+    data = json.loads(feature_collection_json(conn, filters))
     state = client_state(MapFilters(sources=filters.sources, date_from=filters.date_from,
                                     date_to=filters.date_to), args)
     return replace(base, data=data, data_url=None, state=state, view=map_view(args))
@@ -111,12 +113,15 @@ def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
     row = conn.execute("SELECT * FROM articles WHERE id = ?", (wanted,)).fetchone()
     if row is None:
         raise NotFound(f"no article with id {wanted}", field="article_id")
-    resolved = "FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
+    # Counted and paged in the order of the index mentions_article_start: the cost is the page's, not the article's.
     mention_total, place_total = conn.execute(
-        f"SELECT COUNT(*), COUNT(DISTINCT m.place_id) {resolved}", (row["id"],)).fetchone()
+        "SELECT COUNT(*), COUNT(DISTINCT place_id) FROM mentions WHERE article_id = ? AND place_id IS NOT NULL",
+        (row["id"],)).fetchone()
     mentions = conn.execute(
-        f"SELECT m.*, p.name AS place_name, p.feature AS place_feature {resolved}"
-        " ORDER BY m.start, m.id LIMIT ? OFFSET ?", (row["id"], -1 if limit is None else limit, offset)).fetchall()
+        "SELECT m.*, p.name AS place_name, p.feature AS place_feature"
+        " FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
+        " ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
+        (row["id"], -1 if limit is None else limit, offset)).fetchall()
     return ArticleView(row, mentions, text_pieces(row["text"], mentions), mention_total, place_total, offset,
                        limit)
 
@@ -156,13 +161,7 @@ def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
     aliases = [n["name"] for n in names if n["name"] != row["name"]]
     total = conn.execute("SELECT COUNT(*) FROM mentions WHERE place_id = ?", (place_id,)).fetchone()[0]
     mentions = []
-    for m in conn.execute(
-            "SELECT m.id, m.article_id, m.start, m.end, m.kind, m.sentence_start, m.sentence_end,"
-            " a.title, a.source, a.published, a.url,"
-            " substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
-            " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
-            " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id LIMIT ? OFFSET ?",
-            (place_id, limit, offset)):
+    for m in place_mentions(conn, place_id, offset=offset, limit=limit):
         sentence, start, end = m["sentence"] or "", m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]
         ok = 0 <= start < end <= len(sentence)
         mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,

@@ -75,7 +75,8 @@ def article(article_id: str):
         "alternatives": json.loads(m["alternatives"]),
     } for m in db.execute(
         "SELECT m.*, p.name AS place_name FROM mentions m LEFT JOIN places p ON p.id = m.place_id"
-        " WHERE m.article_id = ? ORDER BY m.start, m.id LIMIT ? OFFSET ?", (row["id"], limit, offset))]
+        " WHERE m.article_id = ? ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
+        (row["id"], limit, offset))]
     return jsonify({**_article_summary(row), "text": row["text"], "mentions": mentions, "offset": offset,
                     "limit": limit, "next": _next_url("api.article", offset, limit, len(mentions),
                                                       row["mention_count"], article_id=row["id"])})
@@ -99,12 +100,7 @@ def place(place_id: str):
         "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
         "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
         "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
-    } for m in db.execute(
-        "SELECT m.article_id, m.text, m.kind, m.start, m.end, m.sentence_start, a.title, a.source, a.published,"
-        " a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
-        " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
-        " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id LIMIT ? OFFSET ?",
-        (row["id"], limit, offset))]
+    } for m in mapview.place_mentions(db, row["id"], offset=offset, limit=limit)]
     return jsonify({"place": record, "mention_count": mention_count, "article_count": article_count,
                     "mentions": mentions, "offset": offset, "limit": limit,
                     "next": _next_url("api.place", offset, limit, len(mentions), mention_count,

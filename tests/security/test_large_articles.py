@@ -42,7 +42,7 @@ def big(small_dir):  # noqa: F811
 def stored_mention_ids(app, article_id) -> list[int]:
     conn = sqlite3.connect(app.config["DATABASE"])
     try:
-        return [r[0] for r in conn.execute("SELECT id FROM mentions WHERE article_id = ? ORDER BY start, id",
+        return [r[0] for r in conn.execute("SELECT id FROM mentions WHERE article_id = ? ORDER BY start, place_id, id",
                                            (article_id,))]
     finally:
         conn.close()
