@@ -7,7 +7,7 @@ import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from admin_support import make_app, small_dir, small_template  # noqa: F401
+from admin_support import make_app, small_template  # noqa: F401
 from mapdata import add_article
 
 from mapapp.articles.sentences import CONTEXT
@@ -28,15 +28,27 @@ TOTAL = 2 * REPEATS
 KB = 1024
 
 
-@pytest.fixture
-def big(small_dir):  # noqa: F811
-    """The small app with one article of 20,000 mentions of two places; (app, article id, text size)."""
+@pytest.fixture(scope="module")
+def big_template(small_template, tmp_path_factory):  # noqa: F811
+    """The small data folder plus one article of 20,000 mentions of two places, made once; copy, never write."""
+    from conftest import copy_data_dir
+
+    folder = copy_data_dir(small_template, tmp_path_factory.mktemp("big"))
     text = "Big article\n" + SENTENCE * REPEATS
-    with opened(small_dir / DATABASE_NAME) as conn:
+    with opened(folder / DATABASE_NAME) as conn:
         article_id = add_article(conn, title="Big article", source="Flood", published="2024-05-01", text=text,
                                  places={"Yerevan": YEREVAN, "Armenia": ARMENIA})
         assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == TOTAL
-    return make_app(small_dir), article_id, len(text.encode())
+    return folder, article_id, len(text.encode())
+
+
+@pytest.fixture
+def big(big_template, tmp_path):
+    """(app over a fresh copy of the big article's folder, article id, text size in bytes)."""
+    from conftest import copy_data_dir
+
+    folder, article_id, size = big_template
+    return make_app(copy_data_dir(folder, tmp_path / "big")), article_id, size
 
 
 def stored_mention_ids(app, article_id) -> list[int]:
