@@ -16,6 +16,8 @@ def _number(value, field: str) -> float:
             raise InvalidCoordinates(f"{field} is required", field=field)
     try:
         number = float(value)
+    except OverflowError:  # an integer beyond any float, e.g. 400 digits in a JSON body
+        raise InvalidCoordinates(f"{field} must be a finite number", field=field) from None
     except (TypeError, ValueError):
         raise InvalidCoordinates(f"{field} must be a number, not {str(value)[:40]!r}", field=field) from None
     if not math.isfinite(number):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from mapapp.errors import InvalidInput
 from mapapp.gazetteer.names import normalise_name
+from mapapp.params import whole_number
 
 MENTIONS_PER_PLACE = 10
 MAX_VALUES = 100  # per repeatable parameter
 MAX_TEXT = 200
-MAX_ID = 2**63 - 1  # SQLite's INTEGER range
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
@@ -60,13 +60,6 @@ def _date(value: str | None, name: str) -> str | None:
     raise InvalidInput(f"'{name}' must be a date YYYY-MM-DD, not {value[:40]!r}", field=name)
 
 
-def _article_id(value: str) -> int:
-    value = value.strip()
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-        raise InvalidInput(f"'article' must be a positive integer id, not {value[:40]!r}", field="article")
-    return int(value)
-
-
 @dataclass(frozen=True)
 class MapFilters:
     """Which mentions a map view shows; every field empty means everything."""
@@ -81,7 +74,7 @@ class MapFilters:
     demonyms: bool = False
 
     @classmethod
-    def from_args(cls, args) -> "MapFilters":
+    def from_args(cls, args) -> MapFilters:
         """Validate query parameters (source, from, to, article, place, feature, q, demonyms); InvalidInput names the bad one."""
         date_from = _date(_single(args, "from"), "from")
         date_to = _date(_single(args, "to"), "to")
@@ -94,7 +87,8 @@ class MapFilters:
             sources=tuple(dict.fromkeys(_text(v, "source") for v in _values(args, "source") if v.strip())),
             date_from=date_from,
             date_to=date_to,
-            articles=tuple(sorted({_article_id(v) for v in _values(args, "article") if v.strip()})),
+            articles=tuple(sorted({whole_number(v, "article", minimum=1) for v in _values(args, "article")
+                                   if v.strip()})),
             place=_single(args, "place"),
             features=tuple(dict.fromkeys(_text(v, "feature") for v in _values(args, "feature") if v.strip())),
             q=_single(args, "q") or "",
@@ -199,19 +193,37 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
             params + kind_params)
 
 
+def _attach_sentences(conn: sqlite3.Connection, items: list[dict]) -> None:
+    """Set each mention's "sentence" (its sentence_start..sentence_end) from its article's text.
+
+    Each article's text is read once: SQL substr() loads the whole text for every mention it cuts, so one
+    article of 5 MB named in a page of 500 mentions read 2.5 GB.
+    """
+    by_article: dict[int, list[dict]] = {}
+    for item in items:
+        by_article.setdefault(item["article_id"], []).append(item)
+    ids = sorted(by_article)
+    for first in range(0, len(ids), 500):  # a cursor yields one text at a time: memory stays one article's
+        chunk = ids[first:first + 500]
+        for article_id, text in conn.execute(
+                f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+            for item in by_article[article_id]:
+                item["sentence"] = text[item["sentence_start"]:item["sentence_end"]]
+
+
 def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, list[dict]]:
     """The newest MENTIONS_PER_PLACE mentions of each place, with their article and sentence."""
     ids, params = _top_mention_ids(filters)
-    mentions: dict[str, list[dict]] = {}
-    rows = conn.execute(
+    rows = [dict(row) for row in conn.execute(
         "SELECT m.place_id, m.article_id, m.id AS mention_id, m.start, m.end, m.text, m.sentence_start,"
-        " a.title, a.source,"
-        " a.published, a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
+        " m.sentence_end, a.title, a.source, a.published, a.url"
         # Choose over the covering indexes only, then read the few winning rows in full.
         f" FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.id IN ({ids})"
         f" ORDER BY m.place_id, {_NEWEST_FIRST}",
         params,
-    )
+    )]
+    _attach_sentences(conn, rows)
+    mentions: dict[str, list[dict]] = {}
     for row in rows:
         mentions.setdefault(row["place_id"], []).append({
             "article_id": row["article_id"], "mention_id": row["mention_id"],
@@ -220,6 +232,17 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
             "start": row["start"] - row["sentence_start"], "end": row["end"] - row["sentence_start"],
         })
     return mentions
+
+
+def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limit: int) -> list[dict]:
+    """A page of the mentions of one place, newest articles first, each with its article and its sentence."""
+    rows = [dict(row) for row in conn.execute(
+        "SELECT m.id, m.article_id, m.start, m.end, m.text, m.kind, m.sentence_start, m.sentence_end,"
+        " a.title, a.source, a.published, a.url FROM mentions m JOIN articles a ON a.id = m.article_id"
+        " WHERE m.place_id = ? ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id"
+        " LIMIT ? OFFSET ?", (place_id, limit, offset))]
+    _attach_sentences(conn, rows)
+    return rows
 
 
 def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:

@@ -103,7 +103,10 @@ CREATE TABLE IF NOT EXISTS mentions (
     sentence_end   INTEGER NOT NULL,
     alternatives   TEXT NOT NULL DEFAULT '[]'  -- JSON [[place_id, score], ...]
 );
-CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
+-- An article's mentions in text order, and its counts, from the index alone: pages of a huge article cost
+-- the page, not the article (replaces the narrower mentions_article).
+DROP INDEX IF EXISTS mentions_article;
+CREATE INDEX IF NOT EXISTS mentions_article_start ON mentions(article_id, start, place_id);
 -- Covering index for the per-place aggregation of map views (replaces the narrower mentions_place).
 DROP INDEX IF EXISTS mentions_place;
 CREATE INDEX IF NOT EXISTS mentions_place_cover ON mentions(place_id, kind, article_id, start);

@@ -12,14 +12,21 @@ from mapapp.db import database_path, opened
 
 @click.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+# The default is resolved in the command: importing the articles package here would slow every command's start.
+@click.option("--max-mentions", "max_mentions", type=click.IntRange(min=1), default=None, metavar="N",
+              envvar="MAPAPP_MAX_MENTIONS_PER_ARTICLE",
+              help="Refuse an article with more than N place mentions (env MAPAPP_MAX_MENTIONS_PER_ARTICLE; "
+                   "default 5000).")
 @data_option
-def ingest_command(paths, data):
+def ingest_command(paths, data, max_mentions):
     """Add or update articles from files or folders (.txt, .md, .html; optional front matter).
 
-    Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read is
-    reported on one line and skipped; the command then exits with status 1.
+    Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read, or that
+    has more place mentions than --max-mentions, is reported on one line and skipped (a stored version of it
+    stays as it was); the command then exits with status 1.
     """
     from mapapp.articles import ingest_paths
+    from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
 
@@ -32,7 +39,8 @@ def ingest_command(paths, data):
         tqdm.write(f"error: {error.message}", file=sys.stderr)
 
     with opened(database_path(data)) as conn:
-        ids = ingest_paths(conn, parser, paths, progress=True, on_error=report)
+        ids = ingest_paths(conn, parser, paths, progress=True, on_error=report,
+                           max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE)
     click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {database_path(data)}")
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")

@@ -11,6 +11,9 @@ _ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _LINE = re.compile(r"[^\n]+")
+# The context kept on each side of a mention: text without full stops (or one huge line) is one "sentence",
+# and every popup and list that quotes a mention would otherwise carry all of it.
+CONTEXT = 300
 
 
 def _is_abbreviation(text: str, end: int) -> bool:
@@ -47,11 +50,13 @@ class Sentences:
     """The sentence bounds of one text, with a lookup of the sentence around a span."""
 
     def __init__(self, text: str):
+        self.text = text
         self.bounds = sentence_bounds(text)
         self._starts = [start for start, _ in self.bounds]
 
     def around(self, start: int, end: int) -> tuple[int, int]:
-        """Bounds of the sentence holding `start`, widened to cover `end` (a name may span a split)."""
+        """Bounds of the sentence holding `start`, widened to cover `end` (a name may span a split), cut at a
+        word to at most CONTEXT characters on each side of the span."""
         index = bisect.bisect_right(self._starts, start) - 1
         if index < 0:
             return start, end
@@ -59,4 +64,11 @@ class Sentences:
         while last < end and index + 1 < len(self.bounds):
             index += 1
             last = self.bounds[index][1]
-        return min(first, start), max(last, end)
+        first, last = min(first, start), max(last, end)
+        if start - first > CONTEXT:
+            space = self.text.find(" ", start - CONTEXT, start)
+            first = space + 1 if space >= 0 else start - CONTEXT
+        if last - end > CONTEXT:
+            space = self.text.rfind(" ", end, end + CONTEXT)
+            last = space if space > end else end + CONTEXT
+        return first, last

@@ -17,11 +17,14 @@ from mapapp.articles.documents import Document, iter_paths, read_document
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.sentences import Sentences
 from mapapp.db import transaction
-from mapapp.errors import MalformedFile, MapappError
+from mapapp.errors import InputTooLarge, MalformedFile, MapappError
 from mapapp.gazetteer.names import normalise_name
 from mapapp.mapview import bump_articles_version
 
 SEEDS_DIR = bundled.folder("seeds")
+# Real news names tens of places, a long report a few hundred; a file past this is refused whole (nothing
+# stored): one 5 MB file repeating a sentence gave 272,357 mentions and pages of 50-70 MB.
+MAX_MENTIONS_PER_ARTICLE = 5000
 
 
 def _now() -> str:
@@ -52,13 +55,21 @@ def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tupl
     )
 
 
-def save_document(conn: sqlite3.Connection, parser, document: Document) -> int:
-    """Insert or update (same key) one article and replace its mentions; returns the article id."""
+def save_document(conn: sqlite3.Connection, parser, document: Document, *,
+                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE) -> int:
+    """Insert or update (same key) one article and replace its mentions; returns the article id.
+
+    InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
+    """
     detected = detect_metadata(document.text)
     title = document.title or detected["title"] or document.path.stem
     source = document.source or detected["source"]
     published = document.published or detected["published"]
-    rows = _mention_rows(document.text, parser.parse(document.text))
+    mentions = parser.parse(document.text)
+    if len(mentions) > max_mentions:
+        raise InputTooLarge(f"{document.path}: {len(mentions)} place mentions, more than the {max_mentions} an "
+                            "article may have (raise the limit with --max-mentions)", field="max_mentions")
+    rows = _mention_rows(document.text, mentions)
     content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
     with transaction(conn):
         conn.execute(
@@ -77,10 +88,12 @@ def save_document(conn: sqlite3.Connection, parser, document: Document) -> int:
 
 
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
-                 on_error: Callable[[MapappError], None] | None = None) -> list[int]:
+                 on_error: Callable[[MapappError], None] | None = None,
+                 max_mentions: int = MAX_MENTIONS_PER_ARTICLE) -> list[int]:
     """Ingest files and folders (each file in its own transaction); returns the ids of the stored articles.
 
-    A bad file raises MalformedFile, or, when `on_error` is given, is reported to it and skipped.
+    A bad file (or one with more than `max_mentions` mentions) raises MalformedFile / InputTooLarge, or, when
+    `on_error` is given, is reported to it and skipped.
     """
     # A re-resolution left over by a crash is finished first: new articles must not join a stale gazetteer view.
     reresolve_pending(conn, parser)
@@ -92,7 +105,7 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
         on_error(error)
     for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
         try:
-            ids.append(save_document(conn, parser, read_document(path)))
+            ids.append(save_document(conn, parser, read_document(path), max_mentions=max_mentions))
         except (MapappError, OSError) as error:
             if on_error is None:
                 raise

@@ -1,13 +1,12 @@
 """GeoJSON geometry checks for the gazetteer: one validator for admin edits and for curated files."""
 from __future__ import annotations
 
-import json
-
 import shapely
 from shapely.geometry import shape
 
 from mapapp import coords
 from mapapp.errors import InvalidCoordinates, InvalidGeometry
+from mapapp.params import load_json
 
 ALL_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 _DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
@@ -36,7 +35,7 @@ class _Checker:
         try:
             lat, lon = coords.latlon(coordinates[0], coordinates[1])
         except InvalidCoordinates as error:
-            raise self.fail(f"position {coordinates[:2]!r} is outside the map: {error.message}") from None
+            raise self.fail(f"position {repr(coordinates[:2])[:60]} is outside the map: {error.message}") from None
         # Numbers stay as written (a curated file round-trips unchanged); numeric text becomes a float.
         return [given if type(given) in (int, float) else checked
                 for given, checked in zip(coordinates[:2], (lon, lat))]
@@ -60,10 +59,7 @@ def check_geometry(value, *, types=ALL_TYPES, field: str = "geometry", label: st
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise check.fail(f"is not valid JSON: {error}") from None
+        value = load_json(value, field, label=check.label, error=InvalidGeometry)
     if isinstance(value, dict) and value.get("type") == "Feature":
         value = value.get("geometry")
         if value is None:

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mapapp.errors import InvalidInput
-from mapapp.mapview import MapFilters
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, MapSpec, render
 from mapapp.maps.vendor import SITE_CSS, inline_text
+from mapapp.mapview import MapFilters
 
 # Coarser than the server's basemap: it travels inside every exported file.
 EXPORT_OUTLINE_TOLERANCE = 0.1
@@ -48,7 +48,7 @@ def reader_articles(conn: sqlite3.Connection, data: dict) -> dict:
     ids = sorted({m["article_id"] for f in data["features"] for m in f["properties"]["mentions"]})
     articles = {}
     for article_id in ids:
-        view = views.load_article(conn, article_id)
+        view = views.load_article(conn, article_id, limit=None)  # the file's reader marks every mention
         row = view.row
         articles[str(article_id)] = {
             "title": row["title"], "source": row["source"], "published": row["published"], "url": row["url"],
@@ -67,7 +67,7 @@ def export_spec(conn: sqlite3.Connection, database: str, *, filters_args: dict, 
                    outlines=basemap.country_outlines(conn, database, tolerance=EXPORT_OUTLINE_TOLERANCE),
                    controls=frozenset({"filters", "layers", "list", "search", "fit"}))
     if article is not None:
-        spec = views.article_spec(conn, views.load_article(conn, article), {}, base)
+        spec = views.article_spec(conn, views.load_article(conn, article, limit=0), {}, base)
     elif place is not None:
         spec = views.place_spec(conn, views.load_place(conn, place), {}, base)
     else:

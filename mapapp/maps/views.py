@@ -1,6 +1,7 @@
 """The map views pages, embeds and exports share: the overview, one article, one place."""
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from dataclasses import dataclass, field, replace
@@ -8,18 +9,14 @@ from dataclasses import dataclass, field, replace
 from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place
-from mapapp.mapview import MAX_ID, MapFilters, facets, feature_collection
 from mapapp.maps.builder import MapSpec
+from mapapp.mapview import MapFilters, facets, feature_collection_json, place_mentions
+from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500
-
-
-def article_id(value) -> int:
-    """The integer article id in a URL or option; NotFound for anything that cannot name an article."""
-    text = str(value).strip()
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ID:
-        return int(text)
-    raise NotFound(f"no article with id {text[:40]!r}")
+# An article page highlights at most this many mentions and links to the next range ("show more"): one
+# article repeating a name 270,000 times made a 50 MB page that tied up the server for everyone.
+ARTICLE_MENTIONS_SHOWN = 1000
 
 
 def map_view(args) -> dict | None:
@@ -65,7 +62,8 @@ def overview_spec(conn: sqlite3.Connection, args, base: MapSpec) -> MapSpec:
 
 def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSpec) -> MapSpec:
     """A view whose data travels inside the page (exports, small views); its controls filter in the browser."""
-    data = feature_collection(conn, filters)
+    # From the views cache (until the data changes): the map of one huge article costs its whole mention list.
+    data = json.loads(feature_collection_json(conn, filters))
     state = client_state(MapFilters(sources=filters.sources, date_from=filters.date_from,
                                     date_to=filters.date_to), args)
     return replace(base, data=data, data_url=None, state=state, view=map_view(args))
@@ -73,11 +71,22 @@ def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSp
 
 @dataclass
 class ArticleView:
-    """One article: its row, its resolved mentions and the text cut into plain and marked pieces."""
+    """One article: its row, one range of its resolved mentions (from `offset`, ordered by position), the
+    text cut into plain and marked pieces, and the article's total mentions and places (counted, not listed)."""
 
     row: sqlite3.Row
     mentions: list[sqlite3.Row]
     pieces: list[tuple[str, sqlite3.Row | None]] = field(default_factory=list)
+    mention_total: int = 0
+    place_total: int = 0
+    offset: int = 0
+    limit: int | None = ARTICLE_MENTIONS_SHOWN
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next range of mentions starts, or None when this range is the last."""
+        end = self.offset + len(self.mentions)
+        return end if self.mentions and end < self.mention_total else None
 
 
 def text_pieces(text: str, mentions) -> list[tuple[str, object]]:
@@ -96,15 +105,25 @@ def text_pieces(text: str, mentions) -> list[tuple[str, object]]:
     return pieces
 
 
-def load_article(conn: sqlite3.Connection, value) -> ArticleView:
-    """The article with id `value` and its resolved mentions; NotFound when there is none."""
-    row = conn.execute("SELECT * FROM articles WHERE id = ?", (article_id(value),)).fetchone()
+def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
+                 limit: int | None = ARTICLE_MENTIONS_SHOWN) -> ArticleView:
+    """The article with id `value` and up to `limit` of its resolved mentions from `offset` (None: all of
+    them); NotFound when there is no such article."""
+    wanted = record_id(value, "article_id")
+    row = conn.execute("SELECT * FROM articles WHERE id = ?", (wanted,)).fetchone()
     if row is None:
-        raise NotFound(f"no article with id {value}")
+        raise NotFound(f"no article with id {wanted}", field="article_id")
+    # Counted and paged in the order of the index mentions_article_start: the cost is the page's, not the article's.
+    mention_total, place_total = conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT place_id) FROM mentions WHERE article_id = ? AND place_id IS NOT NULL",
+        (row["id"],)).fetchone()
     mentions = conn.execute(
-        "SELECT m.*, p.name AS place_name, p.feature AS place_feature FROM mentions m"
-        " JOIN places p ON p.id = m.place_id WHERE m.article_id = ? ORDER BY m.start", (row["id"],)).fetchall()
-    return ArticleView(row, mentions, text_pieces(row["text"], mentions))
+        "SELECT m.*, p.name AS place_name, p.feature AS place_feature"
+        " FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
+        " ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
+        (row["id"], -1 if limit is None else limit, offset)).fetchall()
+    return ArticleView(row, mentions, text_pieces(row["text"], mentions), mention_total, place_total, offset,
+                       limit)
 
 
 def article_spec(conn: sqlite3.Connection, article: ArticleView, args, base: MapSpec) -> MapSpec:
@@ -120,10 +139,20 @@ class PlaceView:
     names: list[sqlite3.Row]
     mentions: list[dict]
     mention_total: int
+    offset: int = 0
+    limit: int = PLACE_MENTIONS_SHOWN
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next (older) range of mentions starts, or None when this range is the last."""
+        end = self.offset + len(self.mentions)
+        return end if self.mentions and end < self.mention_total else None
 
 
-def load_place(conn: sqlite3.Connection, place_id: str) -> PlaceView:
-    """The place with id `place_id`, its names and its mentions with their sentences; NotFound when unknown."""
+def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
+               limit: int = PLACE_MENTIONS_SHOWN) -> PlaceView:
+    """The place with id `place_id`, its names and `limit` of its mentions from `offset` (newest articles
+    first) with their sentences; NotFound when unknown."""
     row = conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
     if row is None:
         raise NotFound(f"no place with id {place_id[:80]!r}")
@@ -132,18 +161,12 @@ def load_place(conn: sqlite3.Connection, place_id: str) -> PlaceView:
     aliases = [n["name"] for n in names if n["name"] != row["name"]]
     total = conn.execute("SELECT COUNT(*) FROM mentions WHERE place_id = ?", (place_id,)).fetchone()[0]
     mentions = []
-    for m in conn.execute(
-            "SELECT m.id, m.article_id, m.start, m.end, m.kind, m.sentence_start, m.sentence_end,"
-            " a.title, a.source, a.published, a.url,"
-            " substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
-            " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
-            " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start LIMIT ?",
-            (place_id, PLACE_MENTIONS_SHOWN)):
+    for m in place_mentions(conn, place_id, offset=offset, limit=limit):
         sentence, start, end = m["sentence"] or "", m["start"] - m["sentence_start"], m["end"] - m["sentence_start"]
         ok = 0 <= start < end <= len(sentence)
         mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,
                          "name": sentence[start:end] if ok else "", "after": sentence[end:] if ok else ""})
-    return PlaceView(Place.from_row(row, aliases), names, mentions, total)
+    return PlaceView(Place.from_row(row, aliases), names, mentions, total, offset, limit)
 
 
 def place_spec(conn: sqlite3.Connection, view: PlaceView, args, base: MapSpec) -> MapSpec:

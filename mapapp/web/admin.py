@@ -19,6 +19,7 @@ from mapapp.db import get_db, transaction
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
 from mapapp.gazetteer import editing
+from mapapp.params import MAX_ID, load_json, record_id, text_value, whole_number
 from mapapp.web import auth
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,7 +47,7 @@ def _user() -> str:
 def _payload() -> dict:
     """The request's fields: a JSON object or a form; anything else is refused (415)."""
     if request.is_json:
-        data = request.get_json(silent=True)
+        data = load_json(request.get_data(cache=True), "body")
         if not isinstance(data, dict):
             raise InvalidInput("the request body is not a JSON object", field="body")
         return data
@@ -175,10 +176,7 @@ def index():
     """Search and browse places by name/alias, feature, country and source, shown on a map."""
     conn = get_db()
     filters = {key: request.args.get(key, "").strip() for key in ("q", "feature", "country", "source")}
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = whole_number(request.args.get("page"), "page", minimum=1, maximum=MAX_ID // PAGE_SIZE, default=1)
     places, total = editing.search_places(conn, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     if auth.wants_json():
         return jsonify({"places": [p.to_record() for p in places], "total": total})
@@ -282,7 +280,7 @@ def impact():
 
     data = _payload()
     conn = get_db()
-    place_id = data.get("place_id") or None
+    place_id = text_value(data.get("place_id"), "place_id")
     before = editing.get_place(conn, place_id) if place_id else None
     if data.get("delete"):
         upserts, deleted, proposed = [], {place_id}, None
@@ -320,11 +318,11 @@ def _latest_version(conn, place_id: str) -> int:
     return row[0] or 0
 
 
-@bp.get("/places/<place_id>/versions/<int:version>")
-def place_version(place_id: str, version: int):
+@bp.get("/places/<place_id>/versions/<version>")
+def place_version(place_id: str, version: str):
     """One version of a place, on a map, with a restore button."""
     conn = get_db()
-    rec = editing.version_record(conn, place_id, version)
+    rec = editing.version_record(conn, place_id, record_id(version, "version", what=f"version of {place_id}"))
     if auth.wants_json():
         return jsonify({"place": rec})
     return render_template("admin/version.html", place_id=place_id, rec=rec,

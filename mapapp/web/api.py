@@ -3,33 +3,37 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from mapapp import mapview
 from mapapp.db import get_db
-from mapapp.errors import InvalidInput, NotFound
+from mapapp.errors import NotFound
 from mapapp.gazetteer.place import Place
+from mapapp.params import MAX_ID, record_id, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LIMIT = 10_000
-PLACE_MENTIONS_LIMIT = 500
-
-
-def _article_id(value: str) -> int:
-    """The integer id in a URL, or NotFound (a non-number or out-of-range number names no article)."""
-    if value.isascii() and value.isdigit() and 1 <= int(value) <= mapview.MAX_ID:
-        return int(value)
-    raise NotFound(f"no article with id {value[:40]!r}")
+# Mentions of one article or place come a page at a time (?offset=&limit=, with "next"): one article
+# repeating a name 270,000 times made a 70 MB response that tied up the server for every visitor.
+ARTICLE_MENTIONS_LIMIT, ARTICLE_MENTIONS_MAX = 1000, 5000
+PLACE_MENTIONS_LIMIT, PLACE_MENTIONS_MAX = 500, 1000
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isascii() or not value.isdigit() or int(value) > maximum:
-        raise InvalidInput(f"'{name}' must be an integer from 0 to {maximum}", field=name)
-    return int(value)
+    return whole_number(request.args.get(name), name, minimum=0, maximum=maximum, default=default)
+
+
+def _page(default: int, maximum: int) -> tuple[int, int]:
+    """(offset, limit) of a paged list from ?offset= and ?limit=."""
+    return _int_arg("offset", 0, MAX_ID), _int_arg("limit", default, maximum)
+
+
+def _next_url(endpoint: str, offset: int, limit: int, shown: int, total: int, **values) -> str | None:
+    """The URL of the next page, or None when this page is the last."""
+    if not shown or offset + shown >= total:
+        return None
+    return url_for(endpoint, offset=offset + shown, limit=limit, **values)
 
 
 def _article_summary(row) -> dict:
@@ -41,7 +45,7 @@ def _article_summary(row) -> dict:
 def articles():
     """Every article (newest first): id, title, source, published, url, mention_count; ?limit=&offset=."""
     limit = _int_arg("limit", MAX_LIMIT, MAX_LIMIT)
-    offset = _int_arg("offset", 0, mapview.MAX_ID)
+    offset = _int_arg("offset", 0, MAX_ID)
     db = get_db()
     rows = db.execute(
         "SELECT a.id, a.title, a.source, a.published, a.url,"
@@ -55,13 +59,15 @@ def articles():
 
 @bp.get("/articles/<article_id>")
 def article(article_id: str):
-    """One article with its text and every mention (span, kind, place, score, sentence bounds)."""
+    """One article with its text and a page of its mentions in text order (span, kind, place, score, sentence
+    bounds): ?offset= (default 0) and ?limit= (default 1000, at most 5000); mention_count and next say the rest."""
+    offset, limit = _page(ARTICLE_MENTIONS_LIMIT, ARTICLE_MENTIONS_MAX)
     db = get_db()
     row = db.execute(
         "SELECT a.*, (SELECT COUNT(*) FROM mentions m WHERE m.article_id = a.id) AS mention_count"
-        " FROM articles a WHERE a.id = ?", (_article_id(article_id),)).fetchone()
+        " FROM articles a WHERE a.id = ?", (record_id(article_id, "article_id"),)).fetchone()
     if row is None:
-        raise NotFound(f"no article with id {article_id}")
+        raise NotFound(f"no article with id {article_id}", field="article_id")
     mentions = [{
         "id": m["id"], "start": m["start"], "end": m["end"], "text": m["text"], "kind": m["kind"],
         "place_id": m["place_id"], "score": m["score"], "place_name": m["place_name"],
@@ -69,17 +75,22 @@ def article(article_id: str):
         "alternatives": json.loads(m["alternatives"]),
     } for m in db.execute(
         "SELECT m.*, p.name AS place_name FROM mentions m LEFT JOIN places p ON p.id = m.place_id"
-        " WHERE m.article_id = ? ORDER BY m.start", (row["id"],))]
-    return jsonify({**_article_summary(row), "text": row["text"], "mentions": mentions})
+        " WHERE m.article_id = ? ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
+        (row["id"], limit, offset))]
+    return jsonify({**_article_summary(row), "text": row["text"], "mentions": mentions, "offset": offset,
+                    "limit": limit, "next": _next_url("api.article", offset, limit, len(mentions),
+                                                      row["mention_count"], article_id=row["id"])})
 
 
 @bp.get("/places/<path:place_id>")
 def place(place_id: str):
-    """One gazetteer place (its full record) and the mentions of it, newest articles first."""
+    """One gazetteer place (its full record) and a page of the mentions of it, newest articles first:
+    ?offset= (default 0) and ?limit= (default 500, at most 1000); mention_count and next say the rest."""
+    offset, limit = _page(PLACE_MENTIONS_LIMIT, PLACE_MENTIONS_MAX)
     db = get_db()
     row = db.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
     if row is None:
-        raise NotFound(f"no place with id {place_id[:60]!r}")
+        raise NotFound(f"no place with id {place_id[:60]!r}", field="place_id")
     names = [n["name"] for n in db.execute(
         "SELECT name FROM place_names WHERE place_id = ? AND name != ? ORDER BY kind, name", (row["id"], row["name"]))]
     record = Place.from_row(row, aliases=list(dict.fromkeys(names))).to_record()
@@ -89,14 +100,11 @@ def place(place_id: str):
         "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
         "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
         "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
-    } for m in db.execute(
-        "SELECT m.article_id, m.text, m.kind, m.start, m.end, m.sentence_start, a.title, a.source, a.published,"
-        " a.url, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start) AS sentence"
-        " FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.place_id = ?"
-        " ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start LIMIT ?",
-        (row["id"], PLACE_MENTIONS_LIMIT))]
+    } for m in mapview.place_mentions(db, row["id"], offset=offset, limit=limit)]
     return jsonify({"place": record, "mention_count": mention_count, "article_count": article_count,
-                    "mentions": mentions})
+                    "mentions": mentions, "offset": offset, "limit": limit,
+                    "next": _next_url("api.place", offset, limit, len(mentions), mention_count,
+                                      place_id=row["id"])})
 
 
 @bp.get("/features")

@@ -26,7 +26,7 @@ def overview():
 def article(article_id: str):
     """One article's places."""
     db = get_db()
-    view = views.load_article(db, article_id)
+    view = views.load_article(db, article_id, limit=0)  # the embed shows the map only, not the marked text
     spec = views.article_spec(db, view, request.args, base_spec(
         url_state=None, controls=frozenset({"list", "fit"}), **FRAME_LINKS))
     return render_template("maps/embed.html", map=render(spec), ids=PANEL_IDS, title=view.row["title"] or "Article",

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from mapapp.db import get_db
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, SHARE_IDS, MapSpec, render
+from mapapp.params import whole_number
 
 bp = Blueprint("public", __name__)
 
@@ -30,9 +31,10 @@ def overview():
 
 @bp.get("/articles/<article_id>")
 def article(article_id: str):
-    """One article: metadata, text with every place mention marked, and its own map."""
+    """One article: metadata, text with its place mentions marked (a range of them from ?offset= when there are
+    very many, with links to the others), and its own map."""
     db = get_db()
-    view = views.load_article(db, article_id)
+    view = views.load_article(db, article_id, offset=whole_number(request.args.get("offset"), "offset", default=0))
     spec = views.article_spec(db, view, request.args, base_spec(
         url_state=None, marks="#article-text", controls=frozenset({"list", "fit", "share"}),
         embed_path=url_for("embed.article", article_id=view.row["id"])))
@@ -45,9 +47,10 @@ def article(article_id: str):
 
 @bp.get("/places/<path:place_id>")
 def place(place_id: str):
-    """One place: on a map, its names, and every article and sentence that mentions it."""
+    """One place: on a map, its names, and the articles and sentences that mention it (newest first, a range
+    from ?offset= at a time)."""
     db = get_db()
-    view = views.load_place(db, place_id)
+    view = views.load_place(db, place_id, offset=whole_number(request.args.get("offset"), "offset", default=0))
     spec = views.place_spec(db, view, request.args, base_spec(
         url_state=None, controls=frozenset({"fit", "share"}),
         embed_path=url_for("embed.place", place_id=view.place.id)))
