@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mapapp.articles.documents import Document, iter_paths, read_document
+from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.sentences import Sentences
 from mapapp.db import PROJECT_ROOT, transaction
@@ -53,7 +53,7 @@ def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tupl
 def save_document(conn: sqlite3.Connection, parser, document: Document) -> int:
     """Insert or update (same key) one article and replace its mentions; returns the article id."""
     detected = detect_metadata(document.text)
-    title = document.title or detected["title"] or document.path.stem
+    title = document.title or detected["title"] or one_line(document.path.stem)
     source = document.source or detected["source"]
     published = document.published or detected["published"]
     rows = _mention_rows(document.text, parser.parse(document.text))
@@ -75,12 +75,14 @@ def save_document(conn: sqlite3.Connection, parser, document: Document) -> int:
 
 
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
-                 on_error: Callable[[MapappError], None] | None = None) -> list[int]:
+                 on_error: Callable[[MapappError], None] | None = None, follow_symlinks: bool = False,
+                 max_bytes: int = MAX_FILE_BYTES) -> list[int]:
     """Ingest files and folders (each file in its own transaction); returns the ids of the stored articles.
 
-    A bad file raises MalformedFile, or, when `on_error` is given, is reported to it and skipped.
+    A bad file raises MalformedFile, or, when `on_error` is given, is reported to it and skipped. Symbolic
+    links are refused that way (see iter_paths) unless `follow_symlinks`; files over `max_bytes` too.
     """
-    files, errors = iter_paths(paths)
+    files, errors = iter_paths(paths, follow_symlinks=follow_symlinks)
     ids = []
     for error in errors:
         if on_error is None:
@@ -88,7 +90,7 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
         on_error(error)
     for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
         try:
-            ids.append(save_document(conn, parser, read_document(path)))
+            ids.append(save_document(conn, parser, read_document(path, max_bytes=max_bytes)))
         except (MapappError, OSError) as error:
             if on_error is None:
                 raise
