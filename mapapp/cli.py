@@ -55,17 +55,19 @@ def data_option(command):
     return wrapper
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
 class _Size(click.ParamType):
     """A byte count: 1048576, 500kB, 20MB or 1GB (k/M/G are powers of 1024)."""
 
     name = "size"
-    _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 
     def convert(self, value, param, ctx):
         if isinstance(value, int):
             return value
         match = re.fullmatch(r"\s*(\d{1,12})\s*(?:([kmg])i?b?|(b))?\s*", str(value), re.IGNORECASE)
-        size = int(match.group(1)) * self._UNITS[(match.group(2) or match.group(3) or "").lower()] if match else 0
+        size = int(match.group(1)) * _SIZE_UNITS[(match.group(2) or match.group(3) or "").lower()] if match else 0
         if size <= 0:
             self.fail(f"'{terminal_text(value)}' is not a size such as 20MB, 500kB or 1048576", param, ctx)
         return size
