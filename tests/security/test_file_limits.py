@@ -23,7 +23,7 @@ def mapapp(data_dir, *args, timeout=300, **kwargs):
     """Run the real `mapapp` command in its own process (a blocked read cannot hang the test run)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MAPAPP_DATA": str(data_dir)}
     return subprocess.run([sys.executable, "-m", "mapapp", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, **kwargs)
+                          timeout=timeout, check=False, **kwargs)
 
 
 @pytest.fixture
