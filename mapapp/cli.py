@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 
@@ -9,18 +10,27 @@ import click
 
 from mapapp.db import default_data_dir
 from mapapp.errors import MapappError
+from mapapp.escaping import terminal_text
 
 
 class _Group(click.Group):
-    """A click group that turns MapappError and OSError into a one-line message and exit code 1."""
+    """A click group that turns MapappError and OSError into a one-line message and exit code 1.
+
+    Every message is passed through terminal_text, so a file name holding a newline or an ANSI escape
+    (ours, or one click quotes in a usage error) stays on one line and cannot recolour the terminal.
+    """
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except MapappError as error:
-            raise click.ClickException(error.message) from None
+            raise click.ClickException(terminal_text(error.message)) from None
         except OSError as error:
-            raise click.ClickException(f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")) from None
+            message = f"{error.filename or ''}: {error.strerror or error}".lstrip(": ")
+            raise click.ClickException(terminal_text(message)) from None
+        except click.ClickException as error:
+            error.message = terminal_text(error.message)
+            raise
 
     # Subcommands are registered on first use: their modules import this one (data_option), so registering
     # them at import time would be a circular import whenever one of them is imported first.
@@ -43,6 +53,33 @@ def data_option(command):
         return command(*args, data=(data or default_data_dir()).resolve(), **kwargs)
 
     return wrapper
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+class _Size(click.ParamType):
+    """A byte count: 1048576, 500kB, 20MB or 1GB (k/M/G are powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d{1,12})\s*(?:([kmg])i?b?|(b))?\s*", str(value), re.IGNORECASE)
+        size = int(match.group(1)) * _SIZE_UNITS[(match.group(2) or match.group(3) or "").lower()] if match else 0
+        if size <= 0:
+            self.fail(f"'{terminal_text(value)}' is not a size such as 20MB, 500kB or 1048576", param, ctx)
+        return size
+
+
+def max_size_option(command):
+    """Add `--max-size SIZE` (default: the ingest limit, 5 MB) and pass it on as a byte count `max_size`."""
+    from mapapp.articles.documents import MAX_FILE_BYTES, format_size
+
+    limit = format_size(MAX_FILE_BYTES)
+    return click.option("--max-size", "max_size", type=_Size(), default=MAX_FILE_BYTES,
+                        help=f"Refuse files larger than this, e.g. 20MB or 500kB (default {limit}).")(command)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

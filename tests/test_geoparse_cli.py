@@ -14,8 +14,10 @@ PLACE_KEYS = {"id", "name", "feature", "country_code", "lat", "lon", "geometry_t
 
 
 def read(path) -> str:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
+    """The text offsets index: the article text as ingest stores it (CRLF made LF), not the raw file."""
+    from mapapp.articles.documents import read_document
+
+    return read_document(Path(path)).text
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ import sys
 import click
 from tqdm import tqdm
 
-from mapapp.cli import data_option
+from mapapp.cli import data_option, max_size_option
 from mapapp.db import database_path, opened
+from mapapp.errors import InvalidInput
+from mapapp.escaping import terminal_text
 
 
 @click.command("ingest")
@@ -17,14 +19,21 @@ from mapapp.db import database_path, opened
               envvar="MAPAPP_MAX_MENTIONS_PER_ARTICLE",
               help="Refuse an article with more than N place mentions (env MAPAPP_MAX_MENTIONS_PER_ARTICLE; "
                    "default 5000).")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Read symbolic links given as PATH or leading out of a folder (refused by default: a link "
+                   "could publish any file you can read).")
+@max_size_option
 @data_option
-def ingest_command(paths, data, max_mentions):
+def ingest_command(paths, max_mentions, follow_symlinks, max_size, data):
     """Add or update articles from files or folders (.txt, .md, .html; optional front matter).
 
-    Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read, or that
-    has more place mentions than --max-mentions, is reported on one line and skipped (a stored version of it
-    stays as it was); the command then exits with status 1.
+    Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read (not a
+    regular file, too large, a symbolic link), or that has more place mentions than --max-mentions, is
+    reported on one line and skipped (a stored version of it stays as it was); the command then exits with
+    status 1.
     """
+    if "" in paths:  # Path("") is the current folder: refuse before reading anything
+        raise InvalidInput("an empty path was given; name a file or folder")
     from mapapp.articles import ingest_paths
     from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE
     from mapapp.gazetteer import open_gazetteer
@@ -36,11 +45,11 @@ def ingest_command(paths, data, max_mentions):
     def report(error):
         failed.append(error)
         # tqdm.write keeps the message on its own line above the progress bar.
-        tqdm.write(f"error: {error.message}", file=sys.stderr)
+        tqdm.write(f"error: {terminal_text(error.message)}", file=sys.stderr)
 
     with opened(database_path(data)) as conn:
-        ids = ingest_paths(conn, parser, paths, progress=True, on_error=report,
-                           max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE)
-    click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {database_path(data)}")
+        ids = ingest_paths(conn, parser, paths, progress=True, on_error=report, follow_symlinks=follow_symlinks,
+                           max_bytes=max_size, max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE)
+    click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {terminal_text(database_path(data))}")
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")

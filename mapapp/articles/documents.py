@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 from mapapp.errors import InputTooLarge, MalformedFile
+from mapapp.escaping import is_invisible, strip_invisible
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -37,16 +40,88 @@ class Document:
         return self.url or self.path.name
 
 
-def iter_paths(paths) -> tuple[list[Path], list[MalformedFile]]:
-    """Expand files and folders (every supported file inside, recursively) into files, plus path errors."""
+def as_path(raw) -> Path:
+    """`raw` (a command-line argument) as a Path; an empty name is an error, never the current folder."""
+    if os.fspath(raw) == "":
+        raise MalformedFile("empty path: name a file or folder")
+    return Path(raw)
+
+
+def _inside(folder: str, target: str) -> bool:
+    return target == folder or target.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _folder_files(root: Path, follow_symlinks: bool) -> tuple[list[Path], list[MalformedFile]]:
+    """Every supported, non-hidden file under `root`; symbolic links leading outside it are refused.
+
+    A link that stays inside `root` names a file or folder that is read anyway; one that leads outside
+    could publish any file the user can read (a link to /etc/passwd), so it is reported and skipped unless
+    `follow_symlinks`. Each real file and folder is read once, so links cannot loop.
+    """
+    real_root = os.path.realpath(root)
+    files: dict[str, Path] = {}
+    errors: list[MalformedFile] = []
+    seen_folders = {real_root}
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            errors.append(MalformedFile(error.strerror or str(error), path=str(folder)))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            is_link = entry.is_symlink()
+            real = os.path.realpath(path) if is_link else None
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            wanted = is_folder or path.suffix.lower() in SUPPORTED_SUFFIXES
+            if is_link and wanted and not follow_symlinks and not _inside(real_root, real):
+                errors.append(MalformedFile(f"symbolic link leading outside {root}, not followed "
+                                            "(--follow-symlinks reads it)", path=str(path)))
+                continue
+            if is_link and wanted and not os.path.exists(real):
+                errors.append(MalformedFile("broken symbolic link", path=str(path)))
+                continue
+            if is_folder:
+                real = real or os.path.realpath(path)
+                if real not in seen_folders:
+                    seen_folders.add(real)
+                    pending.append(path)
+            elif wanted:
+                real = real or os.path.realpath(path)
+                # Link and target both in the folder: one article, named by the file itself.
+                if real not in files or (files[real].is_symlink() and not is_link):
+                    files[real] = path
+    return sorted(files.values()), errors
+
+
+def iter_paths(paths, *, follow_symlinks: bool = False) -> tuple[list[Path], list[MalformedFile]]:
+    """Expand files and folders (every supported file inside, recursively) into files, plus path errors.
+
+    A symbolic link given as a path, or met inside a folder and leading outside it, is refused (one error
+    each) unless `follow_symlinks`.
+    """
     files, errors = [], []
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                                and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        elif path.is_file():
-            files.append(path)
+        try:
+            path = as_path(raw)
+        except MalformedFile as error:
+            errors.append(error)
+            continue
+        if path.is_symlink() and not follow_symlinks:
+            errors.append(MalformedFile("symbolic link, not followed (--follow-symlinks reads it)", path=str(path)))
+        elif path.is_dir():
+            found, refused = _folder_files(path, follow_symlinks)
+            files.extend(found)
+            errors.extend(refused)
+        elif path.exists():
+            files.append(path)  # read_document refuses what is not a regular file, with the reason
         else:
             errors.append(MalformedFile("no such file or folder", path=str(path)))
     return files, errors
@@ -66,7 +141,7 @@ def check_date(value: str, *, path: str | None = None, field: str = "date") -> s
 def check_url(value: str, *, path: str | None = None) -> str:
     """`value` if it is an http(s) URL (anything else could become a javascript: link), else MalformedFile."""
     value = value.strip()
-    if not re.match(r"^https?://[^\s<>\"']+$", value, re.IGNORECASE):
+    if not re.match(r"^https?://[^\s<>\"']+$", value, re.IGNORECASE) or any(is_invisible(ch) for ch in value):
         raise MalformedFile(f"url {value[:60]!r} is not an http(s) URL", path=path, field="url")
     return value
 
@@ -181,15 +256,70 @@ def html_document(source: str) -> tuple[str, dict]:
     return parser.text(), {key: " ".join(value.split()) for key, value in found.items() if value}
 
 
-def read_document(path: Path) -> Document:
-    """Read one file into a Document; MalformedFile (naming the file) for binary, non-UTF-8 or empty files."""
+def format_size(size: int) -> str:
+    """A byte count as people write limits: 5 MB, 200 kB or 1234 bytes (1 MB = 1024 kB)."""
+    for unit, factor in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("kB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+def _file_kind(mode: int) -> str | None:
+    """None for a regular file, else what it is (a FIFO would block the reader forever)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """At most `max_bytes` of a regular file; MalformedFile for anything else, InputTooLarge beyond it."""
     where = str(path)
+    try:
+        kind = _file_kind(path.stat().st_mode)
+        if kind:
+            raise MalformedFile(f"is {kind}, not a file to read", path=where)
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise MalformedFile(f"unsupported file type {path.suffix.lower() or '(none)'!r}; use .txt, .md or .html",
+                                path=where)
+        # O_NONBLOCK: if the file was swapped for a FIFO since stat, open returns at once and fstat says so.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            kind = _file_kind(info.st_mode)
+            if kind:
+                raise MalformedFile(f"is {kind}, not a file to read", path=where)
+            if info.st_size > max_bytes:
+                raise InputTooLarge(f"{where}: {info.st_size:,} bytes is over the {format_size(max_bytes)} limit"
+                                    " (--max-size raises it)")
+            raw = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise MalformedFile(error.strerror or str(error), path=where) from None
+    if len(raw) > max_bytes:  # the file grew after fstat
+        raise InputTooLarge(f"{where}: over the {format_size(max_bytes)} limit (--max-size raises it)")
+    return raw
+
+
+def one_line(value: str) -> str:
+    """`value` as one line of visible text: invisible characters dropped, runs of whitespace one space."""
+    return " ".join(strip_invisible(value).split())
+
+
+def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Read one regular file into a Document; MalformedFile (naming the file) for anything unreadable.
+
+    This is the one reading of an article, shared by `mapapp ingest` and `mapapp geoparse`: front matter and
+    markup are removed, newlines normalised to \\n, and invisible characters (control, bidi overrides,
+    zero-width; see mapapp.escaping.is_invisible) dropped from the text and the metadata, so that
+    what is stored and shown is what is geoparsed, and mention offsets index `Document.text`.
+    """
+    where = str(path)
+    raw = _read_bytes(path, max_bytes)
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise MalformedFile(f"unsupported file type {suffix or '(none)'!r}; use .txt, .md or .html", path=where)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputTooLarge(f"{where}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    raw = path.read_bytes()
     if b"\x00" in raw:
         raise MalformedFile("binary file, not text", path=where)
     try:
@@ -212,12 +342,13 @@ def read_document(path: Path) -> Document:
         body, heading = markdown_text(body)
         if heading:
             meta.setdefault("title", heading)
-    body = body.strip()
+    # Stripped after the markup is gone: HTML character references (&#x202e;) can produce them too.
+    body = strip_invisible(body).strip()
     if not body:
         raise MalformedFile("empty file: no text to read", path=where)
     published = meta.get("published")
     return Document(
-        path=path, text=body, title=meta.get("title", ""), source=meta.get("source", ""),
+        path=path, text=body, title=one_line(meta.get("title", "")), source=one_line(meta.get("source", "")),
         published=check_date(published, path=where) if published else None,
         url=check_url(meta["url"], path=where) if meta.get("url") else None,
     )

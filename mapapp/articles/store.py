@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from mapapp import bundled
-from mapapp.articles.documents import Document, iter_paths, read_document
+from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.sentences import Sentences
 from mapapp.db import transaction
@@ -62,7 +62,7 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
     InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
     """
     detected = detect_metadata(document.text)
-    title = document.title or detected["title"] or document.path.stem
+    title = document.title or detected["title"] or one_line(document.path.stem)
     source = document.source or detected["source"]
     published = document.published or detected["published"]
     mentions = parser.parse(document.text)
@@ -88,16 +88,17 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
 
 
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
-                 on_error: Callable[[MapappError], None] | None = None,
-                 max_mentions: int = MAX_MENTIONS_PER_ARTICLE) -> list[int]:
+                 on_error: Callable[[MapappError], None] | None = None, follow_symlinks: bool = False,
+                 max_bytes: int = MAX_FILE_BYTES, max_mentions: int = MAX_MENTIONS_PER_ARTICLE) -> list[int]:
     """Ingest files and folders (each file in its own transaction); returns the ids of the stored articles.
 
     A bad file (or one with more than `max_mentions` mentions) raises MalformedFile / InputTooLarge, or, when
-    `on_error` is given, is reported to it and skipped.
+    `on_error` is given, is reported to it and skipped. Symbolic links are refused that way (see iter_paths)
+    unless `follow_symlinks`; files over `max_bytes` too.
     """
     # A re-resolution left over by a crash is finished first: new articles must not join a stale gazetteer view.
     reresolve_pending(conn, parser)
-    files, errors = iter_paths(paths)
+    files, errors = iter_paths(paths, follow_symlinks=follow_symlinks)
     ids = []
     for error in errors:
         if on_error is None:
@@ -105,7 +106,8 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
         on_error(error)
     for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
         try:
-            ids.append(save_document(conn, parser, read_document(path), max_mentions=max_mentions))
+            ids.append(save_document(conn, parser, read_document(path, max_bytes=max_bytes),
+                                     max_mentions=max_mentions))
         except (MapappError, OSError) as error:
             if on_error is None:
                 raise

@@ -7,6 +7,7 @@ import click
 
 from mapapp.cli import data_option
 from mapapp.db import database_path
+from mapapp.escaping import terminal_text
 
 
 @click.group("gazetteer")
@@ -23,7 +24,7 @@ def build_command(data: Path, quiet: bool):
 
     result = build(database_path(data), progress=not quiet)
     click.echo(f"Built {result['places']} places, {result['names']} names in {result['seconds']} s "
-               f"into {database_path(data)}")
+               f"into {terminal_text(database_path(data))}")
 
 
 @gazetteer_group.command("import")
@@ -38,10 +39,10 @@ def import_command(file: Path, data: Path, quiet: bool):
     db = database_path(data)
     if is_geojson_file(file):
         count = import_curated(db, file)
-        click.echo(f"Imported {count} curated places from {file}")
+        click.echo(f"Imported {count} curated places from {terminal_text(file)}")
     else:
         result = import_dump(db, file, progress=not quiet)
-        click.echo(f"Imported {result['places']} places and {result['names']} names from {file}")
+        click.echo(f"Imported {result['places']} places and {result['names']} names from {terminal_text(file)}")
 
 
 @gazetteer_group.command("export")
@@ -54,4 +55,4 @@ def export_command(data: Path, out: Path | None):
 
     out = out or CURATED_FILE
     count = export_curated(database_path(data), out)
-    click.echo(f"Exported {count} places to {out}")
+    click.echo(f"Exported {count} places to {terminal_text(out)}")

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping
 from mapapp import coords
 from mapapp.db import transaction
 from mapapp.errors import Conflict, InvalidCoordinates, InvalidGeometry, InvalidInput, NotFound
+from mapapp.escaping import is_invisible
 from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import Place
@@ -44,7 +45,6 @@ ADMIN_SOURCE = "admin"
 CURATED_SOURCES = ("curated", ADMIN_SOURCE)
 _ID = re.compile(r"^[a-z0-9]{1,16}:[A-Za-z0-9._\-]{1,100}$")
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
-_ALLOWED_FORMAT = {"\u200c", "\u200d"}
 _SPACES = re.compile(r"\s+")
 
 
@@ -78,10 +78,9 @@ def clean_text(value, field: str, *, limit: int, required: bool = False, multili
         raise InvalidInput(f"{field} must be text", field=field)
     text = unicodedata.normalize("NFC", value)
     for ch in text:
-        category = unicodedata.category(ch)
         if multiline and ch in "\n\r\t":
             continue
-        if category in ("Cc", "Cf", "Co", "Cs", "Cn") and ch not in _ALLOWED_FORMAT:
+        if is_invisible(ch):
             raise InvalidInput(f"{field} contains an invisible control character U+{ord(ch):04X}", field=field)
     text = text.strip() if multiline else _SPACES.sub(" ", text).strip()
     if required and not text:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from mapapp.cli import data_option
+from mapapp.cli import data_option, max_size_option
 from mapapp.errors import MapappError
+from mapapp.escaping import terminal_text
 
 
 def _load_parser(data: Path, *, ner: bool = False, progress: bool = True):
@@ -20,28 +21,6 @@ def _load_parser(data: Path, *, ner: bool = False, progress: bool = True):
     parser = Geoparser(gazetteer, ner=ner)
     parser.name_index()
     return parser
-
-
-def read_document(path: str) -> str:
-    """The text of a file as UTF-8 with newlines untouched; raises MapappError with a one-line reason."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
-    except IsADirectoryError:
-        raise MapappError(f"{path}: is a directory, not a text file") from None
-    except FileNotFoundError:
-        raise MapappError(f"{path}: no such file") from None
-    except PermissionError:
-        raise MapappError(f"{path}: permission denied") from None
-    except UnicodeDecodeError as error:
-        raise MapappError(f"{path}: not UTF-8 text (bad byte at offset {error.start})") from None
-    except OSError as error:
-        raise MapappError(f"{path}: cannot read ({error.strerror or error})") from None
-    if not text.strip():
-        raise MapappError(f"{path}: empty file, nothing to geoparse")
-    if "\x00" in text:
-        raise MapappError(f"{path}: looks like a binary file (contains NUL bytes), not text")
-    return text
 
 
 def mention_record(mention) -> dict:
@@ -57,13 +36,41 @@ def mention_record(mention) -> dict:
     }
 
 
-def _text_table(document: str, mentions: list) -> str:
-    lines = [f"# {document}: {len(mentions)} mentions"]
+def _text_lines(document: str, mentions: list):
+    yield f"# {terminal_text(document)}: {len(mentions)} mentions"
     for m in mentions:
         place = m.place
         where = f"{place.name} [{place.id}] {place.feature} {place.country_code or ''}" if place else "(unresolved)"
-        lines.append(f"{m.start:>7}-{m.end:<7} {m.kind:<8} {m.text[:40]!s:<40} {where}  {m.score:.2f}")
-    return "\n".join(lines)
+        yield terminal_text(f"{m.start:>7}-{m.end:<7} {m.kind:<8} {m.text[:40]!s:<40} {where}  {m.score:.2f}")
+
+
+def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool):
+    """One document's JSON record in pieces, one mention at a time: a long article is never one string."""
+    dumps = json.dumps
+    if not pretty:
+        yield f'{{"document": {dumps(document, ensure_ascii=False)}, "mentions": ['
+        for number, mention in enumerate(mentions):
+            yield (", " if number else "") + dumps(mention_record(mention), ensure_ascii=False)
+        yield "]}\n"
+        return
+    # The layout of json.dumps(records, indent=2), written document by document.
+    yield ("[\n" if first else ",\n") + f'  {{\n    "document": {dumps(document, ensure_ascii=False)},\n    "mentions": ['
+    for number, mention in enumerate(mentions):
+        text = dumps(mention_record(mention), ensure_ascii=False, indent=2).replace("\n", "\n      ")
+        yield ("," if number else "") + "\n      " + text
+    yield "\n    ]\n  }" if mentions else "]\n  }"
+
+
+def _write(chunks) -> None:
+    """Echo `chunks` in blocks of about 64 kB, flushing at the end, so that each document shows up at once."""
+    block, size = [], 0
+    for chunk in chunks:
+        block.append(chunk)
+        size += len(chunk)
+        if size >= 65536:
+            click.echo("".join(block), nl=False)
+            block, size = [], 0
+    click.echo("".join(block), nl=False)
 
 
 @click.command("geoparse")
@@ -71,29 +78,38 @@ def _text_table(document: str, mentions: list) -> str:
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "json", "text"]), default="jsonl",
               show_default=True, help="jsonl: one JSON object per file; json: one array; text: a table.")
 @click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER for more recall (needs mapapp[ner]).")
+@max_size_option
 @data_option
-def geoparse_command(files, output_format, ner, data):
-    """Find and resolve the place names of each FILE (UTF-8 text), printing one JSON object per file."""
+def geoparse_command(files, output_format, ner, max_size, data):
+    """Find and resolve the place names of each FILE (.txt, .md, .html), printing one JSON object per file.
+
+    Each file is read exactly as `mapapp ingest` reads it: front matter and markup removed, newlines made
+    \\n, control and bidi characters dropped. The mentions are those ingest stores, and their start/end
+    offsets index that text (the article text ingest stores), not the raw bytes of the file. Files must be
+    regular files no larger than --max-size; each result is written as soon as its file is done.
+    """
+    from mapapp.articles.documents import as_path, read_document
+
     parser = _load_parser(data, ner=ner)
     failed = 0
-    collected = []
-    for path in files:
+    written = 0
+    for name in files:
         try:
-            text = read_document(path)
+            document = read_document(as_path(name), max_bytes=max_size)
         except MapappError as error:
-            click.echo(f"Error: {error.message}", err=True)
+            click.echo(f"Error: {terminal_text(error.message)}", err=True)
             failed += 1
             continue
-        mentions = parser.parse(text)
-        if output_format == "jsonl":
-            record = {"document": path, "mentions": [mention_record(m) for m in mentions]}
-            click.echo(json.dumps(record, ensure_ascii=False))
-        elif output_format == "json":
-            collected.append({"document": path, "mentions": [mention_record(m) for m in mentions]})
+        mentions = parser.parse(document.text)
+        del document  # the text can be megabytes: keep one document's worth of memory at a time
+        if output_format == "text":
+            _write(line + "\n" for line in _text_lines(name, mentions))
         else:
-            click.echo(_text_table(path, mentions))
+            _write(_record_chunks(name, mentions, pretty=output_format == "json", first=not written))
+        written += 1
+        del mentions
     if output_format == "json":
-        click.echo(json.dumps(collected, ensure_ascii=False, indent=2))
+        click.echo("\n]" if written else "[]")
     if failed:
         raise SystemExit(1)
 
@@ -102,7 +118,7 @@ def _print_scores(title: str, scores: dict, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps({"corpus": title, **scores}))
         return
-    click.echo(f"{title}")
+    click.echo(terminal_text(title))
     for name, value in scores.items():
         click.echo(f"  {name:<18} {value}")
 

@@ -9,6 +9,7 @@ from mapapp import OSM_ATTRIBUTION, OSM_TILES
 from mapapp.cli import data_option
 from mapapp.db import connect, database_path
 from mapapp.errors import MapappError
+from mapapp.escaping import terminal_text
 
 
 @click.command("export")
@@ -46,5 +47,5 @@ def export_command(out, article, place, sources, date_from, date_to, features, q
             tiles_attribution=OSM_ATTRIBUTION if tiles == OSM_TILES else "Map tiles")
     finally:
         conn.close()
-    click.echo(f"Wrote {result.path} ({result.size / 1024:.0f} kB): {result.places} places from "
+    click.echo(f"Wrote {terminal_text(result.path)} ({result.size / 1024:.0f} kB): {result.places} places from "
                f"{result.articles} articles.")
