@@ -1,6 +1,7 @@
 """The seed articles against the hand-made gold in shared/seeds/gold.json, scored by the rule written there."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,8 @@ import pytest
 from mapapp.geoparse.evaluate import evaluate_seeds, load_seed_gold
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLD = ROOT.parent / "shared" / "seeds" / "gold.json"
+# The shared folder beside the repository (MAPAPP_SHARED overrides, e.g. from a git worktree elsewhere).
+GOLD = Path(os.environ.get("MAPAPP_SHARED") or ROOT.parent / "shared") / "seeds" / "gold.json"
 
 
 @pytest.fixture(scope="module")
