@@ -86,7 +86,7 @@ def test_help_on_both_commands(runner):
 
 
 def test_evaluate_seeds_command(runner):
-    gold = ROOT.parent / "shared" / "seeds" / "gold.json"
+    gold = Path(os.environ.get("MAPAPP_SHARED") or ROOT.parent / "shared") / "seeds" / "gold.json"
     result = runner.invoke(["evaluate", str(gold), "--format", "json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)

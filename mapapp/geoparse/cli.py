@@ -162,7 +162,8 @@ def evaluate_command(path, corpus, articles, demonyms, ner, cross, folds, model_
         from mapapp.geoparse import train
 
         corpora = _dev_corpora(path)
-        parser = _load_parser(data, ner=ner)
+        # Only the gazetteer is used: every score comes from a model fitted without the scored corpus.
+        parser = _load_parser(data, ner=ner, model=train.start_model())
         started = time.perf_counter()
         for name, scores in train.cross_corpus(parser.gazetteer, corpora).items():
             result = scores.as_dict()
@@ -171,6 +172,11 @@ def evaluate_command(path, corpus, articles, demonyms, ner, cross, folds, model_
         return
     kind = evaluate.detect_corpus(path) if corpus == "auto" else corpus
     model = load_model(model_path) if model_path else None
+    if folds:
+        _fitting_available()
+        from mapapp.geoparse import train
+
+        model = train.start_model()  # every fold is scored by its own fit
     parser = _load_parser(data, ner=ner, model=model)
     started = time.perf_counter()
     if kind == "seeds":
@@ -187,8 +193,6 @@ def evaluate_command(path, corpus, articles, demonyms, ner, cross, folds, model_
         return
     loaded = evaluate.LOADERS[kind](path)
     if folds:
-        _fitting_available()
-        from mapapp.geoparse import train
 
         result = train.cross_validate(parser.gazetteer, loaded, folds).as_dict()
         result["seconds"] = round(time.perf_counter() - started, 2)
@@ -213,7 +217,7 @@ def train_command(folder, out, data):
     from mapapp.geoparse.model import MODEL_FILE, save_model
 
     corpora = _dev_corpora(folder)
-    parser = _load_parser(data)
+    parser = _load_parser(data, model=train.start_model())  # the shipped model may be stale: not read
     model = train.fit(parser.gazetteer, corpora, progress=lambda message: click.echo(message, err=True))
     target = out or MODEL_FILE
     try:

@@ -33,7 +33,8 @@ SPAN_FEATURES = (
     "demonym", "located", "followed_by_place", "after_place", "after_comma_place", "surname", "first_name",
     "titled_person", "org_after", "org_before", "hyphen_joined", "generic_word", "entity", "lower_case",
     "hashtag", "namesakes", "best_country", "best_admin1", "best_city", "best_physical", "abbreviation",
-    "mentions_of_key", "possessive", "the_before",
+    "mentions_of_key", "possessive", "the_before", "place_noun_of", "motion_verb", "locative_after",
+    "located_person_name", "located_known", "person_name_known", "neighbour_important", "uncased_common",
 )
 #: Every candidate feature, in the order of the weight vector; the first BASE_COUNT need no article context.
 CANDIDATE_FEATURES = (
@@ -41,7 +42,6 @@ CANDIDATE_FEATURES = (
     "physical", "other_feature", "capital", "admin_capital", "kind_name", "kind_alias", "kind_abbreviation",
     "curated", "capital_over_division", "admin_word_match", "admin_word_mismatch", "comma_container",
     "context_country", "context_siblings", "context_admin1", "context_inside", "context_near",
-    "context_none", "focus_inside",
 )
 BASE_COUNT = CANDIDATE_FEATURES.index("context_country")
 
@@ -117,7 +117,7 @@ class Model:
                 "sure": self.sure, "likely": self.likely, **dict(self.meta)}
 
     @classmethod
-    def from_json(cls, data: dict, path: str = "model") -> "Model":
+    def from_json(cls, data: dict, path: str = "model") -> Model:
         """Read a model written by `to_json`, checking that its features are the ones this code computes."""
         try:
             if tuple(data["span_features"]) != SPAN_FEATURES or \

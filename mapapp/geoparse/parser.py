@@ -6,8 +6,23 @@ import threading
 from mapapp.errors import InvalidInput
 from mapapp.geoparse import Mention
 from mapapp.geoparse.model import Model, shipped_model
-from mapapp.geoparse.recognize import NameIndex, Span, find_spans, titled_names, token_key
-from mapapp.geoparse.resolve import IMPORTANT, NO, YES, ArticleContext, lookup, rank, span_features, verdict
+from mapapp.geoparse.recognize import (
+    NameIndex,
+    Span,
+    find_spans,
+    titled_names,
+    token_key,
+)
+from mapapp.geoparse.resolve import (
+    IMPORTANT,
+    NO,
+    YES,
+    ArticleContext,
+    lookup,
+    rank,
+    span_features,
+    verdict,
+)
 from mapapp.geoparse.wordlists import first_names, surnames
 
 _COMMA = (",", ", ", ",\u00a0")
@@ -58,7 +73,7 @@ class Geoparser:
         return name
 
     # -------------------------------------------------------------------------------------------- parse
-    def parse(self, text: str, *, gazetteer=None, trace: "Trace | None" = None) -> list[Mention]:
+    def parse(self, text: str, *, gazetteer=None, trace: Trace | None = None) -> list[Mention]:
         """Every place mention of `text`, by start offset, non-overlapping, each resolved or None.
 
         `trace`, when given, receives the features of every span and candidate considered (`mapapp train`).
@@ -153,7 +168,9 @@ class Geoparser:
                 continue
             if trace is not None:
                 trace.spans.append((span.start, span.end, features))
-            if model.span_probability(features) >= model.threshold:
+            # --ner: spaCy's location label is accepted as is (the span model is fitted without --ner, so it has
+            # no weight of its own for that label).
+            if span.entity or model.span_probability(features) >= model.threshold:
                 accepted.append(span)
         return accepted
 

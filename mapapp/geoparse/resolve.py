@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from geopy.distance import EARTH_RADIUS
 
 from mapapp.gazetteer.place import Place
-from mapapp.geoparse.model import CANDIDATE_FEATURES, Model, base_candidate_features, feature_class
+from mapapp.geoparse.model import (
+    CANDIDATE_FEATURES,
+    Model,
+    base_candidate_features,
+    feature_class,
+)
 from mapapp.geoparse.recognize import ADMIN_WORDS, CALENDAR_WORDS, Span
 from mapapp.geoparse.wordlists import surnames, word_commonness
 
@@ -242,7 +247,7 @@ def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_
     """Is this span a place (or a demonym)? Decided from how it is written, where, and how common the word is."""
     if span.key in CALENDAR_WORDS or span.person_context or span.key in persons:
         return NO
-    if not surface[:1].isupper() and not surface[:1].isdigit():
+    if not surface[:1].isupper() and not surface[:1].isdigit() and not span.hashtag:
         return NO
     if span.next_word.lower() in NAMED_AFTER:
         return NO  # "West Nile virus", "Lassa fever": a disease named after a place, not the place
@@ -310,6 +315,19 @@ midwest catholic catholics christian christians muslim muslims islam islamic jew
 hindu hindus buddhist sunni shia shiite easter christmas ramadan eid thanksgiving passover diwali hanukkah
 halloween lent advent
 """.split())
+#: Nouns that, before "of", announce a place's name ("the town of Lachin", "the province of Aceh").
+PLACE_NOUNS = frozenset("""
+town towns city cities village villages province provinces region regions district districts state states
+county counties capital port island islands suburb suburbs area areas outskirts streets country countries
+municipality community communities neighbourhood neighborhood territory republic kingdom island
+""".split())
+#: Verbs that take a place as their object ("entered Lachin", "hit Queensland").
+MOTION_VERBS = frozenset("""
+entered enter enters visited visit visits visiting reached reach reaches left leave leaves fled flee hit hits
+struck strike strikes toured tour evacuated bombed shelled captured seized attacked arrived returned
+travelled traveled flew fly moved move headed heading invaded occupied crossed cross crossing swept sweeps
+ravaged devastated battered flooded
+""".split())
 
 
 def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *, followed_by_place: bool,
@@ -325,12 +343,14 @@ def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *
     after = text[span.end:span.end + 2]
     org_before = lowered_previous in ORG_BEFORE or (
         lowered_previous == "of" and _word_before_of(text, span.start).lower() in ORG_BEFORE)
+    located = lowered_previous in LOCATIVES
+    person_name = span.tokens == 1 and (span.key in surname_list or span.key in first)
     return [
         1.0, rule == YES, rule == MAYBE, rule == LOCAL, rule == NO, sure_elsewhere, country_agrees,
         span.sentence_initial, span.all_caps, span.title_case_line, span.person_context,
         span.capitalised_neighbour, span.speaker, bool(span.admin_word), span.tokens > 1, common / 7.0,
         common >= COMMON_WORD, common < RARE_WORD, best / 10.0, best >= IMPORTANT, (best - name.named_prior) / 10.0,
-        name.is_demonym, lowered_previous in LOCATIVES, followed_by_place, after_place, after_comma_place,
+        name.is_demonym, located, followed_by_place, after_place, after_comma_place,
         span.tokens == 1 and span.key in surname_list, span.tokens == 1 and span.key in first, titled,
         span.next_word.lower() in ORG_AFTER and span.next_word[:1].isupper(), org_before,
         before == "-" or (after[:1] == "-" and after[1:2].isalpha()), span.key in GENERIC_WORDS, span.entity,
@@ -338,6 +358,11 @@ def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *
         best_class == "country", best_class == "admin1", best_class == "city",
         best_class in ("physical", "water"), name.abbreviation, min(mentions - 1, 4) / 4,
         after in ("'s", "\u2019s"), lowered_previous == "the",
+        lowered_previous == "of" and _word_before_of(text, span.start).lower() in PLACE_NOUNS,
+        lowered_previous in MOTION_VERBS, span.next_word.lower() in LOCATIVES,
+        # Interactions a linear model cannot form itself: evidence that overrides other evidence.
+        located and person_name, located and best >= IMPORTANT - 2, person_name and best >= IMPORTANT - 2,
+        span.capitalised_neighbour and best >= IMPORTANT, (span.sentence_initial or span.title_case_line) and common >= COMMON_WORD,
     ]
 
 
