@@ -103,3 +103,16 @@ def test_a_bare_capital_name_is_the_capital_and_the_division_needs_state(geopars
     assert capital.place.feature_code == "PPLC" and capital.place.country_code == "US"
     state = only(geoparser, "Wildfires spread across Washington state and Oregon.", "Washington")
     assert state.place.feature == "admin1" and state.place.admin1 == "WA"
+
+
+def test_a_home_region_makes_the_local_namesake_win(geoparser):
+    """Local news names local places bare: with `near`, "Paris" in a Lamar County paper is Paris, Texas."""
+    gazetteer = geoparser.gazetteer
+    text = "The council in Paris voted on Tuesday to repave the square, the mayor said."
+    assert only(geoparser, text, "Paris").place.country_code == "FR"
+    local = [m for m in geoparser.parse(text, near=gazetteer.get("adm2:US.TX.lamar-county")) if m.text == "Paris"]
+    assert [(m.place.country_code, m.place.admin1, m.place.feature) for m in local] == [("US", "TX", "city")]
+    georgia = gazetteer.get("gn:4197000")
+    assert (georgia.name, georgia.feature) == ("Georgia", "admin1")
+    athens = [m for m in geoparser.parse("Students returned to Athens on Monday.", near=georgia) if m.text == "Athens"]
+    assert [(m.place.country_code, m.place.admin1) for m in athens] == [("US", "GA")]

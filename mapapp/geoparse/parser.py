@@ -26,6 +26,9 @@ from mapapp.geoparse.resolve import (
 from mapapp.geoparse.wordlists import first_names, surnames
 
 _COMMA = (",", ", ", ",\u00a0")
+#: The home region's place in the article's geography: a key no name has, weighing as much as a name read
+#: twice (a fixed prior, not fitted: the corpora carry no home regions).
+NEAR_KEY, NEAR_WEIGHT = "\x00near", 1.25
 _MAX_ALTERNATIVES = 5
 _LOOKUP_CACHE = 50_000
 
@@ -73,10 +76,12 @@ class Geoparser:
         return name
 
     # -------------------------------------------------------------------------------------------- parse
-    def parse(self, text: str, *, gazetteer=None, trace: Trace | None = None) -> list[Mention]:
+    def parse(self, text: str, *, gazetteer=None, trace: Trace | None = None, near=None) -> list[Mention]:
         """Every place mention of `text`, by start offset, non-overlapping, each resolved or None.
 
         `trace`, when given, receives the features of every span and candidate considered (`mapapp train`).
+        `near`, a Place, is the text's home region (local news: "Lamar County, Texas"): the ranker reads every
+        name as if the article had also named it, twice and surely, so local namesakes win.
         """
         if not isinstance(text, str):
             raise InvalidInput("text to geoparse must be a string", field="text")
@@ -92,7 +97,7 @@ class Geoparser:
             spans = add_entity_spans(text, spans, self.name_index(gazetteer))
         names = {key: self._lookup(gazetteer, key) for key in {span.key for span in spans}}
         accepted = self._accept(text, spans, names, trace)
-        return self._resolve(text, accepted, names, trace)
+        return self._resolve(text, accepted, names, trace, near)
 
     def _accept(self, text: str, spans: list[Span], names: dict, trace=None) -> list[Span]:
         # A name seen as a person's ("Arch Walsh") is a person's throughout, unless it is a major place.
@@ -175,9 +180,11 @@ class Geoparser:
         return accepted
 
     @staticmethod
-    def _context(by_key: dict, names: dict, ranked: dict, *, sure: float) -> ArticleContext:
+    def _context(by_key: dict, names: dict, ranked: dict, *, sure: float, near=None) -> ArticleContext:
         """The article's geography from the names read with at least `sure` confidence (and its demonyms)."""
         context = ArticleContext()
+        if near is not None:
+            context.add(NEAR_KEY, near, NEAR_WEIGHT)
         for key, key_spans in by_key.items():
             name = names[key]
             if name.is_demonym:
@@ -186,7 +193,7 @@ class Geoparser:
                 context.add(key, ranked[key][0][0], 1.0 + 0.25 * min(len(key_spans) - 1, 4))
         return context
 
-    def _resolve(self, text: str, spans: list[Span], names: dict, trace=None) -> list[Mention]:
+    def _resolve(self, text: str, spans: list[Span], names: dict, trace=None, near=None) -> list[Mention]:
         by_key: dict[str, list[Span]] = {}
         for span in spans:
             by_key.setdefault(span.key, []).append(span)
@@ -194,11 +201,12 @@ class Geoparser:
         # First read each name alone and keep only the sure ones as the article's geography; then read every
         # name against that geography, and once more against the geography those readings give.
         model = self.model
-        ranked = {key: rank(names[key], key_spans, None, hints, model) for key, key_spans in by_key.items()
+        focus = self._context({}, names, {}, sure=1.0, near=near) if near is not None else None
+        ranked = {key: rank(names[key], key_spans, focus, hints, model) for key, key_spans in by_key.items()
                   if not names[key].is_demonym}
-        context = self._context(by_key, names, ranked, sure=model.sure)
+        context = self._context(by_key, names, ranked, sure=model.sure, near=near)
         ranked = {key: rank(names[key], by_key[key], context, hints, model) for key in ranked}
-        context = self._context(by_key, names, ranked, sure=model.likely)
+        context = self._context(by_key, names, ranked, sure=model.likely, near=near)
         records = trace.candidates if trace is not None else None
         final = {}
         for key in ranked:
