@@ -116,3 +116,21 @@ def test_a_home_region_makes_the_local_namesake_win(geoparser):
     assert (georgia.name, georgia.feature) == ("Georgia", "admin1")
     athens = [m for m in geoparser.parse("Students returned to Athens on Monday.", near=georgia) if m.text == "Athens"]
     assert [(m.place.country_code, m.place.admin1) for m in athens] == [("US", "GA")]
+
+
+@pytest.mark.parametrize("text", [
+    "He drank a Coca-Cola in the shade.",            # part of a hyphenated product name
+    "Chelsea signed the striker on Friday.",         # a club, not the district
+    "Victoria Beckham launched a new line.",         # a person
+    "Air Canada cancelled flights.",                 # part of an organisation's name
+    "The North will vote on Easter Sunday, Catholic leaders said.",  # direction, holiday, religion alone
+    "Northeast winds are expected.",
+])
+def test_names_that_are_not_places_here(geoparser, text):
+    assert [m.text for m in geoparser.parse(text)] == []
+
+
+def test_the_same_names_as_places(geoparser):
+    mentions = geoparser.parse("Flooding hit Victoria, Australia, and floods reached Chelsea in London.")
+    assert [m.text for m in mentions] == ["Victoria", "Australia", "Chelsea", "London"]
+    assert mentions[0].place.country_code == "AU" and mentions[2].place.country_code == "GB"

@@ -1,6 +1,7 @@
 """The Geoparser: recognition and resolution over one gazetteer (or a view of it with proposed edits)."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 from mapapp.errors import InvalidInput
@@ -253,7 +254,7 @@ def _next_token(text: str, end: int) -> str:
 def _containment_hints(text: str, spans: list[Span], names: dict) -> dict[str, float]:
     """"Paris, Texas": a name followed by a comma and a larger place favours candidates inside that place."""
     hints: dict[str, float] = {}
-    for span, following in zip(spans, spans[1:]):
+    for span, following in itertools.pairwise(spans):
         if text[span.end:following.start] not in _COMMA:
             continue
         outer = [place for place, _ in names[following.key].candidates[:5]]
