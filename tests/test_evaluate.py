@@ -56,11 +56,13 @@ def test_geovirus_loader_shifts_every_offset_one_left(tmp_path):
 
 
 def test_geocorpora_loader_reads_json_lines_and_names_a_bad_line(tmp_path):
-    corpus = ev.load_geocorpora(write(tmp_path / "gc.jsonl", "\n".join([
+    lines = (
         '{"id": "a", "text": "Floods in #Kenya and Nairobi", "toponyms": ['
         '{"start": 11, "end": 16, "text": "Kenya", "lat": 1.0, "lon": 38.0},'
-        '{"start": 21, "end": 28, "text": "Nairobi", "lat": -1.28, "lon": 36.8}]}',
-        '{"id": "b", "text": "nothing here", "toponyms": []}', ""])))
+        '{"start": 21, "end": 28, "text": "Nairobi", "lat": -1.28, "lon": 36.8}]}\n'
+        '{"id": "b", "text": "nothing here", "toponyms": []}\n'
+    )
+    corpus = ev.load_geocorpora(write(tmp_path / "gc.jsonl", lines))
     assert corpus.demonyms is False and [d.name for d in corpus.documents] == ["a", "b"]
     first = corpus.documents[0]
     assert [(first.text[t.start:t.end], t.lat) for t in first.toponyms] == [("Kenya", 1.0), ("Nairobi", -1.28)]

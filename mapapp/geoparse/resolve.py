@@ -293,8 +293,13 @@ def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_
     return YES
 
 
+def _words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a word list written as one string."""
+    return frozenset(text.split())
+
+
 #: Words after a name that make it part of an organisation's or product's name ("Chelsea FC", "Air Canada").
-ORG_AFTER = frozenset("""
+ORG_AFTER = _words("""
 inc inc. corp corporation co company companies ltd llc plc group holdings party university college school
 institute academy hospital clinic fc afc club united rovers airlines airline airways air bank telecom motors
 energy oil petroleum gas times post news herald journal tribune gazette daily press mail express review
@@ -302,32 +307,32 @@ star chronicle observer magazine radio tv television channel network broadcastin
 federation league union foundation fund society committee commission agency authority police army navy
 guard force forces team rangers stadium arena airport station street road avenue boulevard square hotel
 church cathedral mosque temple museum theatre theater festival cup open marathon grand prix derby
-""".split())
+""")
 #: Words before a name (or before "of" before it) that start an organisation's name ("Bank of America").
-ORG_BEFORE = frozenset("""
-air bank university college institute radio royal club team republic of the federal state national
-church museum hospital school council academy league
-""".split()) - {"of", "the", "republic", "state", "federal", "national"}
+ORG_BEFORE = _words("""
+air bank university college institute radio royal club team church museum hospital school council academy
+league
+""")
 #: Words that stand alone for no place: directions, religions, holidays ("North", "Catholic", "Easter").
-GENERIC_WORDS = frozenset("""
+GENERIC_WORDS = _words("""
 north south east west northeast northwest southeast southwest central northern southern eastern western
 midwest catholic catholics christian christians muslim muslims islam islamic jewish jews orthodox protestant
 hindu hindus buddhist sunni shia shiite easter christmas ramadan eid thanksgiving passover diwali hanukkah
 halloween lent advent
-""".split())
+""")
 #: Nouns that, before "of", announce a place's name ("the town of Lachin", "the province of Aceh").
-PLACE_NOUNS = frozenset("""
+PLACE_NOUNS = _words("""
 town towns city cities village villages province provinces region regions district districts state states
 county counties capital port island islands suburb suburbs area areas outskirts streets country countries
 municipality community communities neighbourhood neighborhood territory republic kingdom island
-""".split())
+""")
 #: Verbs that take a place as their object ("entered Lachin", "hit Queensland").
-MOTION_VERBS = frozenset("""
+MOTION_VERBS = _words("""
 entered enter enters visited visit visits visiting reached reach reaches left leave leaves fled flee hit hits
 struck strike strikes toured tour evacuated bombed shelled captured seized attacked arrived returned
 travelled traveled flew fly moved move headed heading invaded occupied crossed cross crossing swept sweeps
 ravaged devastated battered flooded
-""".split())
+""")
 
 
 def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *, followed_by_place: bool,
