@@ -116,11 +116,11 @@ def _register() -> None:
     from mapapp.accounts import admin_group
     from mapapp.articles.cli import ingest_command
     from mapapp.gazetteer.cli import gazetteer_group
-    from mapapp.geoparse.cli import evaluate_command, geoparse_command
+    from mapapp.geoparse.cli import evaluate_command, geoparse_command, train_command
     from mapapp.maps.cli import export_command
     from mapapp.web.cli import serve_command
 
-    for command in (gazetteer_group, geoparse_command, evaluate_command, ingest_command,
+    for command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,
                     serve_command, export_command, admin_group, db_group):
         main.add_command(command)
 

@@ -12,13 +12,13 @@ from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
 
 
-def _load_parser(data: Path, *, ner: bool = False, progress: bool = True):
+def _load_parser(data: Path, *, ner: bool = False, progress: bool = True, model=None):
     """Open (building when missing, progress on stderr) the gazetteer of `data` and a Geoparser over it."""
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
 
     gazetteer = open_gazetteer(data, build_if_missing=True, progress=progress)
-    parser = Geoparser(gazetteer, ner=ner)
+    parser = Geoparser(gazetteer, ner=ner, model=model)
     parser.name_index()
     return parser
 
@@ -123,25 +123,81 @@ def _print_scores(title: str, scores: dict, output_format: str) -> None:
         click.echo(f"  {name:<18} {value}")
 
 
+def _dev_corpora(folder: Path) -> list:
+    """Every development corpus in `folder` (TR-News, GeoVirus, GeoCorpora), loaded; a missing one is an error."""
+    from mapapp.geoparse import evaluate
+
+    corpora = []
+    for name, filename in evaluate.CORPUS_FILES.items():
+        path = folder / filename
+        if not path.is_file():
+            raise MapappError(f"{path}: missing (the development corpora are {', '.join(evaluate.CORPUS_FILES.values())})")
+        corpora.append(evaluate.LOADERS[name](path))
+    return corpora
+
+
+def _fitting_available() -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise MapappError("fitting needs scikit-learn: pip install scikit-learn") from None
+
+
 @click.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--corpus", type=click.Choice(["auto", "trnews", "geovirus", "seeds"]), default="auto",
+@click.option("--corpus", type=click.Choice(["auto", "trnews", "geovirus", "geocorpora", "seeds"]), default="auto",
               show_default=True, help="Format of PATH (auto: detect from its content).")
 @click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Seeds only: folder holding the articles named in gold.json (default: beside it, else seeds/).")
 @click.option("--demonyms/--no-demonyms", default=None,
               help="Count adjectival mentions (Turkish) as toponyms (default: as the corpus annotates them).")
 @click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER (needs mapapp[ner]).")
+@click.option("--cross", is_flag=True,
+              help="PATH is the folder of the development corpora: score each with a model fitted on the others.")
+@click.option("--folds", type=click.IntRange(2, 20), default=None,
+              help="k-fold cross-validation by document within the corpus at PATH (fixed seed).")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Score with this model file instead of the shipped one.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @data_option
-def evaluate_command(path, corpus, articles, demonyms, ner, output_format, data):
-    """Score recognition (P/R/F1) and resolution (Acc@161, km errors, AUC) on an annotated corpus at PATH."""
-    from mapapp.geoparse import evaluate
+def evaluate_command(path, corpus, articles, demonyms, ner, cross, folds, model_path, output_format, data):
+    """Score recognition (P/R/F1) and resolution (Acc@161, km errors, AUC) on an annotated corpus at PATH.
 
+    With --cross (PATH: the folder holding TR-News.xml, GeoVirus.xml, GeoCorpora.jsonl) or --folds K, the
+    scores are of held-out data: every model is fitted (as `mapapp train` does) without the scored documents.
+    """
+    from mapapp.geoparse import evaluate
+    from mapapp.geoparse.model import load_model
+
+    if cross and folds:
+        raise MapappError("choose one of --cross and --folds")
+    if cross:
+        if not path.is_dir():
+            raise MapappError(f"{path}: --cross needs the folder of the development corpora")
+        _fitting_available()
+        from mapapp.geoparse import train
+
+        corpora = _dev_corpora(path)
+        # Only the gazetteer is used: every score comes from a model fitted without the scored corpus.
+        parser = _load_parser(data, ner=ner, model=train.start_model())
+        started = time.perf_counter()
+        for name, scores in train.cross_corpus(parser.gazetteer, corpora).items():
+            result = scores.as_dict()
+            result["seconds"] = round(time.perf_counter() - started, 2)
+            _print_scores(f"{name} (held out: fitted on the other corpora)", result, output_format)
+        return
     kind = evaluate.detect_corpus(path) if corpus == "auto" else corpus
-    parser = _load_parser(data, ner=ner)
+    model = load_model(model_path) if model_path else None
+    if folds:
+        _fitting_available()
+        from mapapp.geoparse import train
+
+        model = train.start_model()  # every fold is scored by its own fit
+    parser = _load_parser(data, ner=ner, model=model)
     started = time.perf_counter()
     if kind == "seeds":
+        if folds:
+            raise MapappError("--folds needs an annotated corpus, not the seed gold")
         gold_path = path / "gold.json" if path.is_dir() else path
         gold = evaluate.load_seed_gold(gold_path)
         folder = articles or _seed_articles(gold_path, gold)
@@ -151,10 +207,40 @@ def evaluate_command(path, corpus, articles, demonyms, ner, output_format, data)
         if result["resolved"] < result["expected"]:
             raise SystemExit(1)
         return
-    scores = evaluate.evaluate_corpus(parser, evaluate.LOADERS[kind](path), demonyms=demonyms, progress=True)
+    loaded = evaluate.LOADERS[kind](path)
+    if folds:
+
+        result = train.cross_validate(parser.gazetteer, loaded, folds).as_dict()
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        _print_scores(f"{kind} ({path}), {folds}-fold cross-validation by document (held-out folds)", result,
+                      output_format)
+        return
+    scores = evaluate.evaluate_corpus(parser, loaded, demonyms=demonyms, progress=True)
     result = scores.as_dict()
     result["seconds"] = round(time.perf_counter() - started, 2)
     _print_scores(f"{kind} ({path})", result, output_format)
+
+
+@click.command("train")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: the shipped mapapp/geoparse/data/model.json).")
+@data_option
+def train_command(folder, out, data):
+    """Fit the span model and the candidate ranker on the development corpora in FOLDER (reproducible)."""
+    _fitting_available()
+    from mapapp.geoparse import train
+    from mapapp.geoparse.model import MODEL_FILE, save_model
+
+    corpora = _dev_corpora(folder)
+    parser = _load_parser(data, model=train.start_model())  # the shipped model may be stale: not read
+    model = train.fit(parser.gazetteer, corpora, progress=lambda message: click.echo(message, err=True))
+    target = out or MODEL_FILE
+    try:
+        save_model(model, target)
+    except OSError as error:
+        raise MapappError(f"{target}: cannot write the model ({error.strerror or error})") from None
+    click.echo(f"wrote {target}")
 
 
 def _seed_articles(gold_path: Path, gold: dict) -> Path:

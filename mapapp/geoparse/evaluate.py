@@ -124,21 +124,57 @@ def _dedupe(toponyms: list[GoldToponym]) -> list[GoldToponym]:
     return kept
 
 
-def detect_corpus(path: str | Path) -> str:
-    """Guess a corpus format from its content: 'seeds' (JSON gold), 'trnews' or 'geovirus' (XML)."""
+def load_geocorpora(path: str | Path) -> Corpus:
+    """GeoCorpora tweets (Wallgrün et al. 2018) as JSON lines; offsets already match the text."""
+    documents = []
     path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    text = record["text"]
+                    toponyms = []
+                    for node in record["toponyms"]:
+                        phrase = node["text"]
+                        start = _anchor(text, phrase, int(node["start"]))
+                        if start is None or not phrase:
+                            continue
+                        toponyms.append(GoldToponym(start, start + len(phrase), phrase,
+                                                    _float(node.get("lat")), _float(node.get("lon"))))
+                except (ValueError, KeyError, TypeError) as error:
+                    raise MalformedFile(f"line {number}: not a GeoCorpora record ({error})", path=str(path)) from None
+                documents.append(Document(text, _dedupe(toponyms), str(record.get("id", number))))
+    except UnicodeDecodeError:
+        raise MalformedFile("not UTF-8 text", path=str(path)) from None
+    # Its annotators marked a few adjectives ("Ukrainian") but left most unmarked (scoring them as toponyms
+    # costs more precision than it gains recall): like GeoVirus, demonyms do not count.
+    return Corpus("geocorpora", documents, demonyms=False)
+
+
+def detect_corpus(path: str | Path) -> str:
+    """Guess a corpus format from its content: 'seeds' (JSON gold), 'trnews', 'geovirus' (XML), 'geocorpora'."""
+    path = Path(path)
+    if path.suffix.lower() == ".jsonl":
+        return "geocorpora"
     if path.is_dir() or path.suffix.lower() == ".json":
         return "seeds"
     with open(path, "rb") as handle:
         head = handle.read(4096)
+    if head.lstrip().startswith(b"{") and b'"toponyms"' in head:
+        return "geocorpora"
     if b"<toponym" in head or b"docid=" in head:
         return "trnews"
     if b"<location" in head or b"<locations" in head:
         return "geovirus"
-    raise MalformedFile("unknown corpus format (use --corpus trnews|geovirus|seeds)", path=str(path))
+    raise MalformedFile("unknown corpus format (use --corpus trnews|geovirus|geocorpora|seeds)", path=str(path))
 
 
-LOADERS = {"trnews": load_trnews, "geovirus": load_geovirus}
+LOADERS = {"trnews": load_trnews, "geovirus": load_geovirus, "geocorpora": load_geocorpora}
+#: The development corpora, by loader name, as files of the shared eval folder.
+CORPUS_FILES = {"trnews": "TR-News.xml", "geovirus": "GeoVirus.xml", "geocorpora": "GeoCorpora.jsonl"}
 
 
 # ----------------------------------------------------------------------------------------------- metrics

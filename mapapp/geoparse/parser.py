@@ -1,14 +1,35 @@
 """The Geoparser: recognition and resolution over one gazetteer (or a view of it with proposed edits)."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 from mapapp.errors import InvalidInput
 from mapapp.geoparse import Mention
-from mapapp.geoparse.recognize import NameIndex, Span, find_spans, titled_names, token_key
-from mapapp.geoparse.resolve import IMPORTANT, LOCAL, MAYBE, NO, YES, ArticleContext, lookup, rank, verdict
+from mapapp.geoparse.model import Model, shipped_model
+from mapapp.geoparse.recognize import (
+    NameIndex,
+    Span,
+    find_spans,
+    titled_names,
+    token_key,
+)
+from mapapp.geoparse.resolve import (
+    IMPORTANT,
+    NO,
+    YES,
+    ArticleContext,
+    lookup,
+    rank,
+    span_features,
+    verdict,
+)
+from mapapp.geoparse.wordlists import first_names, surnames
 
 _COMMA = (",", ", ", ",\u00a0")
+#: The home region's place in the article's geography: a key no name has, weighing as much as a name read
+#: twice (a fixed prior, not fitted: the corpora carry no home regions).
+NEAR_KEY, NEAR_WEIGHT = "\x00near", 1.25
 _MAX_ALTERNATIVES = 5
 _LOOKUP_CACHE = 50_000
 
@@ -16,9 +37,10 @@ _LOOKUP_CACHE = 50_000
 class Geoparser:
     """Finds place mentions in text and resolves them against a gazetteer; safe to share between threads."""
 
-    def __init__(self, gazetteer, *, ner: bool = False):
+    def __init__(self, gazetteer, *, ner: bool = False, model: Model | None = None):
         self.gazetteer = gazetteer
         self.ner = ner
+        self.model = model or shipped_model()
         self._lock = threading.Lock()
         self._index: NameIndex | None = None
         self._view_index: NameIndex | None = None
@@ -45,18 +67,23 @@ class Geoparser:
 
     def _lookup(self, gazetteer, key: str):
         if gazetteer is not self.gazetteer:
-            return lookup(gazetteer, key)
+            return lookup(gazetteer, key, self.model)
         stamp = (id(gazetteer.keys()), getattr(gazetteer, "version", None))
         if stamp != self._names_for or len(self._names) > _LOOKUP_CACHE:
             self._names, self._names_for = {}, stamp
         name = self._names.get(key)
         if name is None:
-            name = self._names[key] = lookup(gazetteer, key)
+            name = self._names[key] = lookup(gazetteer, key, self.model)
         return name
 
     # -------------------------------------------------------------------------------------------- parse
-    def parse(self, text: str, *, gazetteer=None) -> list[Mention]:
-        """Every place mention of `text`, by start offset, non-overlapping, each resolved or None."""
+    def parse(self, text: str, *, gazetteer=None, trace: Trace | None = None, near=None) -> list[Mention]:
+        """Every place mention of `text`, by start offset, non-overlapping, each resolved or None.
+
+        `trace`, when given, receives the features of every span and candidate considered (`mapapp train`).
+        `near`, a Place, is the text's home region (local news: "Lamar County, Texas"): the ranker reads every
+        name as if the article had also named it, twice and surely, so local namesakes win.
+        """
         if not isinstance(text, str):
             raise InvalidInput("text to geoparse must be a string", field="text")
         gazetteer = gazetteer or self.gazetteer
@@ -70,12 +97,12 @@ class Geoparser:
 
             spans = add_entity_spans(text, spans, self.name_index(gazetteer))
         names = {key: self._lookup(gazetteer, key) for key in {span.key for span in spans}}
-        accepted = self._accept(text, spans, names)
-        return self._resolve(text, accepted, names)
+        accepted = self._accept(text, spans, names, trace)
+        return self._resolve(text, accepted, names, trace, near)
 
-    def _accept(self, text: str, spans: list[Span], names: dict) -> list[Span]:
+    def _accept(self, text: str, spans: list[Span], names: dict, trace=None) -> list[Span]:
         # A name seen as a person's ("Arch Walsh") is a person's throughout, unless it is a major place.
-        surnames = {span.key for span in spans if span.person_context and names[span.key].best_prior < IMPORTANT}
+        persons = {span.key for span in spans if span.person_context and names[span.key].best_prior < IMPORTANT}
         # Names written after a title anywhere ("President Vladimir Putin") are people's, and so is a place
         # name right before one of them ("Russia Vladimir Putin": Vladimir).
         people = titled_names(text)
@@ -85,8 +112,8 @@ class Geoparser:
                 if (span.key in people or (following and token_key(following) in people)) and \
                         span.tokens == 1 and not names[span.key].is_demonym \
                         and names[span.key].best_prior < IMPORTANT + 3:
-                    surnames.add(span.key)
-        verdicts = []
+                    persons.add(span.key)
+        verdicts, flags = [], []
         memo: dict[tuple, str] = {}
         for number, span in enumerate(spans):
             following = spans[number + 1] if number + 1 < len(spans) else None
@@ -97,6 +124,7 @@ class Geoparser:
                 and bool(names[before.key].candidates)
             after_comma_place = before is not None and text[before.end:span.start] in _COMMA \
                 and bool(names[before.key].candidates)
+            flags.append((followed_by_place, after_place, after_comma_place))
             if text[span.end:span.end + 1] == "$":
                 verdicts.append(NO)  # US$, NZ$: a currency
                 continue
@@ -104,26 +132,60 @@ class Geoparser:
             # Every field of the span but its offsets, and the neighbours: equal contexts, equal verdicts.
             context = (surface, span.key, span.tokens, span.sentence_initial, span.all_caps, span.title_case_line,
                        span.person_context, span.capitalised_neighbour, span.admin_word, span.speaker,
-                       span.previous, span.next_word, followed_by_place, after_place, span.key in surnames,
+                       span.previous, span.next_word, followed_by_place, after_place, span.key in persons,
                        after_comma_place)
             said = memo.get(context)
             if said is None:
                 if len(memo) > 100_000:
                     memo.clear()
                 said = memo[context] = verdict(span, surface, names[span.key], span.previous, followed_by_place,
-                                               after_place, surnames, after_comma_place=after_comma_place)
+                                               after_place, persons, after_comma_place=after_comma_place)
             verdicts.append(said)
-        sure = {span.key for span, said in zip(spans, verdicts) if said == YES}
-        countries = {place.country_code for key in sure for place, _ in names[key].candidates[:1]}
-        countries |= {place.country_code for key in sure for place in names[key].demonym_of[:1]}
-        return [span for span, said in zip(spans, verdicts)
-                if said == YES or (said in (MAYBE, LOCAL) and span.key in sure)
-                or (said == LOCAL and any(p.country_code in countries for p, _ in names[span.key].candidates[:3]))]
+        sure: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for span, said in zip(spans, verdicts):
+            counts[span.key] = counts.get(span.key, 0) + 1
+            if said == YES:
+                sure[span.key] = sure.get(span.key, 0) + 1
+        # The countries of the surest names, each with the names that vote for it (a name never votes for itself).
+        voters: dict[str, set] = {}
+        for key in sure:
+            name = names[key]
+            for place in ([name.candidates[0][0]] if name.candidates else name.demonym_of[:1]):
+                voters.setdefault(place.country_code, set()).add(key)
+        model = self.model
+        first, surname_list = first_names(), surnames()
+        accepted = []
+        for number, span in enumerate(spans):
+            said = verdicts[number]
+            key = span.key
+            name = names[key]
+            agrees = any(voters.get(place.country_code, set()) - {key} for place, _ in name.candidates[:3])
+            features = span_features(
+                text, span, text[span.start:span.end], name, said, followed_by_place=flags[number][0],
+                after_place=flags[number][1], after_comma_place=flags[number][2], titled=key in persons,
+                sure_elsewhere=sure.get(key, 0) > (said == YES), country_agrees=agrees, mentions=counts[key],
+                first=first, surname_list=surname_list)
+            if name.is_demonym:
+                # Adjectives of countries ("Turkish") are kept as demonyms whenever the rules allow; whether
+                # they count as toponyms is a corpus convention that `evaluate` applies, not a guess here.
+                if said == YES:
+                    accepted.append(span)
+                continue
+            if trace is not None:
+                trace.spans.append((span.start, span.end, features))
+            # --ner: spaCy's location label is accepted as is (the span model is fitted without --ner, so it has
+            # no weight of its own for that label).
+            if span.entity or model.span_probability(features) >= model.threshold:
+                accepted.append(span)
+        return accepted
 
     @staticmethod
-    def _context(by_key: dict, names: dict, ranked: dict, *, sure: float) -> ArticleContext:
+    def _context(by_key: dict, names: dict, ranked: dict, *, sure: float, near=None) -> ArticleContext:
         """The article's geography from the names read with at least `sure` confidence (and its demonyms)."""
         context = ArticleContext()
+        if near is not None:
+            context.add(NEAR_KEY, near, NEAR_WEIGHT)
         for key, key_spans in by_key.items():
             name = names[key]
             if name.is_demonym:
@@ -132,19 +194,28 @@ class Geoparser:
                 context.add(key, ranked[key][0][0], 1.0 + 0.25 * min(len(key_spans) - 1, 4))
         return context
 
-    def _resolve(self, text: str, spans: list[Span], names: dict) -> list[Mention]:
+    def _resolve(self, text: str, spans: list[Span], names: dict, trace=None, near=None) -> list[Mention]:
         by_key: dict[str, list[Span]] = {}
         for span in spans:
             by_key.setdefault(span.key, []).append(span)
         hints = _containment_hints(text, spans, names)
         # First read each name alone and keep only the sure ones as the article's geography; then read every
         # name against that geography, and once more against the geography those readings give.
-        ranked = {key: rank(names[key], key_spans, None, hints) for key, key_spans in by_key.items()
+        model = self.model
+        focus = self._context({}, names, {}, sure=1.0, near=near) if near is not None else None
+        ranked = {key: rank(names[key], key_spans, focus, hints, model) for key, key_spans in by_key.items()
                   if not names[key].is_demonym}
-        context = self._context(by_key, names, ranked, sure=0.9)
-        ranked = {key: rank(names[key], by_key[key], context, hints) for key in ranked}
-        context = self._context(by_key, names, ranked, sure=0.5)
-        ranked = {key: rank(names[key], by_key[key], context, hints) for key in ranked}
+        context = self._context(by_key, names, ranked, sure=model.sure, near=near)
+        ranked = {key: rank(names[key], by_key[key], context, hints, model) for key in ranked}
+        context = self._context(by_key, names, ranked, sure=model.likely, near=near)
+        records = trace.candidates if trace is not None else None
+        final = {}
+        for key in ranked:
+            record = [] if records is not None else None
+            final[key] = rank(names[key], by_key[key], context, hints, model, record)
+            if record is not None:
+                records.append(([(span.start, span.end) for span in by_key[key]], record))
+        ranked = final
         resolved: dict[str, tuple] = {}
         for key in by_key:
             name = names[key]
@@ -157,6 +228,17 @@ class Geoparser:
             resolved[key] = ("place", place, round(confidence, 3), alternatives)
         return [Mention(span.start, span.end, text[span.start:span.end], kind, place, confidence, list(alternatives))
                 for span in spans for kind, place, confidence, alternatives in (resolved[span.key],)]
+
+
+class Trace:
+    """What one parse considered, for fitting: every span with its features, and every resolved name's
+    candidates with theirs."""
+
+    def __init__(self):
+        #: (start, end, span features) of every span that is not a demonym
+        self.spans: list[tuple[int, int, list]] = []
+        #: ([(start, end) of the name's spans], [(place, candidate features)])
+        self.candidates: list[tuple[list, list]] = []
 
 
 def _next_token(text: str, end: int) -> str:
@@ -172,7 +254,7 @@ def _next_token(text: str, end: int) -> str:
 def _containment_hints(text: str, spans: list[Span], names: dict) -> dict[str, float]:
     """"Paris, Texas": a name followed by a comma and a larger place favours candidates inside that place."""
     hints: dict[str, float] = {}
-    for span, following in zip(spans, spans[1:]):
+    for span, following in itertools.pairwise(spans):
         if text[span.end:following.start] not in _COMMA:
             continue
         outer = [place for place, _ in names[following.key].candidates[:5]]

@@ -24,7 +24,10 @@ MAX_TOKENS = 8
 
 _UPPER = "".join(ch for ch in map(chr, range(0x10000)) if ch.isupper() and ch.isalpha())
 # A capitalised token starting at a word boundary: the only places a name may begin.
-_CAPITALISED = re.compile(r"(?<![^\W_])[%s][^\W_]*" % re.escape(_UPPER))
+# A hashtag may be written in lower case (#nigeria): its word may begin a name too.
+_CAPITALISED = re.compile(r"(?<![^\W_])[%s][^\W_]*|(?<=#)[^\W\d_][^\W_]*" % re.escape(_UPPER))
+# Where a run-together hashtag (#SouthSudan, #NewYork) changes from lower to upper case: a word boundary.
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # What may join two tokens of one name: a space, a hyphen, an apostrophe (d'Ivoire), a dot (St. Louis, U.S).
 _NEXT_TOKEN = re.compile(r"(?:[.'\u2019]?[ \u00a0\-\u2010\u2011]|[.'\u2019])([^\W_]+)")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -80,6 +83,7 @@ class Span:
     previous: str = ""       # the word right before the mention
     entity: bool = False     # a statistical NER (optional --ner mode) also tagged it as a location
     next_word: str = ""      # the word right after the mention
+    hashtag: bool = False    # written as a hashtag (#nigeria): its case proves nothing
 
 
 def token_key(token: str) -> str:
@@ -227,6 +231,12 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
         first = match.group()
         limit = longest.get(token_key(first))
         if not limit:
+            if first[0].isupper() and not first.isupper() and not first[1:].islower() and first.isascii():
+                camel = _CAMEL.sub(" ", first).lower()  # "SierraLeone": sierra leone
+                if camel in keys:
+                    spans.append(_evidence(text, start, match.end(), camel, camel.count(" ") + 1, lines, names,
+                                           keys, position, memo))
+                    position = spans[-1].end
             continue
         ends = [match.end()]
         cursor = match.end()
@@ -327,8 +337,10 @@ def _evidence(text, start, end, key, tokens, lines, names, keys, floor, memo) ->
                                                 names, keys)
     person, speaker, neighbour = judged
     all_caps = len(surface) > 1 and surface.isupper()
-    return Span(start, end, key, tokens, _is_sentence_initial(text, start), all_caps, title_line, person,
-                neighbour, admin_word, speaker, previous, next_word=next_word)
+    hashtag = text[start - 1:start] == "#"
+    lower_hashtag = hashtag and not surface[:1].isupper()
+    return Span(start, end, key, tokens, _is_sentence_initial(text, start) or lower_hashtag, all_caps, title_line,
+                person, neighbour, admin_word, speaker, previous, next_word=next_word, hashtag=hashtag)
 
 
 def _next_is_lower(text: str, index: int) -> bool:

@@ -9,11 +9,17 @@ throughout one article.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from geopy.distance import EARTH_RADIUS
 
 from mapapp.gazetteer.place import Place
+from mapapp.geoparse.model import (
+    CANDIDATE_FEATURES,
+    Model,
+    base_candidate_features,
+    feature_class,
+)
 from mapapp.geoparse.recognize import ADMIN_WORDS, CALENDAR_WORDS, Span
 from mapapp.geoparse.wordlists import surnames, word_commonness
 
@@ -87,38 +93,40 @@ class ArticleContext:
         if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
             self.anchors.append((key, place))
 
-    def bonus(self, place: Place, key: str) -> float:
-        """How much the rest of the article supports reading `key` as `place`."""
+    def evidence(self, place: Place, key: str) -> tuple[float, float, float, float, float]:
+        """How the rest of the article supports reading `key` as `place`: (share of its countries, sibling
+        first-level divisions, share of its first-level division, inside a region it names, nearness to its
+        surest places), each in [0, 1]; the ranker weighs them."""
         own_place, own_weight = self.own.get(key, (None, 0.0))
         total = self.total - own_weight
-        score = 0.0
+        country = siblings = division = inside = near = 0.0
         if total > 0 and place.country_code:
             weight = self.countries.get(place.country_code, 0.0)
             if own_place is not None and own_place.country_code == place.country_code:
                 weight -= own_weight
-            score += 4.0 * min(1.0, 2 * weight / total)
+            country = min(1.0, 2 * weight / total)
             if place.feature in FIRST_LEVEL:
                 # Among other states of one country, "Georgia" is the state: siblings name siblings.
-                siblings = self.divisions.get(place.country_code, 0.0)
+                count = self.divisions.get(place.country_code, 0.0)
                 if own_place is not None and own_place.feature in FIRST_LEVEL and \
                         own_place.country_code == place.country_code:
-                    siblings -= own_weight
-                score += 2.0 * min(1.0, siblings)
+                    count -= own_weight
+                siblings = min(1.0, count)
             if place.feature not in ("country", "admin1") and place.admin1:
                 weight = self.admin1.get((place.country_code, place.admin1), 0.0)
                 if own_place is not None and (own_place.country_code, own_place.admin1) == \
                         (place.country_code, place.admin1):
                     weight -= own_weight
-                score += 1.5 * min(1.0, weight)
+                division = min(1.0, weight)
         if place.feature not in LARGE_AREAS:
             regions = [region for other, region in self.regions if other != key]
             if regions and _inside_any(place, regions):
-                score += 2.0
+                inside = 1.0
             anchors = [anchor for other, anchor in self.anchors if other != key]
             if anchors:
                 nearest = min(distance_km(place.lat, place.lon, a.lat, a.lon) for a in anchors)
-                score += max(0.0, 1.5 - math.log10(1 + nearest) / 2)
-        return score
+                near = max(0.0, 1.0 - math.log10(1 + nearest) / 3)
+        return country, siblings, division, inside, near
 
 
 _SHAPES: dict[tuple[str, int], tuple] = {}
@@ -192,6 +200,8 @@ class _Name:
     demonym_of: list[Place]
     named_prior: float = 0.0  # best prior among places that carry the key as their name (not an alias)
     abbreviation: bool = False  # some place has the key as an abbreviation ("Ky." for Kentucky)
+    #: (place, context-free candidate features, their learned score), best score first
+    ranked: list = field(default_factory=list)
 
     @property
     def best_prior(self) -> float:
@@ -203,10 +213,10 @@ class _Name:
         return bool(self.demonym_of) and self.best_prior < IMPORTANT
 
 
-def lookup(gazetteer, key: str) -> _Name:
+def lookup(gazetteer, key: str, model: Model) -> _Name:
     """The candidates of `key` with their priors (best first), and the countries it is a demonym of."""
     kinds = gazetteer.name_kinds(key)
-    candidates, demonym_of = [], []
+    candidates, demonym_of, ranked = [], [], []
     for place_id, kind in kinds.items():
         try:
             place = gazetteer.get(place_id)
@@ -216,11 +226,14 @@ def lookup(gazetteer, key: str) -> _Name:
             demonym_of.append(place)
         else:
             candidates.append((place, _prior(place, key, kind)))
+            row = base_candidate_features(place, kind)
+            ranked.append((place, row, model.candidate_score(row)))
     candidates.sort(key=lambda item: (-item[1], item[0].id))
+    ranked.sort(key=lambda item: (-item[2], item[0].id))
     demonym_of.sort(key=lambda place: (-place.population, place.id))
     named = max((prior for place, prior in candidates if kinds.get(place.id) in ("name", "abbreviation")),
                 default=0.0)
-    return _Name(key, candidates, demonym_of, named, "abbreviation" in kinds.values())
+    return _Name(key, candidates, demonym_of, named, "abbreviation" in kinds.values(), ranked)
 
 
 # Verdicts on a span: accepted; rejected for good; rejected for want of evidence unless the article names
@@ -234,7 +247,7 @@ def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_
     """Is this span a place (or a demonym)? Decided from how it is written, where, and how common the word is."""
     if span.key in CALENDAR_WORDS or span.person_context or span.key in persons:
         return NO
-    if not surface[:1].isupper() and not surface[:1].isdigit():
+    if not surface[:1].isupper() and not surface[:1].isdigit() and not span.hashtag:
         return NO
     if span.next_word.lower() in NAMED_AFTER:
         return NO  # "West Nile virus", "Lassa fever": a disease named after a place, not the place
@@ -280,12 +293,97 @@ def verdict(span: Span, surface: str, name: _Name, previous_word: str, followed_
     return YES
 
 
+def _words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a word list written as one string."""
+    return frozenset(text.split())
+
+
+#: Words after a name that make it part of an organisation's or product's name ("Chelsea FC", "Air Canada").
+ORG_AFTER = _words("""
+inc inc. corp corporation co company companies ltd llc plc group holdings party university college school
+institute academy hospital clinic fc afc club united rovers airlines airline airways air bank telecom motors
+energy oil petroleum gas times post news herald journal tribune gazette daily press mail express review
+star chronicle observer magazine radio tv television channel network broadcasting council association
+federation league union foundation fund society committee commission agency authority police army navy
+guard force forces team rangers stadium arena airport station street road avenue boulevard square hotel
+church cathedral mosque temple museum theatre theater festival cup open marathon grand prix derby
+""")
+#: Words before a name (or before "of" before it) that start an organisation's name ("Bank of America").
+ORG_BEFORE = _words("""
+air bank university college institute radio royal club team church museum hospital school council academy
+league
+""")
+#: Words that stand alone for no place: directions, religions, holidays ("North", "Catholic", "Easter").
+GENERIC_WORDS = _words("""
+north south east west northeast northwest southeast southwest central northern southern eastern western
+midwest catholic catholics christian christians muslim muslims islam islamic jewish jews orthodox protestant
+hindu hindus buddhist sunni shia shiite easter christmas ramadan eid thanksgiving passover diwali hanukkah
+halloween lent advent
+""")
+#: Nouns that, before "of", announce a place's name ("the town of Lachin", "the province of Aceh").
+PLACE_NOUNS = _words("""
+town towns city cities village villages province provinces region regions district districts state states
+county counties capital port island islands suburb suburbs area areas outskirts streets country countries
+municipality community communities neighbourhood neighborhood territory republic kingdom island
+""")
+#: Verbs that take a place as their object ("entered Lachin", "hit Queensland").
+MOTION_VERBS = _words("""
+entered enter enters visited visit visits visiting reached reach reaches left leave leaves fled flee hit hits
+struck strike strikes toured tour evacuated bombed shelled captured seized attacked arrived returned
+travelled traveled flew fly moved move headed heading invaded occupied crossed cross crossing swept sweeps
+ravaged devastated battered flooded
+""")
+
+
+def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *, followed_by_place: bool,
+                  after_place: bool, after_comma_place: bool, titled: bool, sure_elsewhere: bool,
+                  country_agrees: bool, mentions: int, first: frozenset, surname_list: frozenset) -> list[float]:
+    """The span model's features of one span (see model.SPAN_FEATURES for their order)."""
+    best = name.best_prior
+    common = commonness(span, surface)
+    lowered_previous = span.previous.lower()
+    best_place = name.candidates[0][0] if name.candidates else None
+    best_class = feature_class(best_place) if best_place is not None else ""
+    before = text[span.start - 1:span.start] if span.start else ""
+    after = text[span.end:span.end + 2]
+    org_before = lowered_previous in ORG_BEFORE or (
+        lowered_previous == "of" and _word_before_of(text, span.start).lower() in ORG_BEFORE)
+    located = lowered_previous in LOCATIVES
+    person_name = span.tokens == 1 and (span.key in surname_list or span.key in first)
+    return [
+        1.0, rule == YES, rule == MAYBE, rule == LOCAL, rule == NO, sure_elsewhere, country_agrees,
+        span.sentence_initial, span.all_caps, span.title_case_line, span.person_context,
+        span.capitalised_neighbour, span.speaker, bool(span.admin_word), span.tokens > 1, common / 7.0,
+        common >= COMMON_WORD, common < RARE_WORD, best / 10.0, best >= IMPORTANT, (best - name.named_prior) / 10.0,
+        name.is_demonym, located, followed_by_place, after_place, after_comma_place,
+        span.tokens == 1 and span.key in surname_list, span.tokens == 1 and span.key in first, titled,
+        span.next_word.lower() in ORG_AFTER and span.next_word[:1].isupper(), org_before,
+        before == "-" or (after[:1] == "-" and after[1:2].isalpha()), span.key in GENERIC_WORDS, span.entity,
+        not surface[:1].isupper(), before == "#", math.log10(1 + len(name.candidates)) / 3,
+        best_class == "country", best_class == "admin1", best_class == "city",
+        best_class in ("physical", "water"), name.abbreviation, min(mentions - 1, 4) / 4,
+        after in ("'s", "\u2019s"), lowered_previous == "the",
+        lowered_previous == "of" and _word_before_of(text, span.start).lower() in PLACE_NOUNS,
+        lowered_previous in MOTION_VERBS, span.next_word.lower() in LOCATIVES,
+        # Interactions a linear model cannot form itself: evidence that overrides other evidence.
+        located and person_name, located and best >= IMPORTANT - 2, person_name and best >= IMPORTANT - 2,
+        span.capitalised_neighbour and best >= IMPORTANT, (span.sentence_initial or span.title_case_line) and common >= COMMON_WORD,
+    ]
+
+
+def _word_before_of(text: str, start: int) -> str:
+    """The word before "of " right before `start` ("Bank" in "Bank of America")."""
+    from mapapp.geoparse.recognize import previous_word
+
+    return previous_word(text, start - 3) if text[start - 3:start] == "of " else ""
+
+
 def _probabilities(scored: list[tuple[Place, float]]) -> list[tuple[Place, float]]:
-    """Softmax of candidate scores (log10 units): the confidence of each reading."""
+    """Softmax of candidate scores (the ranker's log-odds units): the confidence of each reading."""
     if not scored:
         return []
     top = max(score for _, score in scored)
-    weights = [(place, 10 ** ((score - top) / 1.5)) for place, score in scored]
+    weights = [(place, math.exp(score - top)) for place, score in scored]
     total = sum(weight for _, weight in weights)
     return sorted(((place, weight / total) for place, weight in weights), key=lambda item: -item[1])
 
@@ -305,19 +403,41 @@ def _capital_over_division(name: _Name, spans: list[Span]) -> Place | None:
     return None
 
 
-def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: dict[str, float]) -> list:
-    """Candidates of one name in one article, best first, as (place, confidence)."""
+_F = {name: number for number, name in enumerate(CANDIDATE_FEATURES)}
+_CONTEXT_SLOTS = tuple(_F[name] for name in ("context_country", "context_siblings", "context_admin1",
+                                             "context_inside", "context_near"))
+#: How many of a name's candidates (best context-free score first) the ranker reads in context.
+MAX_CANDIDATES = 30
+
+
+def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: dict[str, float],
+         model: Model, record: list | None = None) -> list:
+    """Candidates of one name in one article, best first, as (place, confidence).
+
+    `record`, when given, receives (place, features) of every candidate scored (for `mapapp train`).
+    """
     admin_words = {ADMIN_WORDS[s.admin_word] for s in spans if s.admin_word}
     capital = _capital_over_division(name, spans)
+    weights = model.candidate_weights
     scored = []
-    for place, prior in name.candidates[:30]:
-        score = prior
+    for place, base, base_score in name.ranked[:MAX_CANDIDATES]:
+        row = None
+        score = base_score
+        extra = []
         if place is capital:
-            score += 3.0
+            extra.append((_F["capital_over_division"], 1.0))
         if admin_words:
-            score += 4.0 if place.feature in DIVISIONS else -2.0
+            extra.append((_F["admin_word_match"] if place.feature in DIVISIONS else _F["admin_word_mismatch"], 1.0))
+        if hints.get(place.id):
+            extra.append((_F["comma_container"], 1.0))
         if context is not None:
-            score += context.bonus(place, name.key)
-        score += hints.get(place.id, 0.0)
+            extra.extend(zip(_CONTEXT_SLOTS, context.evidence(place, name.key)))
+        for slot, value in extra:
+            score += weights[slot] * value
+        if record is not None:
+            row = list(base)
+            for slot, value in extra:
+                row[slot] = value
+            record.append((place, row))
         scored.append((place, score))
     return _probabilities(scored)
