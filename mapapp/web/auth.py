@@ -128,12 +128,12 @@ def _device_of(username: str) -> str | None:
     if not cookie or not username:
         return None
     try:
-        data = _devices().loads(cookie, max_age=DEVICE_MAX_AGE)
+        payload = _devices().loads(cookie, max_age=DEVICE_MAX_AGE)
     except BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("u") != username or not isinstance(data.get("d"), str):
+    if not isinstance(payload, dict) or payload.get("u") != username or not isinstance(payload.get("d"), str):
         return None
-    return data["d"]
+    return payload["d"]
 
 
 def _login_name(raw) -> str:
