@@ -231,6 +231,9 @@
       this.positionOnDraw = null;
       position();
     }
+    // Largest first: the canvas gives a click to the shape drawn last, so the smallest shape under the
+    // pointer (a region inside its country) opens, and small shapes stay visible on top of large ones.
+    shapes.sort(function (a, b) { return layerArea(b) - layerArea(a); });
     shapes.forEach(function (layer) { self.regions.addLayer(layer); });
     this.cluster.addLayers(markers);
     announce(this.opts, this.visible.length + (this.visible.length === 1 ? ' place shown' : ' places shown'));
@@ -245,6 +248,39 @@
     if (layer instanceof L.Circle) { return layer.getLatLng().toBounds(2 * layer.getRadius()); }
     if (layer instanceof L.Marker) { return L.latLngBounds([layer.getLatLng()]); }
     return layer.getBounds();
+  }
+
+  // Planar area in square degrees, scaled by latitude (enough to order nested shapes); 0 for lines.
+  function ringArea(ring) {
+    var sum = 0;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      sum += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+    }
+    return Math.abs(sum / 2) * Math.cos((ring[0] ? ring[0][1] : 0) * Math.PI / 180);
+  }
+  function geometryArea(geometry) {
+    if (!geometry) { return 0; }
+    if (geometry.type === 'Polygon') {
+      return geometry.coordinates.reduce(function (total, ring, i) {
+        return total + (i === 0 ? 1 : -1) * ringArea(ring);
+      }, 0);
+    }
+    if (geometry.type === 'MultiPolygon') {
+      return geometry.coordinates.reduce(function (total, polygon) {
+        return total + geometryArea({type: 'Polygon', coordinates: polygon});
+      }, 0);
+    }
+    if (geometry.type === 'GeometryCollection') {
+      return (geometry.geometries || []).reduce(function (total, g) { return total + geometryArea(g); }, 0);
+    }
+    return 0;
+  }
+  function layerArea(layer) {
+    if (layer instanceof L.Circle) {
+      var degrees = layer.getRadius() / 111320;
+      return Math.PI * degrees * degrees;
+    }
+    return geometryArea(layer.feature && layer.feature.geometry);
   }
 
   DataLayer.prototype.bounds = function () {
