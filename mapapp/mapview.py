@@ -8,7 +8,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mapapp.errors import InvalidInput
 from mapapp.gazetteer.names import normalise_name
@@ -17,6 +17,9 @@ MENTIONS_PER_PLACE = 10
 MAX_VALUES = 100  # per repeatable parameter
 MAX_TEXT = 200
 MAX_ID = 2**63 - 1  # SQLite's INTEGER range
+# Reserved `source` values: the articles with no source recorded, and "no source chosen" (matches nothing).
+UNKNOWN_SOURCE = "(unknown)"
+NO_SOURCE = "(none)"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
@@ -79,6 +82,7 @@ class MapFilters:
     features: tuple[str, ...] = ()
     q: str = ""
     demonyms: bool = False
+    undated: bool = False  # with a date range: keep the articles that have no date too
 
     @classmethod
     def from_args(cls, args) -> "MapFilters":
@@ -90,6 +94,9 @@ class MapFilters:
         demonyms = (_single(args, "demonyms") or "").lower()
         if demonyms not in _TRUE | _FALSE:
             raise InvalidInput("'demonyms' must be 1 or 0", field="demonyms")
+        undated = (_single(args, "undated") or "").lower()
+        if undated not in _TRUE | _FALSE:
+            raise InvalidInput("'undated' must be 1 or 0", field="undated")
         return cls(
             sources=tuple(dict.fromkeys(_text(v, "source") for v in _values(args, "source") if v.strip())),
             date_from=date_from,
@@ -99,6 +106,7 @@ class MapFilters:
             features=tuple(dict.fromkeys(_text(v, "feature") for v in _values(args, "feature") if v.strip())),
             q=_single(args, "q") or "",
             demonyms=demonyms in _TRUE,
+            undated=undated in _TRUE,
         )
 
     def to_args(self) -> list[tuple[str, str]]:
@@ -110,6 +118,7 @@ class MapFilters:
         pairs += [("feature", f) for f in self.features]
         pairs += [("q", self.q)] if self.q else []
         pairs += [("demonyms", "1")] if self.demonyms else []
+        pairs += [("undated", "1")] if self.undated else []
         return pairs
 
     def check(self, conn: sqlite3.Connection) -> None:
@@ -133,16 +142,24 @@ class MapFilters:
         clauses, params = ["m.place_id IS NOT NULL"], []
         if not self.demonyms:
             clauses.append("m.kind = 'place'")
-        for column, values in (("a.source", self.sources), ("m.article_id", self.articles)):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
+        if self.sources:
+            # An article without a source has source ''; NO_SOURCE alone (every source unchecked) matches nothing.
+            sources = ["" if s == UNKNOWN_SOURCE else s for s in self.sources if s != NO_SOURCE]
+            clauses.append(f"a.source IN ({','.join('?' * len(sources))})" if sources else "0")
+            params.extend(sources)
+        if self.articles:
+            clauses.append(f"m.article_id IN ({','.join('?' * len(self.articles))})")
+            params.extend(self.articles)
+        dates = []
         if self.date_from:
-            clauses.append("a.published >= ?")
+            dates.append("a.published >= ?")
             params.append(self.date_from)
         if self.date_to:
-            clauses.append("a.published <= ?")
+            dates.append("a.published <= ?")
             params.append(self.date_to)
+        if dates:
+            dated = " AND ".join(dates)
+            clauses.append(f"({dated} OR {_UNDATED})" if self.undated else dated)
         if self.place:
             clauses.append("m.place_id = ?")
             params.append(self.place)
@@ -166,6 +183,19 @@ class MapFilters:
         if articles or self.sources or self.date_from or self.date_to:
             return "mentions m JOIN articles a ON a.id = m.article_id"
         return "mentions m"
+
+
+_UNDATED = "COALESCE(a.published, '') = ''"
+
+
+def hidden_undated(conn: sqlite3.Connection, filters: MapFilters) -> int:
+    """How many articles with no date the date range of `filters` hides (0 without a range or with `undated`)."""
+    if filters.undated or not (filters.date_from or filters.date_to):
+        return 0
+    undated = replace(filters, date_from=None, date_to=None)
+    where, params = undated.where()
+    return conn.execute(f"SELECT COUNT(DISTINCT m.article_id) FROM {undated.joins(articles=True)}"
+                        f" WHERE {where} AND {_UNDATED}", params).fetchone()[0]
 
 
 def _like(text: str) -> str:
@@ -247,7 +277,11 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
             "mentions": mentions.get(row["id"], []),
         },
     } for row in places]
-    return {"type": "FeatureCollection", "features": features}
+    collection = {"type": "FeatureCollection", "features": features}
+    if filters.date_from or filters.date_to:
+        # A foreign member (RFC 7946 §6.1): the map says what its date range leaves out.
+        collection["hidden_undated"] = hidden_undated(conn, filters)
+    return collection
 
 
 def data_version(conn: sqlite3.Connection) -> tuple:
@@ -325,6 +359,9 @@ def facets(conn: sqlite3.Connection) -> dict:
 def _facets(conn: sqlite3.Connection) -> dict:
     sources = [{"name": row[0], "articles": row[1]} for row in conn.execute(
         "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source")]
+    unsourced = conn.execute("SELECT COUNT(*) FROM articles WHERE source = ''").fetchone()[0]
+    if unsourced:
+        sources.append({"name": UNKNOWN_SOURCE, "articles": unsourced, "unknown": True})
     first, last, total, undated = conn.execute(
         "SELECT MIN(published), MAX(published), COUNT(*), COUNT(*) - COUNT(published) FROM articles").fetchone()
     features = [{"name": row[0], "places": row[1]} for row in conn.execute(

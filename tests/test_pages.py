@@ -31,7 +31,7 @@ def test_overview_loads_its_data_as_json_from_the_api(client, sample):
     options = data_layer_options(html)
     assert options["dataUrl"] == "/api/features"
     assert options["data"] is None, "the overview must not inline every popup"
-    assert options["facets"]["sources"] == ["Armenpress", "Azernews"]
+    assert options["facets"]["sources"] == ["Armenpress", "Azernews", "(unknown)"]
     assert options["facets"]["min_date"] == "2022-03-26" and options["facets"]["max_date"] == "2023-12-30"
     assert {"city", "country", "corridor", "region"} <= set(options["facets"]["features"])
     # the URL the page fetches answers with the places the sample stored
@@ -59,7 +59,8 @@ def test_overview_state_comes_from_the_url(client, sample):
            f"&sel={sample['baku']}&lat=40.1&lon=47.5&zoom=7&q=ba")
     options = data_layer_options(client.get(url).get_data(as_text=True))
     assert options["state"] == {"source": ["Azernews"], "from": "2023-01-01", "to": "2023-12-31",
-                                "feature": ["city"], "article": [str(sample["a2"])], "sel": sample["baku"]}
+                                "feature": ["city"], "article": [str(sample["a2"])], "sel": sample["baku"],
+                                "undated": False}
     assert options["fixedParams"] == {"q": "ba"}
     view = data_layer_options(client.get(url).get_data(as_text=True))
     assert view["state"]["sel"] == sample["baku"]

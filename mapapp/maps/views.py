@@ -43,7 +43,8 @@ def client_state(filters: MapFilters, args) -> dict:
     if len(selected) > 200:
         raise InvalidInput("sel is longer than 200 characters", field="sel")
     return {"source": list(filters.sources), "from": filters.date_from or "", "to": filters.date_to or "",
-            "feature": list(filters.features), "article": [str(a) for a in filters.articles], "sel": selected}
+            "feature": list(filters.features), "article": [str(a) for a in filters.articles], "sel": selected,
+            "undated": filters.undated}
 
 
 def control_facets(conn: sqlite3.Connection) -> dict:
@@ -67,7 +68,7 @@ def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSp
     """A view whose data travels inside the page (exports, small views); its controls filter in the browser."""
     data = feature_collection(conn, filters)
     state = client_state(MapFilters(sources=filters.sources, date_from=filters.date_from,
-                                    date_to=filters.date_to), args)
+                                    date_to=filters.date_to, undated=filters.undated), args)
     return replace(base, data=data, data_url=None, state=state, view=map_view(args))
 
 

@@ -47,6 +47,10 @@
 
   function dateText(value) { return value ? String(value).slice(0, 10) : ''; }
 
+  // Reserved filter values (mapapp.mapview): articles with no source, and "no source chosen" (matches nothing).
+  var UNKNOWN_SOURCE = '(unknown)', NONE = '(none)';
+  function sourceLabel(value) { return value === UNKNOWN_SOURCE ? 'Unknown source' : value; }
+
   function announce(opts, message) {
     var live = byId(opts.ids && opts.ids.status);
     if (live) { live.textContent = message; }
@@ -83,7 +87,8 @@
     this.map = map;
     this.opts = opts;
     this.links = opts.links || {mode: 'server', base: ''};
-    this.state = Object.assign({source: [], from: '', to: '', feature: [], article: [], sel: ''}, opts.state || {});
+    this.state = Object.assign({source: [], from: '', to: '', feature: [], article: [], sel: '', undated: false},
+                               opts.state || {});
     ['source', 'feature', 'article'].forEach(function (key) { this.state[key] = list(this.state[key]); }, this);
     this.cluster = L.markerClusterGroup({showCoverageOnHover: false, chunkedLoading: true, maxClusterRadius: 50});
     // Shapes on one canvas: hundreds of detailed regions draw far faster there than as SVG paths.
@@ -92,6 +97,7 @@
     this.regions.addTo(map);
     this.cluster.addTo(map);
     this.loaded = [];      // features after source/date filters
+    this.hiddenUndated = 0;  // articles without a date that the date range leaves out
     this.visible = [];     // features after the layer toggles too
     this.layers = {};      // place id -> Leaflet layer
     this.handlers = [];
@@ -123,6 +129,7 @@
     this.state.source.forEach(function (v) { params.append('source', v); });
     if (this.state.from) { params.set('from', this.state.from); }
     if (this.state.to) { params.set('to', this.state.to); }
+    if (this.state.undated && (this.state.from || this.state.to)) { params.set('undated', '1'); }
     return this.opts.dataUrl + (params.toString() ? '?' + params.toString() : '');
   };
 
@@ -136,8 +143,9 @@
   // Source and date filters: asked of the server when there is one, else applied to the inline data.
   DataLayer.prototype.load = function () {
     var self = this;
-    var done = function (features) {
+    var done = function (features, hiddenUndated) {
       self.loaded = features;
+      self.hiddenUndated = hiddenUndated || 0;
       self.redraw('load');
       return self;
     };
@@ -148,19 +156,37 @@
       var number = ++this.loads;
       announce(this.opts, 'Loading places…');
       return request
-        .then(function (body) { return number === self.loads ? done(body.features || []) : self; })
+        .then(function (body) {
+          return number === self.loads ? done(body.features || [], body.hidden_undated) : self;
+        })
         .catch(function (error) { announce(self.opts, 'Could not load the places: ' + error.message); throw error; });
     }
-    return Promise.resolve(done(this._filterInline()));
+    return Promise.resolve(done(this._filterInline(), this._hiddenUndatedInline()));
   };
 
   DataLayer.prototype._mentionPasses = function (m) {
     var s = this.state;
-    if (s.source.length && s.source.indexOf(String(m.source || '')) < 0) { return false; }
+    if (s.source.length && s.source.indexOf(m.source ? String(m.source) : UNKNOWN_SOURCE) < 0) { return false; }
     var day = dateText(m.published);
+    if (!day && s.undated) { return true; }
     if (s.from && (!day || day < s.from)) { return false; }
     if (s.to && (!day || day > s.to)) { return false; }
     return true;
+  };
+
+  // Like hidden_undated on the server: articles with no date that pass the other filters but not the range.
+  DataLayer.prototype._hiddenUndatedInline = function () {
+    var s = this.state;
+    if (s.undated || !(s.from || s.to)) { return 0; }
+    var seen = {};
+    ((this.opts.data && this.opts.data.features) || []).forEach(function (f) {
+      (f.properties.mentions || []).forEach(function (m) {
+        if (dateText(m.published)) { return; }
+        if (s.source.length && s.source.indexOf(m.source ? String(m.source) : UNKNOWN_SOURCE) < 0) { return; }
+        seen[String(m.article_id)] = true;
+      });
+    });
+    return Object.keys(seen).length;
   };
 
   DataLayer.prototype._filterInline = function () {
@@ -431,13 +457,15 @@
     ((layer.opts.data && layer.opts.data.features) || layer.loaded).forEach(function (f) {
       features[f.properties.feature] = true;
       (f.properties.mentions || []).forEach(function (m) {
-        if (m.source) { sources[m.source] = true; }
+        sources[m.source ? m.source : UNKNOWN_SOURCE] = true;
         if (m.published) { dates.push(dateText(m.published)); }
       });
     });
     dates.sort();
     return {
-      sources: facets.sources || Object.keys(sources).sort(),
+      sources: facets.sources || Object.keys(sources).sort(function (a, b) {
+        return (a === UNKNOWN_SOURCE) - (b === UNKNOWN_SOURCE) || (a < b ? -1 : a > b ? 1 : 0);
+      }),
       features: facets.features || Object.keys(features).sort(),
       min_date: facets.min_date || dates[0] || '',
       max_date: facets.max_date || dates[dates.length - 1] || ''
@@ -465,10 +493,12 @@
     }).map(function (b) { return b.value; });
   }
 
+  // Every box checked: no filter ([]); none checked: NONE, which matches nothing (an empty map, as asked).
   function allOrSome(container) {
     var boxes = container.querySelectorAll('input[type=checkbox]');
     var values = checkedValues(container);
-    return values.length === boxes.length ? [] : values;
+    if (values.length === boxes.length) { return []; }
+    return values.length ? values : [NONE];
   }
 
   var DAY = 86400000;
@@ -497,7 +527,7 @@
     var sources = byId(ids.sources);
     var reload = debounce(function () { layer.load().catch(function () {}); }, 250);
     if (sources) {
-      var items = facets.sources.map(function (s) { return {value: s, label: s}; });
+      var items = facets.sources.map(function (s) { return {value: s, label: sourceLabel(s)}; });
       checkboxList(sources, items, function (v) {
         return !layer.state.source.length || layer.state.source.indexOf(v) >= 0;
       }, function () { layer.state.source = allOrSome(sources); reload(); });
@@ -548,6 +578,21 @@
     };
     from.addEventListener('change', fromField);
     to.addEventListener('change', toField);
+    // A date range leaves out the articles without a date: say how many, and offer to include them.
+    var undated = byId(ids.undated), undatedCount = byId(ids.undatedCount), undatedBox = byId(ids.undatedBox);
+    if (undated && undatedBox) {
+      undatedBox.checked = !!layer.state.undated;
+      undatedBox.addEventListener('change', function () { layer.state.undated = undatedBox.checked; reload(); });
+      layer.onChange(function (_layer, why) {
+        if (why !== 'load') { return; }
+        var ranged = !!(layer.state.from || layer.state.to), n = layer.hiddenUndated;
+        undated.hidden = !(ranged && (n > 0 || layer.state.undated));
+        if (undatedCount) {
+          undatedCount.textContent = layer.state.undated ? 'Articles without a date are included.' :
+            n + (n === 1 ? ' article without a date is' : ' articles without a date are') + ' hidden by the date range.';
+        }
+      });
+    }
   };
 
   // Layers by feature type and by article: checkboxes built from what is loaded.
@@ -675,6 +720,7 @@
     s.source.forEach(function (v) { params.append('source', v); });
     if (s.from) { params.set('from', s.from); }
     if (s.to) { params.set('to', s.to); }
+    if (s.undated && (s.from || s.to)) { params.set('undated', '1'); }
     s.feature.forEach(function (v) { params.append('feature', v); });
     s.article.forEach(function (v) { params.append('article', v); });
     if (s.sel) { params.set('sel', s.sel); }

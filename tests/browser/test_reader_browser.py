@@ -1,7 +1,9 @@
 """What a reader meets on the maps (issue 10): shapes, filters, search, basemap, phones, embeds, plain words."""
 from __future__ import annotations
 
+import json
 import threading
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +26,14 @@ def server(seeded_template, tmp_path_factory):
     threading.Thread(target=running.run, daemon=True).start()
     yield f"http://127.0.0.1:{running.effective_port}"
     running.close()
+
+
+@pytest.fixture(scope="module")
+def articles(server) -> list[dict]:
+    """The stored articles as the API lists them (the seeds include two without a date, one without a source)."""
+    with urllib.request.urlopen(server + "/api/articles?limit=100") as response:
+        body = json.load(response)
+    return body["articles"] if isinstance(body, dict) else body
 
 
 def ready(page_or_frame):
@@ -55,3 +65,53 @@ def test_a_click_inside_a_region_opens_the_region_not_the_country_around_it(page
     # Inside Lachin District, Nagorno-Karabakh's shape and Azerbaijan: the smallest (the district) wins
     click_at(page, 39.8, 46.6)
     expect(popup_name(page)).to_have_text("Lachin District")
+
+
+def loaded_articles(page) -> set[int]:
+    """The ids of the articles whose mentions the map has loaded."""
+    return set(page.evaluate("() => [...new Set(mapapp.current.loaded.flatMap("
+                             "f => f.properties.mentions.map(m => m.article_id)))]"))
+
+
+def wait_loaded(page, predicate_js: str):
+    """Wait until `predicate_js` (a function of the set of loaded article ids) holds."""
+    page.wait_for_function(
+        "() => { const ids = new Set(mapapp.current.loaded.flatMap("
+        "f => f.properties.mentions.map(m => m.article_id))); " + predicate_js + " }")
+
+
+def test_the_date_range_says_how_many_undated_articles_it_hides_and_can_include_them(page, server, articles):
+    undated = {a["id"] for a in articles if not a["published"]}
+    assert len(undated) == 2
+    page.goto(server + "/")
+    ready(page)
+    assert undated <= loaded_articles(page)
+    note = page.locator("#filter-undated")
+    expect(note).to_be_hidden()
+    page.locator("#filter-from").fill("2000-01-01")
+    page.locator("#filter-from").dispatch_event("change")
+    expect(note).to_be_visible()
+    expect(page.locator("#filter-undated-count")).to_have_text("2 articles without a date are hidden by the date range.")
+    assert not undated & loaded_articles(page)
+    page.locator("#filter-undated-box").check()
+    wait_loaded(page, f"return {sorted(undated)}.every(id => ids.has(id));")
+    expect(page.locator("#filter-undated-count")).to_have_text("Articles without a date are included.")
+    assert "undated=1" in page.url
+
+
+def test_unchecking_every_source_shows_nothing_and_unknown_source_filters(page, server, articles):
+    unsourced = [a["id"] for a in articles if not a["source"]]
+    assert len(unsourced) == 1
+    page.goto(server + "/")
+    ready(page)
+    boxes = page.locator("#filter-sources input[type=checkbox]")
+    unknown = page.locator("#filter-sources label", has_text="Unknown source").locator("input")
+    expect(unknown).to_have_count(1)
+    for i in range(boxes.count()):
+        boxes.nth(i).uncheck()
+    expect(page.locator("#place-count")).to_have_text("0")
+    wait_loaded(page, "return ids.size === 0;")
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(0)
+    unknown.check()
+    wait_loaded(page, f"return ids.size === 1 && ids.has({unsourced[0]});")
+    expect(page.locator("#place-count")).not_to_have_text("0")
