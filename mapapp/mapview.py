@@ -185,6 +185,22 @@ class MapFilters:
         return "mentions m"
 
 
+def _matched_names(conn: sqlite3.Connection, place_ids: list[str], q: str) -> dict[str, str]:
+    """Per place, the name or alias that the search `q` matched: an exact name first, then a prefix, then any."""
+    key = normalise_name(q)
+    best: dict[str, tuple] = {}
+    for start in range(0, len(place_ids), 500):
+        chunk = place_ids[start:start + 500]
+        for row in conn.execute(
+                f"SELECT n.place_id, n.name, n.key, n.name = p.name AS main FROM place_names n"
+                f" JOIN places p ON p.id = n.place_id WHERE n.place_id IN ({','.join('?' * len(chunk))})"
+                " AND n.key LIKE ? ESCAPE '\\'", [*chunk, _like(key)]):
+            rank = (row["key"] != key, not row["key"].startswith(key), not row["main"], len(row["name"]), row["name"])
+            if row["place_id"] not in best or rank < best[row["place_id"]][0]:
+                best[row["place_id"]] = (rank, row["name"])
+    return {place_id: name for place_id, (_rank, name) in best.items()}
+
+
 _UNDATED = "COALESCE(a.published, '') = ''"
 
 
@@ -277,6 +293,10 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
             "mentions": mentions.get(row["id"], []),
         },
     } for row in places]
+    if filters.q and features:
+        matched = _matched_names(conn, [f["id"] for f in features], filters.q)
+        for feature in features:
+            feature["properties"]["matched_name"] = matched.get(feature["id"], feature["properties"]["name"])
     collection = {"type": "FeatureCollection", "features": features}
     if filters.date_from or filters.date_to:
         # A foreign member (RFC 7946 §6.1): the map says what its date range leaves out.

@@ -684,11 +684,41 @@
       });
       layer.onChange(function (_layer, why) { if (why !== 'select') { build(); } });
     }
+    var show = function (found, matched) {
+      layer.select(found.id);
+      var name = String(found.properties.name);
+      var alias = matched && matched.toLocaleLowerCase() !== name.toLocaleLowerCase();
+      announce(layer.opts, 'Showing ' + name + (alias ? ' (matched the name “' + matched + '”)' : ''));
+    };
+    var nothing = function (query) { announce(layer.opts, 'No place shown on the map matches “' + query + '”.'); };
+    var searches = 0;
     form.addEventListener('submit', function (event) {
       event.preventDefault();
-      var found = layer.find(input.value);
-      if (found) { layer.select(found.id); announce(layer.opts, 'Showing ' + found.properties.name); }
-      else { announce(layer.opts, 'No place shown on the map matches “' + input.value + '”.'); }
+      var query = input.value.trim();
+      var local = layer.find(query);
+      var exact = local && String(local.properties.name).toLocaleLowerCase() === query.toLocaleLowerCase();
+      if (!query || exact || !layer.opts.dataUrl) {
+        if (local) { show(local, null); } else { nothing(query); }
+        return;
+      }
+      // Every name and alias of the places: the server's q filter knows them all (the map data has one name).
+      var number = ++searches;
+      var params = new URLSearchParams(layer.dataRequestUrl().split('?')[1] || '');
+      params.set('q', query);
+      fetchJson(layer.opts.dataUrl + '?' + params.toString()).then(function (body) {
+        if (number !== searches) { return; }
+        var q = query.toLocaleLowerCase();
+        var rank = function (f) {
+          var matched = String(f.properties.matched_name || f.properties.name).toLocaleLowerCase();
+          return matched === q ? 0 : matched.indexOf(q) === 0 ? 1 : 2;
+        };
+        var shown = (body.features || []).filter(function (f) { return layer.layers[String(f.id)]; });
+        shown.sort(function (a, b) { return rank(a) - rank(b); });
+        var best = shown[0];
+        if (best && (!local || rank(best) < 2)) { show(layer.layers[String(best.id)].feature, best.properties.matched_name); }
+        else if (local) { show(local, null); }
+        else { nothing(query); }
+      }).catch(function () { if (local) { show(local, null); } else { nothing(query); } });
     });
   };
 

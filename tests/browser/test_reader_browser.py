@@ -115,3 +115,22 @@ def test_unchecking_every_source_shows_nothing_and_unknown_source_filters(page, 
     unknown.check()
     wait_loaded(page, f"return ids.size === 1 && ids.has({unsourced[0]});")
     expect(page.locator("#place-count")).not_to_have_text("0")
+
+
+@pytest.mark.parametrize("query", ["Artsakh", "Garabagh"])
+def test_map_search_finds_a_place_by_any_of_its_names_and_says_which_matched(page, server, query):
+    page.goto(server + "/")
+    ready(page)
+    page.locator("#place-search-input").fill(query)
+    page.locator("#place-search button[type=submit]").click()
+    expect(popup_name(page)).to_have_text("Nagorno-Karabakh")
+    expect(page.locator("#map-status")).to_have_text(f"Showing Nagorno-Karabakh (matched the name “{query}”)")
+
+
+def test_map_search_by_the_display_name_still_works(page, server):
+    page.goto(server + "/")
+    ready(page)
+    page.locator("#place-search-input").fill("baku")
+    page.locator("#place-search button[type=submit]").click()
+    expect(popup_name(page)).to_have_text("Baku")
+    expect(page.locator("#map-status")).to_have_text("Showing Baku")
