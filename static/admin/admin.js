@@ -15,18 +15,28 @@
     if (!element || !window.L) { return null; }
     var map = L.map(element, { worldCopyJump: false }).setView(CAUCASUS, 6);
     var tiles = body.getAttribute("data-tiles-url");
-    if (tiles) {
-      L.tileLayer(tiles, { attribution: body.getAttribute("data-tiles-attribution") || "", maxZoom: 18 }).addTo(map);
-    } else {
-      // No tile server (offline installs, tests): the country outlines from the gazetteer as the basemap.
+    var outlinesShown = false;
+    // The country outlines from the gazetteer as the basemap: with no tile server (offline installs, tests),
+    // or as soon as a tile fails to load (no network), as on the public maps.
+    var showOutlines = function () {
+      if (outlinesShown) { return; }
+      outlinesShown = true;
       fetch("/outlines.json", { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (outlines) {
           if (!outlines) { return; }
           L.geoJSON(outlines, { interactive: false, style: { color: "#999", weight: 1, fillColor: "#f3efe6",
-                                                              fillOpacity: 1 } }).addTo(map).bringToBack();
+                                                              fillOpacity: 1, className: "admin-outline" } })
+            .addTo(map).bringToBack();
+          element.classList.add("admin-offline");
         })
         .catch(function () { /* the map works without a basemap */ });
+    };
+    if (tiles) {
+      L.tileLayer(tiles, { attribution: body.getAttribute("data-tiles-attribution") || "", maxZoom: 18 })
+        .on("tileerror", showOutlines).addTo(map);
+    } else {
+      showOutlines();
     }
     return map;
   }

@@ -15,11 +15,16 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(seeded_template, tmp_path_factory):
-    """mapapp on waitress over a copy of the seeded data (no tiles); yields its base URL."""
+def folder(seeded_template, tmp_path_factory):
+    """This module's copy of the seeded data folder."""
+    return copy_data_dir(seeded_template, tmp_path_factory.mktemp("reader") / "data")
+
+
+@pytest.fixture(scope="module")
+def server(folder):
+    """mapapp on waitress over the module's seeded data (no tiles); yields its base URL."""
     from waitress.server import create_server
 
-    folder = copy_data_dir(seeded_template, tmp_path_factory.mktemp("reader") / "data")
     app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": ""})
     running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
@@ -134,3 +139,70 @@ def test_map_search_by_the_display_name_still_works(page, server):
     page.locator("#place-search button[type=submit]").click()
     expect(popup_name(page)).to_have_text("Baku")
     expect(page.locator("#map-status")).to_have_text("Showing Baku")
+
+
+# The drawn outlines: [name, [ring, ...]] with each ring as [[lat, lng], ...] from Leaflet's own layers.
+DRAWN_OUTLINES = """() => { const out = []; const rings = (lls, acc) => {
+    if (lls.length && lls[0].lat !== undefined) { acc.push(lls.map(p => [p.lat, p.lng])); }
+    else { lls.forEach(x => rings(x, acc)); } return acc; };
+  OUTLINES.eachLayer(l => out.push([l.feature.properties.name, rings(l.getLatLngs(), [])])); return out; }"""
+
+
+def assert_no_outline_crosses_the_world(outlines):
+    """No drawn ring steps more than 180° of longitude (except along a pole's edge), no ocean hull is drawn."""
+    names = {name for name, _rings in outlines}
+    assert {"Russia", "Fiji", "Antarctica"} <= names
+    assert not {"Kiribati", "Saint Helena", "French Polynesia"} & names  # convex hulls of far-apart islands
+    long_steps = [(name, a, b) for name, rings in outlines for ring in rings for a, b in zip(ring, ring[1:])
+                  if abs(a[1] - b[1]) > 180 and not (abs(a[0]) == abs(b[0]) == 90)]
+    assert not long_steps, long_steps[:3]
+
+
+def test_the_offline_basemap_has_no_band_across_the_world(page, server):
+    page.goto(server + "/?zoom=2&lat=0&lon=0")
+    ready(page)
+    page.wait_for_function("() => !!mapapp.outlines")
+    assert_no_outline_crosses_the_world(page.evaluate(DRAWN_OUTLINES.replace("OUTLINES", "mapapp.outlines")))
+
+
+def test_the_exported_map_has_the_same_clean_basemap(page, folder, tmp_path):
+    from click.testing import CliRunner
+
+    from mapapp.cli import main
+
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["export", "--data", str(folder), "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page.goto(out.as_uri())
+    ready(page)
+    page.wait_for_function("() => !!mapapp.outlines")
+    assert_no_outline_crosses_the_world(page.evaluate(DRAWN_OUTLINES.replace("OUTLINES", "mapapp.outlines")))
+
+
+def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_template, tmp_path):
+    from waitress.server import create_server
+
+    from admin_support import PASSWORD
+    from mapapp.accounts import create_user
+    from mapapp.db import DATABASE_NAME, connect
+
+    folder = copy_data_dir(seeded_template, tmp_path / "data")
+    conn = connect(folder / DATABASE_NAME)
+    create_user(conn, "alice", PASSWORD)
+    conn.close()
+    # A tile server that refuses every connection: what an offline admin sees.
+    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                      "TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
+    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
+    threading.Thread(target=running.run, daemon=True).start()
+    base = f"http://127.0.0.1:{running.effective_port}"
+    try:
+        page.goto(f"{base}/admin/places/cur:nagorno-karabakh")
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/admin/places/cur:nagorno-karabakh")
+        expect(page.locator("#edit-map.admin-offline")).to_have_count(1)
+        assert page.locator("#edit-map path.admin-outline").count() > 100
+    finally:
+        running.close()
