@@ -230,7 +230,9 @@
     } else {
       layer = L.geoJSON(geometry, {renderer: this.renderer, style: function () { return styleFor(f); }});
     }
-    layer.bindPopup(function () { return self.popup(f); }, {maxWidth: 360, minWidth: 220, autoPanPadding: [20, 20]});
+    layer.bindPopup(function () { return self.popup(f); }, popupSize(this.map, {autoPanPadding: [10, 10]}));
+    // Sized to the map each time it opens: a phone (or a rotated one) has less room than the default.
+    layer.on('click', function () { var popup = layer.getPopup(); if (popup) { popupSize(self.map, popup.options); } });
     layer.on('popupopen', function () { self.state.sel = String(f.id); self._changed('select'); });
     layer.on('popupclose', function () {
       if (self.state.sel === String(f.id)) { self.state.sel = ''; self._changed('select'); }
@@ -238,6 +240,15 @@
     layer.feature = f;
     return layer;
   };
+
+  // Popup width and height limits that keep it, its tip and its close button inside the map.
+  function popupSize(map, options) {
+    var size = map.getSize();
+    options.maxWidth = Math.max(160, Math.min(360, size.x - 70));
+    options.minWidth = Math.min(220, options.maxWidth);
+    options.maxHeight = Math.max(160, size.y - 90);
+    return options;
+  }
 
   DataLayer.prototype.redraw = function (why) {
     var self = this;
@@ -331,12 +342,19 @@
     if (!layer) { return false; }
     var map = this.map;
     map.closePopup();
+    if (layer.getPopup()) { popupSize(map, layer.getPopup().options); }
     if (layer instanceof L.Marker) {
       this.cluster.zoomToShowLayer(layer, function () { layer.openPopup(); });
     } else {
       var bounds = layer.getBounds();
-      map.fitBounds(bounds, {padding: [24, 24], maxZoom: 8});
+      // Not animated: the popup pans itself into the map only once the map has stopped moving.
+      map.fitBounds(bounds, {padding: [24, 24], maxZoom: 8, animate: false});
       layer.openPopup(bounds.getCenter());
+    }
+    // Chosen from the list below the map on a narrow screen: bring the map back into view.
+    var box = map.getContainer().getBoundingClientRect();
+    if ((box.top < 0 || box.bottom > window.innerHeight) && map.getContainer().scrollIntoView) {
+      map.getContainer().scrollIntoView({block: 'nearest'});
     }
     return true;
   };

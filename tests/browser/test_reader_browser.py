@@ -206,3 +206,44 @@ def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_templa
         assert page.locator("#edit-map path.admin-outline").count() > 100
     finally:
         running.close()
+
+
+PHONE = {"width": 390, "height": 844}
+POPUP_INSIDE = """() => { const box = document.querySelector('.leaflet-popup'); if (!box) { return false; }
+  const close = box.querySelector('.leaflet-popup-close-button');
+  const inside = r => r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+  return inside(box.querySelector('.leaflet-popup-content-wrapper').getBoundingClientRect()) &&
+    inside(close.getBoundingClientRect()); }"""
+
+
+@pytest.fixture
+def phone(browser):
+    """A page the size of a phone (390×844, touch)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+def test_popups_stay_inside_a_phone_screen(phone, server):
+    phone.goto(server + "/")
+    ready(phone)
+    # the place with the most articles has the longest popup
+    phone.locator("#place-list button", has_text="Nagorno-Karabakh").first.click()
+    expect(popup_name(phone)).to_have_text("Nagorno-Karabakh")
+    phone.wait_for_function(POPUP_INSIDE, timeout=5000)
+    width = phone.locator(".leaflet-popup-content-wrapper").evaluate("e => e.getBoundingClientRect().width")
+    assert width <= PHONE["width"] - 20
+    phone.locator(".leaflet-popup-close-button").click()
+    expect(phone.locator(".leaflet-popup")).to_have_count(0)
+
+
+def test_on_a_phone_the_article_page_starts_with_its_headline(phone, server, articles):
+    phone.goto(f"{server}/articles/{articles[0]['id']}")
+    ready(phone)
+    headline = phone.locator("#article-title").bounding_box()
+    map_box = phone.locator(".article-map .mapapp-map").bounding_box()
+    assert headline["y"] < map_box["y"]
+    assert headline["y"] + headline["height"] < PHONE["height"] / 3
+    # the map comes before the text, so a highlighted name still shows its place near it
+    text_box = phone.locator("#article-text").bounding_box()
+    assert map_box["y"] < text_box["y"]
