@@ -26,7 +26,8 @@ PANEL_IDS = {
     "undatedBox": "filter-undated-box", "legend": "map-legend",
 }
 SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share-snippet",
-             "link": "share-link", "copy": "share-copy"}
+             "link": "share-link", "copy": "share-copy", "width": "share-width", "height": "share-height",
+             "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview"}
 
 ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
 

@@ -793,17 +793,50 @@
     layer.map.on('moveend', write);
   };
 
-  // "Share / embed": the iframe snippet and link for the current view.
+  // The width an embed may ask for: pixels or a percentage, else the default.
+  function embedWidth(value) {
+    var text = String(value || '').trim();
+    if (/^\d{2,4}$/.test(text)) { return text; }
+    if (/^\d{1,3}%$/.test(text) && parseInt(text, 10) <= 100) { return text; }
+    return '100%';
+  }
+
+  function embedHeight(value) {
+    var n = parseInt(value, 10);
+    return isFinite(n) ? String(Math.min(Math.max(n, 150), 2000)) : '480';
+  }
+
+  // "Share / embed": the link to this view, and an iframe snippet that fits the data by default (an embed's
+  // frame is not the author's window), with its size, first view and filters chosen in the dialog.
   mapapp.shareControl = function (layer, ids, embedPath) {
     var button = byId(ids.button), panel = byId(ids.panel), snippet = byId(ids.snippet), link = byId(ids.link);
-    var copy = byId(ids.copy);
+    var copy = byId(ids.copy), width = byId(ids.width), height = byId(ids.height), viewBox = byId(ids.view);
+    var filtersBox = byId(ids.filters), preview = byId(ids.preview);
     if (!button || !panel || !snippet) { return; }
+    var embedUrl = function () {
+      var all = stateParams(layer), params = new URLSearchParams();
+      var withFilters = !filtersBox || filtersBox.checked, withView = viewBox && viewBox.checked;
+      var fixed = layer.opts.fixedParams || {};
+      all.forEach(function (value, key) {
+        var isView = key === 'zoom' || key === 'lat' || key === 'lon';
+        if (isView ? withView : (withFilters || fixed[key] !== undefined)) { params.append(key, value); }
+      });
+      var query = params.toString();
+      return location.origin + embedPath + (query ? '?' + query : '');
+    };
+    var shownPreview = '';
+    var showPreview = debounce(function () {
+      var url = embedUrl();
+      if (preview && !panel.hidden && url !== shownPreview) { shownPreview = url; preview.src = url; }
+    }, 400);
     var fill = function () {
-      var params = stateParams(layer).toString();
-      var url = location.origin + embedPath + (params ? '?' + params : '');
+      var url = embedUrl();
+      var w = embedWidth(width && width.value), h = embedHeight(height && height.value);
       snippet.value = '<iframe src="' + url.replace(/&/g, '&amp;').replace(/"/g, '&quot;') +
-        '" width="100%" height="480" style="border:0" loading="lazy" title="Map of places in the news"></iframe>';
+        '" width="' + w + '" height="' + h + '" style="border:0" loading="lazy" title="Map of places in the news"></iframe>';
       if (link) { link.value = location.href; }
+      if (preview) { preview.style.maxWidth = /%$/.test(w) ? w : w + 'px'; }
+      showPreview();
     };
     button.addEventListener('click', function () {
       var open = panel.hidden;
@@ -811,7 +844,12 @@
       button.setAttribute('aria-expanded', String(open));
       if (open) { fill(); snippet.focus(); snippet.select(); }
     });
-    layer.onChange(function () { if (!panel.hidden) { fill(); } });
+    [width, height, viewBox, byId(ids.fit), filtersBox].forEach(function (input) {
+      if (input) { input.addEventListener(input.type === 'text' || input.type === 'number' ? 'input' : 'change', fill); }
+    });
+    var refill = function () { if (!panel.hidden) { fill(); } };
+    layer.onChange(refill);
+    layer.map.on('moveend', refill);
     if (copy) {
       copy.addEventListener('click', function () {
         snippet.select();

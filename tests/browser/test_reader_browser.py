@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.request
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -247,3 +249,43 @@ def test_on_a_phone_the_article_page_starts_with_its_headline(phone, server, art
     # the map comes before the text, so a highlighted name still shows its place near it
     text_box = phone.locator("#article-text").bounding_box()
     assert map_box["y"] < text_box["y"]
+
+
+def snippet_src(page) -> str:
+    """The iframe URL in the embed snippet."""
+    snippet = page.locator("#share-snippet").input_value()
+    return re.search(r'<iframe src="([^"]+)"', snippet).group(1).replace("&amp;", "&")
+
+
+def test_the_embed_fits_its_data_by_default_and_the_dialog_chooses_size_view_and_filters(page, server):
+    page.goto(server + "/?zoom=8&lat=39.8&lon=46.6")
+    ready(page)
+    page.locator("#share-button").click()
+    snippet = page.locator("#share-snippet")
+    src = snippet_src(page)
+    assert src.startswith(server + "/embed/")
+    assert not {"zoom", "lat", "lon"} & set(parse_qs(urlsplit(src).query))  # fit the data
+    assert 'width="100%"' in snippet.input_value() and 'height="480"' in snippet.input_value()
+    # the live preview shows exactly what the snippet embeds, its data drawn
+    preview = page.frame_locator("#share-preview")
+    expect(page.locator("#share-preview")).to_have_attribute("src", src)
+    ready(preview)
+    # size
+    page.locator("#share-width").fill("600")
+    page.locator("#share-height").fill("300")
+    expect(snippet).to_have_value(re.compile(r'width="600" height="300"'))
+    page.locator("#share-width").fill("javascript:x")  # not a size: the default, never the text
+    expect(snippet).to_have_value(re.compile(r'width="100%" height="300"'))
+    # this view
+    page.locator("#share-view").check()
+    query = parse_qs(urlsplit(snippet_src(page)).query)
+    assert query["zoom"] == ["8"] and query["lat"] == ["39.8000"] and query["lon"] == ["46.6000"]
+    # the filters: with them by default, without on request
+    first = page.locator("#filter-sources input[type=checkbox]").first
+    source = first.get_attribute("value")
+    first.uncheck()
+    expect(snippet).to_have_value(re.compile("source="))
+    assert source not in parse_qs(urlsplit(snippet_src(page)).query)["source"]
+    page.locator("#share-filters").uncheck()
+    expect(snippet).not_to_have_value(re.compile("source="))
+    expect(page.locator("#share-preview")).to_have_attribute("src", snippet_src(page))
