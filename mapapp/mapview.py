@@ -224,6 +224,25 @@ def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon
     return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
 
 
+# Feature types in plain words for readers (the gazetteer keeps GeoNames' codes).
+FEATURE_LABELS = {"admin1": "province or state", "admin2": "county or district"}
+
+
+def feature_label(feature: str | None) -> str:
+    """The feature type in plain words: "province or state" for admin1; other types are words already."""
+    return FEATURE_LABELS.get(feature or "", feature or "place")
+
+
+def country_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """ISO country code -> the country's name in the gazetteer (the most populous place of that code wins)."""
+    names: dict[str, str] = {}
+    for code, name in conn.execute(
+            "SELECT country_code, name FROM places WHERE feature = 'country' AND COALESCE(country_code, '') != ''"
+            " ORDER BY population IS NULL, population DESC"):
+        names.setdefault(code, name)
+    return names
+
+
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
 
 
@@ -282,6 +301,7 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
         params,
     ).fetchall()
     mentions = _top_mentions(conn, filters) if places else {}
+    countries = country_names(conn) if places else {}
     features = [{
         "type": "Feature",
         "id": row["id"],
@@ -289,6 +309,7 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
         "properties": {
             "place_id": row["id"], "name": row["name"], "feature": row["feature"],
             "country_code": row["country_code"], "approximate": bool(row["approximate"]),
+            "feature_label": feature_label(row["feature"]), "country": countries.get(row["country_code"] or ""),
             "mention_count": row["mention_count"], "article_count": row["article_count"],
             "mentions": mentions.get(row["id"], []),
         },

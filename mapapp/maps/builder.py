@@ -115,6 +115,7 @@ def build(spec: MapSpec) -> folium.Map:
         elements.ListView(layer).add_to(fmap)
     if "search" in controls:
         elements.PlaceSearch(layer).add_to(fmap)
+    elements.LegendControl(layer).add_to(fmap)
     if "fit" in controls:
         elements.FitControl(layer, "topleft").add_to(fmap)
     if "share" in controls and spec.embed_path:

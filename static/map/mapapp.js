@@ -72,6 +72,10 @@
   };
   var DEFAULT_STYLE = {color: '#b15928', weight: 2, fillOpacity: 0.15};
 
+  // The feature type in plain words (the server sends feature_label; codes never reach the reader).
+  var LABELS = {admin1: 'province or state', admin2: 'county or district'};
+  function featureLabel(p) { return p.feature_label || LABELS[p.feature] || p.feature || 'place'; }
+
   function styleFor(feature) {
     var base = STYLES[feature.properties.feature] || DEFAULT_STYLE;
     var type = feature.geometry && feature.geometry.type;
@@ -392,7 +396,8 @@
     var p = f.properties;
     var box = el('div', 'mapapp-popup');
     box.appendChild(el('h2', 'mapapp-popup-name', p.name));
-    var kind = el('p', 'mapapp-popup-kind', p.feature + (p.country_code ? ' · ' + p.country_code : '') +
+    var country = p.feature === 'country' ? '' : (p.country || p.country_code || '');
+    var kind = el('p', 'mapapp-popup-kind', featureLabel(p) + (country ? ' · ' + country : '') +
       (p.approximate ? ' · approximate shape' : ''));
     box.appendChild(kind);
     if (this.links.mode === 'server') {
@@ -417,6 +422,8 @@
           });
         }
         entry.appendChild(title);
+        entry.quoted = {};
+        entry.titleLink = title;
         var meta = [m.source, dateText(m.published)].filter(Boolean).join(' · ');
         if (meta) { entry.appendChild(el('div', 'mapapp-popup-meta', meta)); }
         var original = safeHref(m.url);
@@ -426,6 +433,20 @@
           entry.appendChild(a);
         }
         ul.appendChild(entry);
+      }
+      // A sentence is quoted once per article; the headline (often the text's first line too) is not repeated
+      // under itself: the name is marked in the headline instead.
+      var sentence = String(m.sentence || m.text || '').trim();
+      if (entry.quoted[sentence]) { return; }
+      entry.quoted[sentence] = true;
+      var offset = String(m.sentence || m.text || '').indexOf(sentence);
+      if (sentence && sentence === String(m.title || '').trim()) {
+        if (!entry.titleMarked) {
+          entry.titleMarked = true;
+          entry.titleLink.textContent = '';
+          highlighted(entry.titleLink, sentence, m.start - offset, m.end - offset);
+        }
+        return;
       }
       entry.appendChild(highlighted(el('blockquote', 'mapapp-sentence'), m.sentence || m.text, m.start, m.end));
     });
@@ -623,7 +644,11 @@
         layer.loaded.forEach(function (f) {
           if (types.indexOf(f.properties.feature) < 0) { types.push(f.properties.feature); }
         });
-        checkboxList(features, types.map(function (t) { return {value: t, label: t}; }), function (v) {
+        var labels = {};
+        layer.loaded.forEach(function (f) { labels[f.properties.feature] = featureLabel(f.properties); });
+        checkboxList(features, types.map(function (t) {
+          return {value: t, label: labels[t] || featureLabel({feature: t})};
+        }), function (v) {
           return !layer.state.feature.length || layer.state.feature.indexOf(v) >= 0;
         }, function () { layer.state.feature = allOrSome(features); layer.redraw('layers'); });
       }
@@ -676,7 +701,7 @@
         button.addEventListener('click', function () { layer.select(f.id); });
         li.appendChild(button);
         var n = f.properties.mention_count || (f.properties.mentions || []).length;
-        li.appendChild(el('span', 'mapapp-list-meta', ' ' + f.properties.feature + ' · ' + n + (n === 1 ? ' mention' : ' mentions')));
+        li.appendChild(el('span', 'mapapp-list-meta', ' ' + featureLabel(f.properties) + ' · ' + n + (n === 1 ? ' mention' : ' mentions')));
         listNode.appendChild(li);
       });
       if (count) {
@@ -738,6 +763,69 @@
         else { nothing(query); }
       }).catch(function () { if (local) { show(local, null); } else { nothing(query); } });
     });
+  };
+
+  // The legend: what each colour and line style on the map means, for the kinds of place shown.
+  mapapp.legendControl = function (layer) {
+    var Control = L.Control.extend({
+      options: {position: 'bottomright'},
+      onAdd: function () {
+        var box = L.DomUtil.create('details', 'mapapp-legend');
+        box.id = (layer.opts.ids && layer.opts.ids.legend) || '';
+        box.open = layer.map.getSize().x >= 600;
+        box.appendChild(el('summary', null, 'Legend'));
+        var listNode = el('ul');
+        box.appendChild(listNode);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        var swatch = function (style, marker) {
+          var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+          svg.setAttribute('width', '28'); svg.setAttribute('height', '14'); svg.setAttribute('aria-hidden', 'true');
+          var shape = document.createElementNS('http://www.w3.org/2000/svg', marker ? 'circle' : 'rect');
+          if (marker) {
+            shape.setAttribute('cx', '14'); shape.setAttribute('cy', '7'); shape.setAttribute('r', '5');
+            shape.setAttribute('fill', '#2a81cb');
+          } else {
+            shape.setAttribute('x', '2'); shape.setAttribute('y', '2'); shape.setAttribute('width', '24');
+            shape.setAttribute('height', '10');
+            shape.setAttribute('fill', style.fill === false ? 'none' : (style.fillColor || style.color));
+            shape.setAttribute('fill-opacity', String(style.fill === false ? 0 : Math.max(style.fillOpacity || 0.2, 0.2)));
+          }
+          shape.setAttribute('stroke', marker ? '#fff' : style.color);
+          shape.setAttribute('stroke-width', marker ? '1' : String(Math.min(style.weight || 2, 3)));
+          if (!marker && style.dashArray) { shape.setAttribute('stroke-dasharray', style.dashArray); }
+          svg.appendChild(shape);
+          return svg;
+        };
+        var build = function () {
+          listNode.textContent = '';
+          var seen = {}, approximate = false, pins = false;
+          layer.visible.forEach(function (f) {
+            var p = f.properties, point = !f.geometry || f.geometry.type === 'Point';
+            if (point && p.feature !== 'country' && p.feature !== 'continent') { pins = true; return; }
+            if (p.approximate) { approximate = true; }
+            if (!seen[p.feature]) { seen[p.feature] = f; }
+          });
+          var item = function (svg, text) {
+            var li = el('li');
+            li.appendChild(svg);
+            li.appendChild(el('span', null, text));
+            listNode.appendChild(li);
+          };
+          if (pins) { item(swatch(null, true), 'a town, village or point (numbers: several together)'); }
+          Object.keys(seen).sort().forEach(function (type) {
+            var f = seen[type];
+            var style = Object.assign({}, STYLES[type] || DEFAULT_STYLE);
+            item(swatch(style), featureLabel(f.properties));
+          });
+          if (approximate) { item(swatch({color: '#555', weight: 2, dashArray: '4 4', fill: false}), 'short dashes: approximate shape'); }
+          box.hidden = !listNode.children.length;
+        };
+        layer.onChange(function (_layer, why) { if (why !== 'select') { build(); } });
+        return box;
+      }
+    });
+    new Control().addTo(layer.map);
   };
 
   // A "fit to data" button on the map itself.

@@ -16,10 +16,25 @@ from mapapp import create_app
 pytestmark = pytest.mark.browser
 
 
+SINDH = ("---\ntitle: Floods in Sindh\nsource: Dawn\ndate: 2022-08-30\n---\n"
+         "Floodwaters covered much of Sindh, and officials in Karachi asked for help.\n")
+
+
 @pytest.fixture(scope="module")
-def folder(seeded_template, tmp_path_factory):
-    """This module's copy of the seeded data folder."""
-    return copy_data_dir(seeded_template, tmp_path_factory.mktemp("reader") / "data")
+def folder(seeded_template, geoparser, tmp_path_factory):
+    """This module's copy of the seeded data folder, plus an article about Sindh (a province of Pakistan)."""
+    from mapapp.articles.store import ingest_paths
+    from mapapp.db import DATABASE_NAME, connect
+
+    root = tmp_path_factory.mktemp("reader")
+    data = copy_data_dir(seeded_template, root / "data")
+    (root / "sindh.md").write_text(SINDH, encoding="utf-8")
+    conn = connect(data / DATABASE_NAME)
+    try:
+        ingest_paths(conn, geoparser, [root / "sindh.md"], progress=False)
+    finally:
+        conn.close()
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +87,11 @@ def test_a_click_inside_a_region_opens_the_region_not_the_country_around_it(page
     # Inside Lachin District, Nagorno-Karabakh's shape and Azerbaijan: the smallest (the district) wins
     click_at(page, 39.8, 46.6)
     expect(popup_name(page)).to_have_text("Lachin District")
+    # Sindh, a province drawn inside Pakistan
+    page.goto(server + "/?zoom=6&lat=26.0&lon=68.5")
+    ready(page)
+    click_at(page, 26.0, 68.5)
+    expect(popup_name(page)).to_have_text("Sindh")
 
 
 def loaded_articles(page) -> set[int]:
@@ -289,3 +309,62 @@ def test_the_embed_fits_its_data_by_default_and_the_dialog_chooses_size_view_and
     page.locator("#share-filters").uncheck()
     expect(snippet).not_to_have_value(re.compile("source="))
     expect(page.locator("#share-preview")).to_have_attribute("src", snippet_src(page))
+
+
+def test_plain_words_country_names_a_legend_and_no_repeated_headline(page, server, articles):
+    page.goto(server + "/?zoom=8&lat=39.8&lon=46.6")
+    ready(page)
+    click_at(page, 39.9, 46.75)
+    expect(popup_name(page)).to_have_text("Nagorno-Karabakh")
+    kind = page.locator(".leaflet-popup .mapapp-popup-kind")
+    expect(kind).to_contain_text("Azerbaijan")
+    expect(kind).not_to_contain_text("AZ ")
+    assert not re.search(r"\b[A-Z]{2}\b", kind.inner_text())
+    # no sentence is quoted twice in one article's entry, and none repeats its headline
+    entries = page.locator(".leaflet-popup .mapapp-popup-mentions > li").evaluate_all(
+        "lis => lis.map(li => [li.querySelector('.mapapp-article-link').textContent.trim(),"
+        " [...li.querySelectorAll('blockquote')].map(b => b.textContent.trim())])")
+    assert entries
+    for title, quotes in entries:
+        assert len(quotes) == len(set(quotes)), quotes
+        assert title not in quotes
+    # a headline that names the place has the name marked in it instead
+    garabagh = next(a for a in articles if "Garabagh" in a["title"])
+    marked = page.locator(".leaflet-popup .mapapp-article-link", has_text=garabagh["title"]).locator("mark")
+    expect(marked).to_have_text("Garabagh")
+    # the legend explains colours and dashes in words
+    legend = page.locator(".mapapp-legend")
+    expect(legend).to_be_visible()
+    expect(legend).to_contain_text("region")
+    expect(legend).to_contain_text("country")
+    assert legend.locator("svg [stroke-dasharray]").count() >= 1
+
+
+def test_feature_codes_read_as_words_on_place_pages_and_in_the_layers(page, server, articles):
+    page.goto(server + "/places/cur:nagorno-karabakh")
+    expect(page.locator(".place-facts")).to_contain_text("Azerbaijan")
+    page.goto(server + "/")
+    ready(page)
+    expect(page.locator("#layer-features")).to_contain_text("province or state")
+    assert "admin1" not in page.locator("#layer-features").inner_text()
+    page.locator("#place-list button", has_text="Sindh").click()
+    expect(popup_name(page)).to_have_text("Sindh")
+    expect(page.locator(".leaflet-popup .mapapp-popup-kind")).to_contain_text("province or state · Pakistan")
+
+
+def test_the_articles_index_lists_every_article_sorted_by_date_or_source(page, server, articles):
+    response = page.goto(server + "/articles")
+    assert response.status == 200
+    rows = page.locator(".articles-table tbody tr")
+    expect(rows).to_have_count(len(articles))
+    dated = [d for d in rows.locator("td:nth-child(3)").all_inner_texts() if d != "no date"]
+    assert dated == sorted(dated, reverse=True)
+    assert rows.locator("td:nth-child(3)").all_inner_texts()[-1] == "no date"
+    page.get_by_role("link", name="source").click()
+    page.wait_for_url(re.compile(r"sort=source"))
+    sources = page.locator(".articles-table tbody td.article-source").all_inner_texts()
+    assert sources[-1] == "Unknown source"
+    assert sources[:-1] == sorted(sources[:-1], key=str.lower)
+    page.locator(".articles-table tbody a").first.click()
+    expect(page.locator("#article-title")).to_be_visible()
+    assert page.goto(server + "/articles?sort=nonsense").status == 400
