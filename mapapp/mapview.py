@@ -243,6 +243,27 @@ def country_names(conn: sqlite3.Connection) -> dict[str, str]:
     return names
 
 
+def place_context(conn: sqlite3.Connection, places) -> dict[str, str]:
+    """Per place id, where it is in words: "Sangamon County, Illinois, United States" (county, state, country)."""
+    countries = country_names(conn)
+    context = {}
+    for place in places:
+        parts = []
+        code = place.country_code or ""
+        if place.admin2 and place.feature not in ("admin2", "admin1", "country"):
+            row = conn.execute("SELECT name FROM places WHERE feature = 'admin2' AND country_code = ? AND admin1 = ?"
+                               " AND admin2 = ? LIMIT 1", (code, place.admin1, place.admin2)).fetchone()
+            parts += [row[0]] if row else []
+        if place.admin1 and place.feature not in ("admin1", "country"):
+            row = conn.execute("SELECT name FROM places WHERE feature = 'admin1' AND country_code = ? AND admin1 = ?"
+                               " LIMIT 1", (code, place.admin1)).fetchone()
+            parts += [row[0]] if row else []
+        if code and place.feature != "country":
+            parts.append(countries.get(code, code))
+        context[place.id] = ", ".join(parts)
+    return context
+
+
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
 
 

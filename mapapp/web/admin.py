@@ -12,7 +12,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from werkzeug.exceptions import UnsupportedMediaType
 
-from mapapp import review
+from mapapp import mapview, review
 from mapapp.db import get_db
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
@@ -132,6 +132,7 @@ def index():
     if auth.wants_json():
         return jsonify({"places": [p.to_record() for p in places], "total": total})
     return render_template("admin/index.html", places=places, total=total, filters=filters, page=page,
+                           where=mapview.place_context(conn, places), feature_label=mapview.feature_label,
                            page_size=PAGE_SIZE, features=editing.feature_classes(conn),
                            sources=editing.sources(conn),
                            map_data=[_map_item(p) for p in places])

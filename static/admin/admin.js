@@ -126,7 +126,7 @@
       scheduleImpact();
     }
 
-    function textToShapes() {
+    function textToShapes(origin) {
       shapes.clearLayers();
       var text = geometry.value.trim();
       if (!text) { preview.textContent = "No shape: the place is a point."; return; }
@@ -137,7 +137,9 @@
       }
       try {
         L.geoJSON(parsed).eachLayer(function (layer) { shapes.addLayer(layer); });
-        preview.textContent = "Preview of the pasted " + String(parsed.type) + " (checked when you save).";
+        preview.textContent = origin === "saved"
+          ? "Shape: " + String(parsed.type) + " (saved; draw on the map or paste GeoJSON to change it)."
+          : "Preview of the pasted " + String(parsed.type) + " (checked when you save).";
         fitTo(map, shapes);
       } catch (err) {
         preview.textContent = "Cannot draw this GeoJSON: " + err.message;
@@ -163,12 +165,12 @@
 
     lat.addEventListener("change", function () { markerFromInputs(); scheduleImpact(); });
     lon.addEventListener("change", function () { markerFromInputs(); scheduleImpact(); });
-    geometry.addEventListener("input", function () { textToShapes(); scheduleImpact(); });
+    geometry.addEventListener("input", function () { textToShapes("pasted"); scheduleImpact(); });
     ["name", "aliases", "feature", "country_code", "population", "notes"].forEach(function (name) {
       form.elements[name].addEventListener("change", scheduleImpact);
     });
 
-    textToShapes();
+    textToShapes("saved");
     if (markerFromInputs()) {
       if (shapes.getLayers().length) { fitTo(map, L.featureGroup([marker].concat(shapes.getLayers()))); }
       else { map.setView(marker.getLatLng(), 9); }

@@ -368,3 +368,51 @@ def test_the_articles_index_lists_every_article_sorted_by_date_or_source(page, s
     page.locator(".articles-table tbody a").first.click()
     expect(page.locator("#article-title")).to_be_visible()
     assert page.goto(server + "/articles?sort=nonsense").status == 400
+
+
+@pytest.fixture
+def admin_server(seeded_template, tmp_path):
+    """The app over a fresh copy of the seeded data with account alice, on waitress; yields its base URL."""
+    from waitress.server import create_server
+
+    from admin_support import PASSWORD
+    from mapapp.accounts import create_user
+    from mapapp.db import DATABASE_NAME, connect
+
+    data = copy_data_dir(seeded_template, tmp_path / "data")
+    conn = connect(data / DATABASE_NAME)
+    create_user(conn, "alice", PASSWORD)
+    conn.close()
+    app = create_app({"TESTING": True, "DATA_DIR": str(data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                      "TILES_URL": ""})
+    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
+    threading.Thread(target=running.run, daemon=True).start()
+    yield f"http://127.0.0.1:{running.effective_port}"
+    running.close()
+
+
+def admin_log_in(page, base, path):
+    """Open `path` in the admin, logging in as alice on the way."""
+    from admin_support import PASSWORD
+
+    page.goto(base + path)
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + path)
+
+
+def test_admin_search_results_say_where_each_place_is_and_its_population(page, admin_server):
+    admin_log_in(page, admin_server, "/admin/?q=Springfield")
+    illinois = page.locator("#results tbody tr", has=page.locator("td.place-where", has_text="Illinois"))
+    expect(illinois.first).to_be_visible()
+    expect(illinois.first.locator("td.place-where")).to_contain_text("United States")
+    expect(illinois.first.locator("td.place-where")).to_contain_text("County")
+    assert re.fullmatch(r"[\d,]+", illinois.first.locator("td.place-population").inner_text())
+
+
+def test_the_shape_hint_does_not_call_a_saved_shape_pasted(page, admin_server):
+    admin_log_in(page, admin_server, "/admin/places/cur:nagorno-karabakh")
+    hint = page.locator("#geometry-preview")
+    expect(hint).to_contain_text("saved")
+    expect(hint).not_to_contain_text("pasted")
