@@ -17,6 +17,7 @@ from mapapp.db import get_db
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
 from mapapp.gazetteer import editing
+from mapapp.gazetteer.place import Place
 from mapapp.web import auth
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -304,7 +305,15 @@ def review_queue():
     groups = review.queue(conn, threshold=threshold)
     if auth.wants_json():
         return jsonify({"groups": groups})
-    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn))
+    # The places the queue names, in words: name, kind and where (not a bare gn:… id).
+    ids = sorted({pid for group in groups for pid in group["place_ids"]})
+    found = {row["id"]: row for row in conn.execute(
+        f"SELECT * FROM places WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+    places = {pid: Place.from_row(row, ()) for pid, row in found.items()}
+    where = mapview.place_context(conn, places.values())
+    named = {pid: {"name": p.name, "kind": mapview.feature_label(p.feature), "where": where.get(pid, "")}
+             for pid, p in places.items()}
+    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn), places=named)
 
 
 @bp.post("/review/alias")

@@ -371,10 +371,8 @@ def test_the_articles_index_lists_every_article_sorted_by_date_or_source(page, s
 
 
 @pytest.fixture
-def admin_server(seeded_template, tmp_path):
-    """The app over a fresh copy of the seeded data with account alice, on waitress; yields its base URL."""
-    from waitress.server import create_server
-
+def admin_data(seeded_template, tmp_path):
+    """A fresh copy of the seeded data with account alice."""
     from admin_support import PASSWORD
     from mapapp.accounts import create_user
     from mapapp.db import DATABASE_NAME, connect
@@ -383,6 +381,15 @@ def admin_server(seeded_template, tmp_path):
     conn = connect(data / DATABASE_NAME)
     create_user(conn, "alice", PASSWORD)
     conn.close()
+    return data
+
+
+@pytest.fixture
+def admin_server(admin_data):
+    """The app over admin_data on waitress; yields its base URL."""
+    from waitress.server import create_server
+
+    data = admin_data
     app = create_app({"TESTING": True, "DATA_DIR": str(data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": ""})
     running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
@@ -416,3 +423,26 @@ def test_the_shape_hint_does_not_call_a_saved_shape_pasted(page, admin_server):
     hint = page.locator("#geometry-preview")
     expect(hint).to_contain_text("saved")
     expect(hint).not_to_contain_text("pasted")
+
+
+def test_the_review_queue_names_the_current_place_and_can_confirm_it(page, admin_data, admin_server):
+    import sqlite3
+
+    from mapapp.db import DATABASE_NAME
+
+    # The seeds resolve confidently: make the engine unsure of "Garabagh" (as a new name would be).
+    conn = sqlite3.connect(admin_data / DATABASE_NAME)
+    with conn:
+        assert conn.execute("UPDATE mentions SET score = 0.1 WHERE text = 'Garabagh'").rowcount >= 1
+    conn.close()
+    admin_log_in(page, admin_server, "/admin/review")
+    expect(page.locator(".review-group").first).to_be_visible()
+    assert not re.search(r"now gn:\d+", page.locator("main").inner_text())
+    current = page.locator(".review-current").first
+    expect(current).to_contain_text("read as")
+    expect(current.locator("a")).to_have_count(1)  # the place's name, linked to its page
+    confirm = page.locator("button.review-confirm").first
+    expect(confirm).to_contain_text("This is right: ")
+    place_name = confirm.inner_text().split("This is right: ", 1)[1]
+    confirm.click()
+    expect(page.locator("main")).to_contain_text(f"Added the alias to {place_name}")
