@@ -284,7 +284,38 @@ def compare_versions(place_id: str):
     if auth.wants_json():
         return jsonify({"a": a["version"], "b": b["version"],
                         "changes": [{"field": f, "a": x, "b": y} for f, x, y in changes]})
-    return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=changes)
+    countries = mapview.country_names(conn)
+    readable = [(field, _readable(field, old, countries), _readable(field, new, countries))
+                for field, old, new in changes]
+    return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=readable)
+
+
+def _points(coordinates) -> int:
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return 1
+    return sum(_points(part) for part in coordinates or [])
+
+
+def _readable(field: str, value, countries: dict) -> str:
+    """A stored field's value as a reader says it: no Python None, no raw JSON."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "(none)"
+    if field == "geometry" and isinstance(value, dict):
+        points = _points(value.get("coordinates")) if "coordinates" in value else 0
+        return f"{value.get('type', 'shape')} with {points:,} points" if points else str(value.get("type", "shape"))
+    if field == "feature":
+        return mapview.feature_label(str(value))
+    if field == "country_code":
+        return f"{countries.get(str(value), value)} ({value})"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_readable(k, v, countries)}" for k, v in value.items())
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 @bp.get("/deleted")

@@ -446,3 +446,22 @@ def test_the_review_queue_names_the_current_place_and_can_confirm_it(page, admin
     place_name = confirm.inner_text().split("This is right: ", 1)[1]
     confirm.click()
     expect(page.locator("main")).to_contain_text(f"Added the alias to {place_name}")
+
+
+def test_the_compare_page_prints_no_python_none_or_raw_json(page, admin_data, admin_server):
+    from mapapp.db import DATABASE_NAME, connect
+    from mapapp.gazetteer import editing
+
+    # A new version of a curated place: notes where there were none, and a new shape.
+    conn = connect(admin_data / DATABASE_NAME)
+    place = editing.get_place(conn, "cur:nagorno-karabakh")
+    square = {"type": "Polygon", "coordinates": [[[46.5, 39.5], [47.0, 39.5], [47.0, 40.0], [46.5, 40.0],
+                                                  [46.5, 39.5]]]}
+    editing.update_place(conn, place.id, {"geometry": square, "notes": "Redrawn for the test"}, place.version,
+                         "alice")
+    conn.close()
+    admin_log_in(page, admin_server, f"/admin/places/{place.id}/compare?a={place.version}&b={place.version + 1}")
+    diff = page.locator("#diff")
+    expect(diff.locator('tr[data-field="geometry"] td.new')).to_have_text("Polygon with 5 points")
+    text = diff.inner_text()
+    assert "None" not in text and '"coordinates"' not in text and "{" not in text
