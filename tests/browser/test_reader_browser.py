@@ -1,6 +1,7 @@
 """What a reader meets on the maps (issue 10): shapes, filters, search, basemap, phones, embeds, plain words."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -8,9 +9,9 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import copy_data_dir, free_port
 from playwright.sync_api import expect
 
-from conftest import copy_data_dir, free_port
 from mapapp import create_app
 
 pytestmark = pytest.mark.browser
@@ -175,7 +176,7 @@ def assert_no_outline_crosses_the_world(outlines):
     names = {name for name, _rings in outlines}
     assert {"Russia", "Fiji", "Antarctica"} <= names
     assert not {"Kiribati", "Saint Helena", "French Polynesia"} & names  # convex hulls of far-apart islands
-    long_steps = [(name, a, b) for name, rings in outlines for ring in rings for a, b in zip(ring, ring[1:])
+    long_steps = [(name, a, b) for name, rings in outlines for ring in rings for a, b in itertools.pairwise(ring)
                   if abs(a[1] - b[1]) > 180 and not (abs(a[0]) == abs(b[0]) == 90)]
     assert not long_steps, long_steps[:3]
 
@@ -202,9 +203,9 @@ def test_the_exported_map_has_the_same_clean_basemap(page, folder, tmp_path):
 
 
 def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_template, tmp_path):
+    from admin_support import PASSWORD
     from waitress.server import create_server
 
-    from admin_support import PASSWORD
     from mapapp.accounts import create_user
     from mapapp.db import DATABASE_NAME, connect
 
@@ -374,6 +375,7 @@ def test_the_articles_index_lists_every_article_sorted_by_date_or_source(page, s
 def admin_data(seeded_template, tmp_path):
     """A fresh copy of the seeded data with account alice."""
     from admin_support import PASSWORD
+
     from mapapp.accounts import create_user
     from mapapp.db import DATABASE_NAME, connect
 
