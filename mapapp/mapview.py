@@ -8,7 +8,7 @@ import re
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mapapp.errors import InvalidInput
 from mapapp.gazetteer.names import normalise_name
@@ -17,6 +17,9 @@ from mapapp.params import whole_number
 MENTIONS_PER_PLACE = 10
 MAX_VALUES = 100  # per repeatable parameter
 MAX_TEXT = 200
+# Reserved `source` values: the articles with no source recorded, and "no source chosen" (matches nothing).
+UNKNOWN_SOURCE = "(unknown)"
+NO_SOURCE = "(none)"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
@@ -72,6 +75,7 @@ class MapFilters:
     features: tuple[str, ...] = ()
     q: str = ""
     demonyms: bool = False
+    undated: bool = False  # with a date range: keep the articles that have no date too
 
     @classmethod
     def from_args(cls, args) -> MapFilters:
@@ -83,6 +87,9 @@ class MapFilters:
         demonyms = (_single(args, "demonyms") or "").lower()
         if demonyms not in _TRUE | _FALSE:
             raise InvalidInput("'demonyms' must be 1 or 0", field="demonyms")
+        undated = (_single(args, "undated") or "").lower()
+        if undated not in _TRUE | _FALSE:
+            raise InvalidInput("'undated' must be 1 or 0", field="undated")
         return cls(
             sources=tuple(dict.fromkeys(_text(v, "source") for v in _values(args, "source") if v.strip())),
             date_from=date_from,
@@ -93,6 +100,7 @@ class MapFilters:
             features=tuple(dict.fromkeys(_text(v, "feature") for v in _values(args, "feature") if v.strip())),
             q=_single(args, "q") or "",
             demonyms=demonyms in _TRUE,
+            undated=undated in _TRUE,
         )
 
     def to_args(self) -> list[tuple[str, str]]:
@@ -104,6 +112,7 @@ class MapFilters:
         pairs += [("feature", f) for f in self.features]
         pairs += [("q", self.q)] if self.q else []
         pairs += [("demonyms", "1")] if self.demonyms else []
+        pairs += [("undated", "1")] if self.undated else []
         return pairs
 
     def check(self, conn: sqlite3.Connection) -> None:
@@ -127,16 +136,24 @@ class MapFilters:
         clauses, params = ["m.place_id IS NOT NULL"], []
         if not self.demonyms:
             clauses.append("m.kind = 'place'")
-        for column, values in (("a.source", self.sources), ("m.article_id", self.articles)):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                params.extend(values)
+        if self.sources:
+            # An article without a source has source ''; NO_SOURCE alone (every source unchecked) matches nothing.
+            sources = ["" if s == UNKNOWN_SOURCE else s for s in self.sources if s != NO_SOURCE]
+            clauses.append(f"a.source IN ({','.join('?' * len(sources))})" if sources else "0")
+            params.extend(sources)
+        if self.articles:
+            clauses.append(f"m.article_id IN ({','.join('?' * len(self.articles))})")
+            params.extend(self.articles)
+        dates = []
         if self.date_from:
-            clauses.append("a.published >= ?")
+            dates.append("a.published >= ?")
             params.append(self.date_from)
         if self.date_to:
-            clauses.append("a.published <= ?")
+            dates.append("a.published <= ?")
             params.append(self.date_to)
+        if dates:
+            dated = " AND ".join(dates)
+            clauses.append(f"({dated} OR {_UNDATED})" if self.undated else dated)
         if self.place:
             clauses.append("m.place_id = ?")
             params.append(self.place)
@@ -162,6 +179,35 @@ class MapFilters:
         return "mentions m"
 
 
+def _matched_names(conn: sqlite3.Connection, place_ids: list[str], q: str) -> dict[str, str]:
+    """Per place, the name or alias that the search `q` matched: an exact name first, then a prefix, then any."""
+    key = normalise_name(q)
+    best: dict[str, tuple] = {}
+    for start in range(0, len(place_ids), 500):
+        chunk = place_ids[start:start + 500]
+        for row in conn.execute(
+                f"SELECT n.place_id, n.name, n.key, n.name = p.name AS main FROM place_names n"
+                f" JOIN places p ON p.id = n.place_id WHERE n.place_id IN ({','.join('?' * len(chunk))})"
+                " AND n.key LIKE ? ESCAPE '\\'", [*chunk, _like(key)]):
+            rank = (row["key"] != key, not row["key"].startswith(key), not row["main"], len(row["name"]), row["name"])
+            if row["place_id"] not in best or rank < best[row["place_id"]][0]:
+                best[row["place_id"]] = (rank, row["name"])
+    return {place_id: name for place_id, (_rank, name) in best.items()}
+
+
+_UNDATED = "COALESCE(a.published, '') = ''"
+
+
+def hidden_undated(conn: sqlite3.Connection, filters: MapFilters) -> int:
+    """How many articles with no date the date range of `filters` hides (0 without a range or with `undated`)."""
+    if filters.undated or not (filters.date_from or filters.date_to):
+        return 0
+    undated = replace(filters, date_from=None, date_to=None)
+    where, params = undated.where()
+    return conn.execute(f"SELECT COUNT(DISTINCT m.article_id) FROM {undated.joins(articles=True)}"
+                        f" WHERE {where} AND {_UNDATED}", params).fetchone()[0]
+
+
 def _like(text: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
 
@@ -170,6 +216,46 @@ def _like(text: str) -> str:
 def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float) -> dict:
     # Keyed by version: an admin edit bumps it, so a stale shape is never served.
     return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
+
+
+# Feature types in plain words for readers (the gazetteer keeps GeoNames' codes).
+FEATURE_LABELS = {"admin1": "province or state", "admin2": "county or district"}
+
+
+def feature_label(feature: str | None) -> str:
+    """The feature type in plain words: "province or state" for admin1; other types are words already."""
+    return FEATURE_LABELS.get(feature or "", feature or "place")
+
+
+def country_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """ISO country code -> the country's name in the gazetteer (the most populous place of that code wins)."""
+    names: dict[str, str] = {}
+    for code, name in conn.execute(
+            "SELECT country_code, name FROM places WHERE feature = 'country' AND COALESCE(country_code, '') != ''"
+            " ORDER BY population IS NULL, population DESC"):
+        names.setdefault(code, name)
+    return names
+
+
+def place_context(conn: sqlite3.Connection, places) -> dict[str, str]:
+    """Per place id, where it is in words: "Sangamon County, Illinois, United States" (county, state, country)."""
+    countries = country_names(conn)
+    context = {}
+    for place in places:
+        parts = []
+        code = place.country_code or ""
+        if place.admin2 and place.feature not in ("admin2", "admin1", "country"):
+            row = conn.execute("SELECT name FROM places WHERE feature = 'admin2' AND country_code = ? AND admin1 = ?"
+                               " AND admin2 = ? LIMIT 1", (code, place.admin1, place.admin2)).fetchone()
+            parts += [row[0]] if row else []
+        if place.admin1 and place.feature not in ("admin1", "country"):
+            row = conn.execute("SELECT name FROM places WHERE feature = 'admin1' AND country_code = ? AND admin1 = ?"
+                               " LIMIT 1", (code, place.admin1)).fetchone()
+            parts += [row[0]] if row else []
+        if code and place.feature != "country":
+            parts.append(countries.get(code, code))
+        context[place.id] = ", ".join(parts)
+    return context
 
 
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
@@ -259,6 +345,7 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
         params,
     ).fetchall()
     mentions = _top_mentions(conn, filters) if places else {}
+    countries = country_names(conn) if places else {}
     features = [{
         "type": "Feature",
         "id": row["id"],
@@ -266,11 +353,20 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
         "properties": {
             "place_id": row["id"], "name": row["name"], "feature": row["feature"],
             "country_code": row["country_code"], "approximate": bool(row["approximate"]),
+            "feature_label": feature_label(row["feature"]), "country": countries.get(row["country_code"] or ""),
             "mention_count": row["mention_count"], "article_count": row["article_count"],
             "mentions": mentions.get(row["id"], []),
         },
     } for row in places]
-    return {"type": "FeatureCollection", "features": features}
+    if filters.q and features:
+        matched = _matched_names(conn, [f["id"] for f in features], filters.q)
+        for feature in features:
+            feature["properties"]["matched_name"] = matched.get(feature["id"], feature["properties"]["name"])
+    collection = {"type": "FeatureCollection", "features": features}
+    if filters.date_from or filters.date_to:
+        # A foreign member (RFC 7946 §6.1): the map says what its date range leaves out.
+        collection["hidden_undated"] = hidden_undated(conn, filters)
+    return collection
 
 
 def data_version(conn: sqlite3.Connection) -> tuple:
@@ -348,6 +444,9 @@ def facets(conn: sqlite3.Connection) -> dict:
 def _facets(conn: sqlite3.Connection) -> dict:
     sources = [{"name": row[0], "articles": row[1]} for row in conn.execute(
         "SELECT source, COUNT(*) FROM articles WHERE source != '' GROUP BY source ORDER BY source")]
+    unsourced = conn.execute("SELECT COUNT(*) FROM articles WHERE source = ''").fetchone()[0]
+    if unsourced:
+        sources.append({"name": UNKNOWN_SOURCE, "articles": unsourced, "unknown": True})
     first, last, total, undated = conn.execute(
         "SELECT MIN(published), MAX(published), COUNT(*), COUNT(*) - COUNT(published) FROM articles").fetchone()
     features = [{"name": row[0], "places": row[1]} for row in conn.execute(

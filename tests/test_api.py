@@ -113,7 +113,7 @@ def test_features_equal_the_mapview_collection(client, conn):
 
 def test_facets(client):
     payload = client.get("/api/facets").get_json()
-    assert [s["name"] for s in payload["sources"]] == ["Armenpress", "Azernews", "Meduza", "TASS"]
+    assert [s["name"] for s in payload["sources"]] == ["Armenpress", "Azernews", "Meduza", "TASS", "(unknown)"]
     assert payload["dates"] == {"min": "2022-03-26", "max": "2023-12-30"}
 
 

@@ -162,7 +162,7 @@ def test_cached_json_follows_new_articles(conn, geoparser, tmp_path):
 
 def test_facets_list_sources_dates_and_features(conn):
     found = facets(conn)
-    assert [s["name"] for s in found["sources"]] == ["Armenpress", "Azernews", "Meduza", "TASS"]
+    assert [s["name"] for s in found["sources"]] == ["Armenpress", "Azernews", "Meduza", "TASS", "(unknown)"]
     assert all(s["articles"] == 1 for s in found["sources"])
     assert found["dates"] == {"min": "2022-03-26", "max": "2023-12-30"}
     assert (found["article_count"], found["undated_count"]) == (5, 2)

@@ -6,13 +6,69 @@ import sqlite3
 import threading
 
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.affinity import translate
+from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
+from shapely.strtree import STRtree
 
 _cache: dict[tuple, dict] = {}
 _lock = threading.Lock()
 
 # Degrees: coarse enough for a backdrop (a few hundred kB for the world), fine enough to recognise countries.
 DEFAULT_TOLERANCE = 0.05
+# An approximate outline (a convex hull of an archipelago's places) larger than this, touching no real
+# outline, is mostly ocean: drawn on a backdrop it is a triangle in the sea, so the backdrop leaves it out.
+OCEAN_HULL_AREA = 10.0  # square degrees
+_WORLD = box(-180, -90, 180, 90)
+
+
+def _unwrapped(ring) -> tuple[list, int]:
+    """The ring's points with longitudes shifted by ±360 so no step exceeds 180°, and the net shift in turns."""
+    points, shift = [], 0
+    for i, (x, y, *_rest) in enumerate(ring):
+        if i:
+            step = x + shift * 360 - points[-1][0]
+            shift += -1 if step > 180 else 1 if step < -180 else 0
+        points.append((x + shift * 360, y))
+    return points, shift
+
+
+def _split_polygon(polygon: Polygon) -> list[Polygon]:
+    exterior, turns = _unwrapped(polygon.exterior.coords)
+    if all(abs(a[0] - b[0]) <= 180 for a, b in zip(polygon.exterior.coords, polygon.exterior.coords[1:])):
+        return [polygon]
+    if turns:
+        # The ring goes round a pole (Antarctica): close it along the pole's edge of the map.
+        pole = -90 if sum(y for _x, y in exterior) < 0 else 90
+        exterior = exterior + [(exterior[-1][0], pole), (exterior[0][0], pole), exterior[0]]
+    holes = [_unwrapped(ring.coords)[0] for ring in polygon.interiors]
+    unwrapped = shapely.make_valid(Polygon(exterior, holes))
+    pieces = []
+    for offset in (-360, 0, 360):
+        # The part that lies in the world shifted by `offset`, moved back into [-180, 180].
+        part = unwrapped.intersection(translate(_WORLD, xoff=offset))
+        if not part.is_empty:
+            pieces.extend(_polygons(translate(part, xoff=-offset)))
+    return pieces
+
+
+def _polygons(geom) -> list[Polygon]:
+    if geom.geom_type == "Polygon":
+        return [geom]
+    if hasattr(geom, "geoms"):
+        return [p for g in geom.geoms for p in _polygons(g)]
+    return []
+
+
+def split_antimeridian(geom):
+    """`geom` (Polygon or MultiPolygon) with every polygon that crosses the 180° meridian cut there in two.
+
+    A ring stored with a step from 179° to -179° would be drawn the long way round, across the whole map.
+    """
+    polygons = _polygons(geom)
+    pieces = [piece for polygon in polygons for piece in _split_polygon(polygon)]
+    if len(pieces) == len(polygons):
+        return geom  # nothing crossed
+    return shapely.union_all([shapely.make_valid(piece) for piece in pieces])
 
 
 def _version(conn: sqlite3.Connection) -> tuple:
@@ -30,7 +86,12 @@ def _outline(geometry_text: str, tolerance: float) -> dict | None:
         return None  # a broken stored shape should not take the whole basemap down
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         return None
-    geom = shapely.set_precision(geom.simplify(tolerance, preserve_topology=True), 0.001)
+    try:
+        geom = split_antimeridian(geom)
+        geom = shapely.set_precision(shapely.make_valid(geom.simplify(tolerance, preserve_topology=True)), 0.001)
+    except shapely.errors.GEOSException:
+        return None
+    geom = MultiPolygon(_polygons(geom)) if geom.geom_type == "GeometryCollection" else geom
     return None if geom.is_empty else mapping(geom)
 
 
@@ -41,13 +102,21 @@ def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: floa
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    features = []
-    for row in conn.execute("SELECT id, name, geometry FROM places WHERE feature = 'country'"
+    outlines = []
+    for row in conn.execute("SELECT id, name, approximate, geometry FROM places WHERE feature = 'country'"
                             " AND geometry IS NOT NULL ORDER BY id"):
         geometry = _outline(row["geometry"], tolerance)
         if geometry is not None:
-            features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
-                             "properties": {"name": row["name"]}})
+            outlines.append((row, geometry))
+    real = STRtree([shape(geometry).buffer(0.5) for row, geometry in outlines if not row["approximate"]])
+    features = []
+    for row, geometry in outlines:
+        if row["approximate"]:
+            hull = shape(geometry)
+            if hull.area > OCEAN_HULL_AREA and not len(real.query(hull, predicate="intersects")):
+                continue
+        features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
+                         "properties": {"name": row["name"]}})
     collection = {"type": "FeatureCollection", "features": features}
     with _lock:
         for stale in [k for k in _cache if k[:2] == key[:2]]:

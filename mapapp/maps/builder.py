@@ -22,10 +22,12 @@ PANEL_IDS = {
     "features": "layer-features", "articles": "layer-articles",
     "list": "place-list", "count": "place-count",
     "form": "place-search", "input": "place-search-input", "options": "place-search-options",
-    "status": "map-status", "reader": "reader",
+    "status": "map-status", "reader": "reader", "undated": "filter-undated", "undatedCount": "filter-undated-count",
+    "undatedBox": "filter-undated-box", "legend": "map-legend",
 }
 SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share-snippet",
-             "link": "share-link", "copy": "share-copy"}
+             "link": "share-link", "copy": "share-copy", "width": "share-width", "height": "share-height",
+             "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview"}
 
 ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
 
@@ -73,6 +75,7 @@ def data_request_url(spec: MapSpec) -> str | None:
     pairs = [(key, value) for key, values in spec.fixed_params.items() for value in _listed(values)]
     pairs += [("source", value) for value in _listed(state.get("source"))]
     pairs += [(key, state[key]) for key in ("from", "to") if state.get(key)]
+    pairs += [("undated", "1")] if state.get("undated") and (state.get("from") or state.get("to")) else []
     return spec.data_url + ("?" + urlencode(pairs) if pairs else "")
 
 
@@ -112,6 +115,7 @@ def build(spec: MapSpec) -> folium.Map:
         elements.ListView(layer).add_to(fmap)
     if "search" in controls:
         elements.PlaceSearch(layer).add_to(fmap)
+    elements.LegendControl(layer).add_to(fmap)
     if "fit" in controls:
         elements.FitControl(layer, "topleft").add_to(fmap)
     if "share" in controls and spec.embed_path:

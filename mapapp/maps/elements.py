@@ -202,6 +202,12 @@ class PlaceSearch(_Call):
     function = "placeSearch"
 
 
+class LegendControl(_Call):
+    """The map's legend: what each colour and line style means, for the kinds of place shown."""
+
+    function = "legendControl"
+
+
 class FitControl(_Call):
     """A map button that fits the view to the places shown."""
 

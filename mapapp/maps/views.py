@@ -40,7 +40,8 @@ def client_state(filters: MapFilters, args) -> dict:
     if len(selected) > 200:
         raise InvalidInput("sel is longer than 200 characters", field="sel")
     return {"source": list(filters.sources), "from": filters.date_from or "", "to": filters.date_to or "",
-            "feature": list(filters.features), "article": [str(a) for a in filters.articles], "sel": selected}
+            "feature": list(filters.features), "article": [str(a) for a in filters.articles], "sel": selected,
+            "undated": filters.undated}
 
 
 def control_facets(conn: sqlite3.Connection) -> dict:
@@ -65,7 +66,7 @@ def inline_spec(conn: sqlite3.Connection, filters: MapFilters, args, base: MapSp
     # From the views cache (until the data changes): the map of one huge article costs its whole mention list.
     data = json.loads(feature_collection_json(conn, filters))
     state = client_state(MapFilters(sources=filters.sources, date_from=filters.date_from,
-                                    date_to=filters.date_to), args)
+                                    date_to=filters.date_to, undated=filters.undated), args)
     return replace(base, data=data, data_url=None, state=state, view=map_view(args))
 
 

@@ -14,11 +14,12 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from werkzeug.exceptions import UnsupportedMediaType
 
-from mapapp import review
+from mapapp import mapview, review
 from mapapp.db import get_db, transaction
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
 from mapapp.gazetteer import editing
+from mapapp.gazetteer.place import Place
 from mapapp.params import MAX_ID, load_json, record_id, text_value, whole_number
 from mapapp.web import auth
 
@@ -181,6 +182,7 @@ def index():
     if auth.wants_json():
         return jsonify({"places": [p.to_record() for p in places], "total": total})
     return render_template("admin/index.html", places=places, total=total, filters=filters, page=page,
+                           where=mapview.place_context(conn, places), feature_label=mapview.feature_label,
                            page_size=PAGE_SIZE, features=editing.feature_classes(conn),
                            sources=editing.sources(conn),
                            map_data=[_map_item(p) for p in places])
@@ -340,7 +342,38 @@ def compare_versions(place_id: str):
     if auth.wants_json():
         return jsonify({"a": a["version"], "b": b["version"],
                         "changes": [{"field": f, "a": x, "b": y} for f, x, y in changes]})
-    return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=changes)
+    countries = mapview.country_names(conn)
+    readable = [(field, _readable(field, old, countries), _readable(field, new, countries))
+                for field, old, new in changes]
+    return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=readable)
+
+
+def _points(coordinates) -> int:
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return 1
+    return sum(_points(part) for part in coordinates or [])
+
+
+def _readable(field: str, value, countries: dict) -> str:
+    """A stored field's value as a reader says it: no Python None, no raw JSON."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "(none)"
+    if field == "geometry" and isinstance(value, dict):
+        points = _points(value.get("coordinates")) if "coordinates" in value else 0
+        return f"{value.get('type', 'shape')} with {points:,} points" if points else str(value.get("type", "shape"))
+    if field == "feature":
+        return mapview.feature_label(str(value))
+    if field == "country_code":
+        return f"{countries.get(str(value), value)} ({value})"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_readable(k, v, countries)}" for k, v in value.items())
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 @bp.get("/deleted")
@@ -361,7 +394,15 @@ def review_queue():
     groups = review.queue(conn, threshold=threshold)
     if auth.wants_json():
         return jsonify({"groups": groups})
-    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn))
+    # The places the queue names, in words: name, kind and where (not a bare gn:… id).
+    ids = sorted({pid for group in groups for pid in group["place_ids"]})
+    found = {row["id"]: row for row in conn.execute(
+        f"SELECT * FROM places WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+    places = {pid: Place.from_row(row, ()) for pid, row in found.items()}
+    where = mapview.place_context(conn, places.values())
+    named = {pid: {"name": p.name, "kind": mapview.feature_label(p.feature), "where": where.get(pid, "")}
+             for pid, p in places.items()}
+    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn), places=named)
 
 
 @bp.post("/review/alias")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
+from mapapp import mapview
 from mapapp.db import get_db
+from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, SHARE_IDS, MapSpec, render
 from mapapp.params import whole_number
@@ -27,6 +29,35 @@ def overview():
     spec = views.overview_spec(get_db(), request.args, base_spec(
         data_url=url_for("api.features"), embed_path=url_for("embed.overview")))
     return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+
+
+# The orders the article index offers: newest first, or by source (A to Z, articles without one last).
+ARTICLE_ORDERS = {
+    "date": "a.published IS NULL, a.published DESC, a.id DESC",
+    "source": "a.source = '', a.source COLLATE NOCASE, a.published IS NULL, a.published DESC, a.id DESC",
+}
+ARTICLES_PER_PAGE = 100
+
+
+@bp.get("/articles")
+def articles():
+    """Every article, newest first or by source, with its number of places; ?sort=date|source&page=N."""
+    sort = request.args.get("sort", "date")
+    if sort not in ARTICLE_ORDERS:
+        raise InvalidInput("sort must be 'date' or 'source'", field="sort")
+    page_text = request.args.get("page", "1")
+    if not (page_text.isascii() and page_text.isdigit() and 1 <= int(page_text) <= 10**9):
+        raise InvalidInput("page must be a whole number from 1", field="page")
+    page = int(page_text)
+    db = get_db()
+    total = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    rows = db.execute(
+        "SELECT a.id, a.title, a.source, a.published,"
+        " (SELECT COUNT(DISTINCT m.place_id) FROM mentions m WHERE m.article_id = a.id) AS place_count"
+        f" FROM articles a ORDER BY {ARTICLE_ORDERS[sort]} LIMIT ? OFFSET ?",
+        (ARTICLES_PER_PAGE, (page - 1) * ARTICLES_PER_PAGE)).fetchall()
+    pages = max(1, -(-total // ARTICLES_PER_PAGE))
+    return render_template("maps/articles.html", rows=rows, sort=sort, page=page, pages=pages, total=total)
 
 
 @bp.get("/articles/<article_id>")
@@ -54,7 +85,9 @@ def place(place_id: str):
     spec = views.place_spec(db, view, request.args, base_spec(
         url_state=None, controls=frozenset({"fit", "share"}),
         embed_path=url_for("embed.place", place_id=view.place.id)))
-    return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+    country = mapview.country_names(db).get(view.place.country_code or "") if view.place.country_code else None
+    return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
+                           country=country, kind=mapview.feature_label(view.place.feature))
 
 
 @bp.get("/outlines.json")

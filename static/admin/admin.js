@@ -15,18 +15,28 @@
     if (!element || !window.L) { return null; }
     var map = L.map(element, { worldCopyJump: false }).setView(CAUCASUS, 6);
     var tiles = body.getAttribute("data-tiles-url");
-    if (tiles) {
-      L.tileLayer(tiles, { attribution: body.getAttribute("data-tiles-attribution") || "", maxZoom: 18 }).addTo(map);
-    } else {
-      // No tile server (offline installs, tests): the country outlines from the gazetteer as the basemap.
+    var outlinesShown = false;
+    // The country outlines from the gazetteer as the basemap: with no tile server (offline installs, tests),
+    // or as soon as a tile fails to load (no network), as on the public maps.
+    var showOutlines = function () {
+      if (outlinesShown) { return; }
+      outlinesShown = true;
       fetch("/outlines.json", { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (outlines) {
           if (!outlines) { return; }
           L.geoJSON(outlines, { interactive: false, style: { color: "#999", weight: 1, fillColor: "#f3efe6",
-                                                              fillOpacity: 1 } }).addTo(map).bringToBack();
+                                                              fillOpacity: 1, className: "admin-outline" } })
+            .addTo(map).bringToBack();
+          element.classList.add("admin-offline");
         })
         .catch(function () { /* the map works without a basemap */ });
+    };
+    if (tiles) {
+      L.tileLayer(tiles, { attribution: body.getAttribute("data-tiles-attribution") || "", maxZoom: 18 })
+        .on("tileerror", showOutlines).addTo(map);
+    } else {
+      showOutlines();
     }
     return map;
   }
@@ -116,7 +126,7 @@
       scheduleImpact();
     }
 
-    function textToShapes() {
+    function textToShapes(origin) {
       shapes.clearLayers();
       var text = geometry.value.trim();
       if (!text) { preview.textContent = "No shape: the place is a point."; return; }
@@ -127,7 +137,9 @@
       }
       try {
         L.geoJSON(parsed).eachLayer(function (layer) { shapes.addLayer(layer); });
-        preview.textContent = "Preview of the pasted " + String(parsed.type) + " (checked when you save).";
+        preview.textContent = origin === "saved"
+          ? "Shape: " + String(parsed.type) + " (saved; draw on the map or paste GeoJSON to change it)."
+          : "Preview of the pasted " + String(parsed.type) + " (checked when you save).";
         fitTo(map, shapes);
       } catch (err) {
         preview.textContent = "Cannot draw this GeoJSON: " + err.message;
@@ -153,12 +165,12 @@
 
     lat.addEventListener("change", function () { markerFromInputs(); scheduleImpact(); });
     lon.addEventListener("change", function () { markerFromInputs(); scheduleImpact(); });
-    geometry.addEventListener("input", function () { textToShapes(); scheduleImpact(); });
+    geometry.addEventListener("input", function () { textToShapes("pasted"); scheduleImpact(); });
     ["name", "aliases", "feature", "country_code", "population", "notes"].forEach(function (name) {
       form.elements[name].addEventListener("change", scheduleImpact);
     });
 
-    textToShapes();
+    textToShapes("saved");
     if (markerFromInputs()) {
       if (shapes.getLayers().length) { fitTo(map, L.featureGroup([marker].concat(shapes.getLayers()))); }
       else { map.setView(marker.getLatLng(), 9); }

@@ -47,6 +47,10 @@
 
   function dateText(value) { return value ? String(value).slice(0, 10) : ''; }
 
+  // Reserved filter values (mapapp.mapview): articles with no source, and "no source chosen" (matches nothing).
+  var UNKNOWN_SOURCE = '(unknown)', NONE = '(none)';
+  function sourceLabel(value) { return value === UNKNOWN_SOURCE ? 'Unknown source' : value; }
+
   function announce(opts, message) {
     var live = byId(opts.ids && opts.ids.status);
     if (live) { live.textContent = message; }
@@ -68,6 +72,10 @@
   };
   var DEFAULT_STYLE = {color: '#b15928', weight: 2, fillOpacity: 0.15};
 
+  // The feature type in plain words (the server sends feature_label; codes never reach the reader).
+  var LABELS = {admin1: 'province or state', admin2: 'county or district'};
+  function featureLabel(p) { return p.feature_label || LABELS[p.feature] || p.feature || 'place'; }
+
   function styleFor(feature) {
     var base = STYLES[feature.properties.feature] || DEFAULT_STYLE;
     var type = feature.geometry && feature.geometry.type;
@@ -83,7 +91,8 @@
     this.map = map;
     this.opts = opts;
     this.links = opts.links || {mode: 'server', base: ''};
-    this.state = Object.assign({source: [], from: '', to: '', feature: [], article: [], sel: ''}, opts.state || {});
+    this.state = Object.assign({source: [], from: '', to: '', feature: [], article: [], sel: '', undated: false},
+                               opts.state || {});
     ['source', 'feature', 'article'].forEach(function (key) { this.state[key] = list(this.state[key]); }, this);
     this.cluster = L.markerClusterGroup({showCoverageOnHover: false, chunkedLoading: true, maxClusterRadius: 50});
     // Shapes on one canvas: hundreds of detailed regions draw far faster there than as SVG paths.
@@ -92,6 +101,7 @@
     this.regions.addTo(map);
     this.cluster.addTo(map);
     this.loaded = [];      // features after source/date filters
+    this.hiddenUndated = 0;  // articles without a date that the date range leaves out
     this.visible = [];     // features after the layer toggles too
     this.layers = {};      // place id -> Leaflet layer
     this.handlers = [];
@@ -123,6 +133,7 @@
     this.state.source.forEach(function (v) { params.append('source', v); });
     if (this.state.from) { params.set('from', this.state.from); }
     if (this.state.to) { params.set('to', this.state.to); }
+    if (this.state.undated && (this.state.from || this.state.to)) { params.set('undated', '1'); }
     return this.opts.dataUrl + (params.toString() ? '?' + params.toString() : '');
   };
 
@@ -136,8 +147,9 @@
   // Source and date filters: asked of the server when there is one, else applied to the inline data.
   DataLayer.prototype.load = function () {
     var self = this;
-    var done = function (features) {
+    var done = function (features, hiddenUndated) {
       self.loaded = features;
+      self.hiddenUndated = hiddenUndated || 0;
       self.redraw('load');
       return self;
     };
@@ -148,19 +160,37 @@
       var number = ++this.loads;
       announce(this.opts, 'Loading places…');
       return request
-        .then(function (body) { return number === self.loads ? done(body.features || []) : self; })
+        .then(function (body) {
+          return number === self.loads ? done(body.features || [], body.hidden_undated) : self;
+        })
         .catch(function (error) { announce(self.opts, 'Could not load the places: ' + error.message); throw error; });
     }
-    return Promise.resolve(done(this._filterInline()));
+    return Promise.resolve(done(this._filterInline(), this._hiddenUndatedInline()));
   };
 
   DataLayer.prototype._mentionPasses = function (m) {
     var s = this.state;
-    if (s.source.length && s.source.indexOf(String(m.source || '')) < 0) { return false; }
+    if (s.source.length && s.source.indexOf(m.source ? String(m.source) : UNKNOWN_SOURCE) < 0) { return false; }
     var day = dateText(m.published);
+    if (!day && s.undated) { return true; }
     if (s.from && (!day || day < s.from)) { return false; }
     if (s.to && (!day || day > s.to)) { return false; }
     return true;
+  };
+
+  // Like hidden_undated on the server: articles with no date that pass the other filters but not the range.
+  DataLayer.prototype._hiddenUndatedInline = function () {
+    var s = this.state;
+    if (s.undated || !(s.from || s.to)) { return 0; }
+    var seen = {};
+    ((this.opts.data && this.opts.data.features) || []).forEach(function (f) {
+      (f.properties.mentions || []).forEach(function (m) {
+        if (dateText(m.published)) { return; }
+        if (s.source.length && s.source.indexOf(m.source ? String(m.source) : UNKNOWN_SOURCE) < 0) { return; }
+        seen[String(m.article_id)] = true;
+      });
+    });
+    return Object.keys(seen).length;
   };
 
   DataLayer.prototype._filterInline = function () {
@@ -204,7 +234,9 @@
     } else {
       layer = L.geoJSON(geometry, {renderer: this.renderer, style: function () { return styleFor(f); }});
     }
-    layer.bindPopup(function () { return self.popup(f); }, {maxWidth: 360, minWidth: 220, autoPanPadding: [20, 20]});
+    layer.bindPopup(function () { return self.popup(f); }, popupSize(this.map, {autoPanPadding: [10, 10]}));
+    // Sized to the map each time it opens: a phone (or a rotated one) has less room than the default.
+    layer.on('click', function () { var popup = layer.getPopup(); if (popup) { popupSize(self.map, popup.options); } });
     layer.on('popupopen', function () { self.state.sel = String(f.id); self._changed('select'); });
     layer.on('popupclose', function () {
       if (self.state.sel === String(f.id)) { self.state.sel = ''; self._changed('select'); }
@@ -212,6 +244,15 @@
     layer.feature = f;
     return layer;
   };
+
+  // Popup width and height limits that keep it, its tip and its close button inside the map.
+  function popupSize(map, options) {
+    var size = map.getSize();
+    options.maxWidth = Math.max(160, Math.min(360, size.x - 70));
+    options.minWidth = Math.min(220, options.maxWidth);
+    options.maxHeight = Math.max(160, size.y - 90);
+    return options;
+  }
 
   DataLayer.prototype.redraw = function (why) {
     var self = this;
@@ -231,6 +272,9 @@
       this.positionOnDraw = null;
       position();
     }
+    // Largest first: the canvas gives a click to the shape drawn last, so the smallest shape under the
+    // pointer (a region inside its country) opens, and small shapes stay visible on top of large ones.
+    shapes.sort(function (a, b) { return layerArea(b) - layerArea(a); });
     shapes.forEach(function (layer) { self.regions.addLayer(layer); });
     this.cluster.addLayers(markers);
     announce(this.opts, this.visible.length + (this.visible.length === 1 ? ' place shown' : ' places shown'));
@@ -245,6 +289,39 @@
     if (layer instanceof L.Circle) { return layer.getLatLng().toBounds(2 * layer.getRadius()); }
     if (layer instanceof L.Marker) { return L.latLngBounds([layer.getLatLng()]); }
     return layer.getBounds();
+  }
+
+  // Planar area in square degrees, scaled by latitude (enough to order nested shapes); 0 for lines.
+  function ringArea(ring) {
+    var sum = 0;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      sum += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+    }
+    return Math.abs(sum / 2) * Math.cos((ring[0] ? ring[0][1] : 0) * Math.PI / 180);
+  }
+  function geometryArea(geometry) {
+    if (!geometry) { return 0; }
+    if (geometry.type === 'Polygon') {
+      return geometry.coordinates.reduce(function (total, ring, i) {
+        return total + (i === 0 ? 1 : -1) * ringArea(ring);
+      }, 0);
+    }
+    if (geometry.type === 'MultiPolygon') {
+      return geometry.coordinates.reduce(function (total, polygon) {
+        return total + geometryArea({type: 'Polygon', coordinates: polygon});
+      }, 0);
+    }
+    if (geometry.type === 'GeometryCollection') {
+      return (geometry.geometries || []).reduce(function (total, g) { return total + geometryArea(g); }, 0);
+    }
+    return 0;
+  }
+  function layerArea(layer) {
+    if (layer instanceof L.Circle) {
+      var degrees = layer.getRadius() / 111320;
+      return Math.PI * degrees * degrees;
+    }
+    return geometryArea(layer.feature && layer.feature.geometry);
   }
 
   DataLayer.prototype.bounds = function () {
@@ -269,12 +346,19 @@
     if (!layer) { return false; }
     var map = this.map;
     map.closePopup();
+    if (layer.getPopup()) { popupSize(map, layer.getPopup().options); }
     if (layer instanceof L.Marker) {
       this.cluster.zoomToShowLayer(layer, function () { layer.openPopup(); });
     } else {
       var bounds = layer.getBounds();
-      map.fitBounds(bounds, {padding: [24, 24], maxZoom: 8});
+      // Not animated: the popup pans itself into the map only once the map has stopped moving.
+      map.fitBounds(bounds, {padding: [24, 24], maxZoom: 8, animate: false});
       layer.openPopup(bounds.getCenter());
+    }
+    // Chosen from the list below the map on a narrow screen: bring the map back into view.
+    var box = map.getContainer().getBoundingClientRect();
+    if ((box.top < 0 || box.bottom > window.innerHeight) && map.getContainer().scrollIntoView) {
+      map.getContainer().scrollIntoView({block: 'nearest'});
     }
     return true;
   };
@@ -312,7 +396,8 @@
     var p = f.properties;
     var box = el('div', 'mapapp-popup');
     box.appendChild(el('h2', 'mapapp-popup-name', p.name));
-    var kind = el('p', 'mapapp-popup-kind', p.feature + (p.country_code ? ' · ' + p.country_code : '') +
+    var country = p.feature === 'country' ? '' : (p.country || p.country_code || '');
+    var kind = el('p', 'mapapp-popup-kind', featureLabel(p) + (country ? ' · ' + country : '') +
       (p.approximate ? ' · approximate shape' : ''));
     box.appendChild(kind);
     if (this.links.mode === 'server') {
@@ -337,6 +422,8 @@
           });
         }
         entry.appendChild(title);
+        entry.quoted = {};
+        entry.titleLink = title;
         var meta = [m.source, dateText(m.published)].filter(Boolean).join(' · ');
         if (meta) { entry.appendChild(el('div', 'mapapp-popup-meta', meta)); }
         var original = safeHref(m.url);
@@ -346,6 +433,20 @@
           entry.appendChild(a);
         }
         ul.appendChild(entry);
+      }
+      // A sentence is quoted once per article; the headline (often the text's first line too) is not repeated
+      // under itself: the name is marked in the headline instead.
+      var sentence = String(m.sentence || m.text || '').trim();
+      if (entry.quoted[sentence]) { return; }
+      entry.quoted[sentence] = true;
+      var offset = String(m.sentence || m.text || '').indexOf(sentence);
+      if (sentence && sentence === String(m.title || '').trim()) {
+        if (!entry.titleMarked) {
+          entry.titleMarked = true;
+          entry.titleLink.textContent = '';
+          highlighted(entry.titleLink, sentence, m.start - offset, m.end - offset);
+        }
+        return;
       }
       entry.appendChild(highlighted(el('blockquote', 'mapapp-sentence'), m.sentence || m.text, m.start, m.end));
     });
@@ -395,13 +496,15 @@
     ((layer.opts.data && layer.opts.data.features) || layer.loaded).forEach(function (f) {
       features[f.properties.feature] = true;
       (f.properties.mentions || []).forEach(function (m) {
-        if (m.source) { sources[m.source] = true; }
+        sources[m.source ? m.source : UNKNOWN_SOURCE] = true;
         if (m.published) { dates.push(dateText(m.published)); }
       });
     });
     dates.sort();
     return {
-      sources: facets.sources || Object.keys(sources).sort(),
+      sources: facets.sources || Object.keys(sources).sort(function (a, b) {
+        return (a === UNKNOWN_SOURCE) - (b === UNKNOWN_SOURCE) || (a < b ? -1 : a > b ? 1 : 0);
+      }),
       features: facets.features || Object.keys(features).sort(),
       min_date: facets.min_date || dates[0] || '',
       max_date: facets.max_date || dates[dates.length - 1] || ''
@@ -429,10 +532,12 @@
     }).map(function (b) { return b.value; });
   }
 
+  // Every box checked: no filter ([]); none checked: NONE, which matches nothing (an empty map, as asked).
   function allOrSome(container) {
     var boxes = container.querySelectorAll('input[type=checkbox]');
     var values = checkedValues(container);
-    return values.length === boxes.length ? [] : values;
+    if (values.length === boxes.length) { return []; }
+    return values.length ? values : [NONE];
   }
 
   var DAY = 86400000;
@@ -461,7 +566,7 @@
     var sources = byId(ids.sources);
     var reload = debounce(function () { layer.load().catch(function () {}); }, 250);
     if (sources) {
-      var items = facets.sources.map(function (s) { return {value: s, label: s}; });
+      var items = facets.sources.map(function (s) { return {value: s, label: sourceLabel(s)}; });
       checkboxList(sources, items, function (v) {
         return !layer.state.source.length || layer.state.source.indexOf(v) >= 0;
       }, function () { layer.state.source = allOrSome(sources); reload(); });
@@ -512,6 +617,21 @@
     };
     from.addEventListener('change', fromField);
     to.addEventListener('change', toField);
+    // A date range leaves out the articles without a date: say how many, and offer to include them.
+    var undated = byId(ids.undated), undatedCount = byId(ids.undatedCount), undatedBox = byId(ids.undatedBox);
+    if (undated && undatedBox) {
+      undatedBox.checked = !!layer.state.undated;
+      undatedBox.addEventListener('change', function () { layer.state.undated = undatedBox.checked; reload(); });
+      layer.onChange(function (_layer, why) {
+        if (why !== 'load') { return; }
+        var ranged = !!(layer.state.from || layer.state.to), n = layer.hiddenUndated;
+        undated.hidden = !(ranged && (n > 0 || layer.state.undated));
+        if (undatedCount) {
+          undatedCount.textContent = layer.state.undated ? 'Articles without a date are included.' :
+            n + (n === 1 ? ' article without a date is' : ' articles without a date are') + ' hidden by the date range.';
+        }
+      });
+    }
   };
 
   // Layers by feature type and by article: checkboxes built from what is loaded.
@@ -524,7 +644,11 @@
         layer.loaded.forEach(function (f) {
           if (types.indexOf(f.properties.feature) < 0) { types.push(f.properties.feature); }
         });
-        checkboxList(features, types.map(function (t) { return {value: t, label: t}; }), function (v) {
+        var labels = {};
+        layer.loaded.forEach(function (f) { labels[f.properties.feature] = featureLabel(f.properties); });
+        checkboxList(features, types.map(function (t) {
+          return {value: t, label: labels[t] || featureLabel({feature: t})};
+        }), function (v) {
           return !layer.state.feature.length || layer.state.feature.indexOf(v) >= 0;
         }, function () { layer.state.feature = allOrSome(features); layer.redraw('layers'); });
       }
@@ -577,7 +701,7 @@
         button.addEventListener('click', function () { layer.select(f.id); });
         li.appendChild(button);
         var n = f.properties.mention_count || (f.properties.mentions || []).length;
-        li.appendChild(el('span', 'mapapp-list-meta', ' ' + f.properties.feature + ' · ' + n + (n === 1 ? ' mention' : ' mentions')));
+        li.appendChild(el('span', 'mapapp-list-meta', ' ' + featureLabel(f.properties) + ' · ' + n + (n === 1 ? ' mention' : ' mentions')));
         listNode.appendChild(li);
       });
       if (count) {
@@ -603,12 +727,105 @@
       });
       layer.onChange(function (_layer, why) { if (why !== 'select') { build(); } });
     }
+    var show = function (found, matched) {
+      layer.select(found.id);
+      var name = String(found.properties.name);
+      var alias = matched && matched.toLocaleLowerCase() !== name.toLocaleLowerCase();
+      announce(layer.opts, 'Showing ' + name + (alias ? ' (matched the name “' + matched + '”)' : ''));
+    };
+    var nothing = function (query) { announce(layer.opts, 'No place shown on the map matches “' + query + '”.'); };
+    var searches = 0;
     form.addEventListener('submit', function (event) {
       event.preventDefault();
-      var found = layer.find(input.value);
-      if (found) { layer.select(found.id); announce(layer.opts, 'Showing ' + found.properties.name); }
-      else { announce(layer.opts, 'No place shown on the map matches “' + input.value + '”.'); }
+      var query = input.value.trim();
+      var local = layer.find(query);
+      var exact = local && String(local.properties.name).toLocaleLowerCase() === query.toLocaleLowerCase();
+      if (!query || exact || !layer.opts.dataUrl) {
+        if (local) { show(local, null); } else { nothing(query); }
+        return;
+      }
+      // Every name and alias of the places: the server's q filter knows them all (the map data has one name).
+      var number = ++searches;
+      var params = new URLSearchParams(layer.dataRequestUrl().split('?')[1] || '');
+      params.set('q', query);
+      fetchJson(layer.opts.dataUrl + '?' + params.toString()).then(function (body) {
+        if (number !== searches) { return; }
+        var q = query.toLocaleLowerCase();
+        var rank = function (f) {
+          var matched = String(f.properties.matched_name || f.properties.name).toLocaleLowerCase();
+          return matched === q ? 0 : matched.indexOf(q) === 0 ? 1 : 2;
+        };
+        var shown = (body.features || []).filter(function (f) { return layer.layers[String(f.id)]; });
+        shown.sort(function (a, b) { return rank(a) - rank(b); });
+        var best = shown[0];
+        if (best && (!local || rank(best) < 2)) { show(layer.layers[String(best.id)].feature, best.properties.matched_name); }
+        else if (local) { show(local, null); }
+        else { nothing(query); }
+      }).catch(function () { if (local) { show(local, null); } else { nothing(query); } });
     });
+  };
+
+  // The legend: what each colour and line style on the map means, for the kinds of place shown.
+  mapapp.legendControl = function (layer) {
+    var Control = L.Control.extend({
+      options: {position: 'bottomright'},
+      onAdd: function () {
+        var box = L.DomUtil.create('details', 'mapapp-legend');
+        box.id = (layer.opts.ids && layer.opts.ids.legend) || '';
+        box.open = layer.map.getSize().x >= 600;
+        box.appendChild(el('summary', null, 'Legend'));
+        var listNode = el('ul');
+        box.appendChild(listNode);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        var swatch = function (style, marker) {
+          var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+          svg.setAttribute('width', '28'); svg.setAttribute('height', '14'); svg.setAttribute('aria-hidden', 'true');
+          var shape = document.createElementNS('http://www.w3.org/2000/svg', marker ? 'circle' : 'rect');
+          if (marker) {
+            shape.setAttribute('cx', '14'); shape.setAttribute('cy', '7'); shape.setAttribute('r', '5');
+            shape.setAttribute('fill', '#2a81cb');
+          } else {
+            shape.setAttribute('x', '2'); shape.setAttribute('y', '2'); shape.setAttribute('width', '24');
+            shape.setAttribute('height', '10');
+            shape.setAttribute('fill', style.fill === false ? 'none' : (style.fillColor || style.color));
+            shape.setAttribute('fill-opacity', String(style.fill === false ? 0 : Math.max(style.fillOpacity || 0.2, 0.2)));
+          }
+          shape.setAttribute('stroke', marker ? '#fff' : style.color);
+          shape.setAttribute('stroke-width', marker ? '1' : String(Math.min(style.weight || 2, 3)));
+          if (!marker && style.dashArray) { shape.setAttribute('stroke-dasharray', style.dashArray); }
+          svg.appendChild(shape);
+          return svg;
+        };
+        var build = function () {
+          listNode.textContent = '';
+          var seen = {}, approximate = false, pins = false;
+          layer.visible.forEach(function (f) {
+            var p = f.properties, point = !f.geometry || f.geometry.type === 'Point';
+            if (point && p.feature !== 'country' && p.feature !== 'continent') { pins = true; return; }
+            if (p.approximate) { approximate = true; }
+            if (!seen[p.feature]) { seen[p.feature] = f; }
+          });
+          var item = function (svg, text) {
+            var li = el('li');
+            li.appendChild(svg);
+            li.appendChild(el('span', null, text));
+            listNode.appendChild(li);
+          };
+          if (pins) { item(swatch(null, true), 'a town, village or point (numbers: several together)'); }
+          Object.keys(seen).sort().forEach(function (type) {
+            var f = seen[type];
+            var style = Object.assign({}, STYLES[type] || DEFAULT_STYLE);
+            item(swatch(style), featureLabel(f.properties));
+          });
+          if (approximate) { item(swatch({color: '#555', weight: 2, dashArray: '4 4', fill: false}), 'short dashes: approximate shape'); }
+          box.hidden = !listNode.children.length;
+        };
+        layer.onChange(function (_layer, why) { if (why !== 'select') { build(); } });
+        return box;
+      }
+    });
+    new Control().addTo(layer.map);
   };
 
   // A "fit to data" button on the map itself.
@@ -639,6 +856,7 @@
     s.source.forEach(function (v) { params.append('source', v); });
     if (s.from) { params.set('from', s.from); }
     if (s.to) { params.set('to', s.to); }
+    if (s.undated && (s.from || s.to)) { params.set('undated', '1'); }
     s.feature.forEach(function (v) { params.append('feature', v); });
     s.article.forEach(function (v) { params.append('article', v); });
     if (s.sel) { params.set('sel', s.sel); }
@@ -663,17 +881,50 @@
     layer.map.on('moveend', write);
   };
 
-  // "Share / embed": the iframe snippet and link for the current view.
+  // The width an embed may ask for: pixels or a percentage, else the default.
+  function embedWidth(value) {
+    var text = String(value || '').trim();
+    if (/^\d{2,4}$/.test(text)) { return text; }
+    if (/^\d{1,3}%$/.test(text) && parseInt(text, 10) <= 100) { return text; }
+    return '100%';
+  }
+
+  function embedHeight(value) {
+    var n = parseInt(value, 10);
+    return isFinite(n) ? String(Math.min(Math.max(n, 150), 2000)) : '480';
+  }
+
+  // "Share / embed": the link to this view, and an iframe snippet that fits the data by default (an embed's
+  // frame is not the author's window), with its size, first view and filters chosen in the dialog.
   mapapp.shareControl = function (layer, ids, embedPath) {
     var button = byId(ids.button), panel = byId(ids.panel), snippet = byId(ids.snippet), link = byId(ids.link);
-    var copy = byId(ids.copy);
+    var copy = byId(ids.copy), width = byId(ids.width), height = byId(ids.height), viewBox = byId(ids.view);
+    var filtersBox = byId(ids.filters), preview = byId(ids.preview);
     if (!button || !panel || !snippet) { return; }
+    var embedUrl = function () {
+      var all = stateParams(layer), params = new URLSearchParams();
+      var withFilters = !filtersBox || filtersBox.checked, withView = viewBox && viewBox.checked;
+      var fixed = layer.opts.fixedParams || {};
+      all.forEach(function (value, key) {
+        var isView = key === 'zoom' || key === 'lat' || key === 'lon';
+        if (isView ? withView : (withFilters || fixed[key] !== undefined)) { params.append(key, value); }
+      });
+      var query = params.toString();
+      return location.origin + embedPath + (query ? '?' + query : '');
+    };
+    var shownPreview = '';
+    var showPreview = debounce(function () {
+      var url = embedUrl();
+      if (preview && !panel.hidden && url !== shownPreview) { shownPreview = url; preview.src = url; }
+    }, 400);
     var fill = function () {
-      var params = stateParams(layer).toString();
-      var url = location.origin + embedPath + (params ? '?' + params : '');
+      var url = embedUrl();
+      var w = embedWidth(width && width.value), h = embedHeight(height && height.value);
       snippet.value = '<iframe src="' + url.replace(/&/g, '&amp;').replace(/"/g, '&quot;') +
-        '" width="100%" height="480" style="border:0" loading="lazy" title="Map of places in the news"></iframe>';
+        '" width="' + w + '" height="' + h + '" style="border:0" loading="lazy" title="Map of places in the news"></iframe>';
       if (link) { link.value = location.href; }
+      if (preview) { preview.style.maxWidth = /%$/.test(w) ? w : w + 'px'; }
+      showPreview();
     };
     button.addEventListener('click', function () {
       var open = panel.hidden;
@@ -681,7 +932,12 @@
       button.setAttribute('aria-expanded', String(open));
       if (open) { fill(); snippet.focus(); snippet.select(); }
     });
-    layer.onChange(function () { if (!panel.hidden) { fill(); } });
+    [width, height, viewBox, byId(ids.fit), filtersBox].forEach(function (input) {
+      if (input) { input.addEventListener(input.type === 'text' || input.type === 'number' ? 'input' : 'change', fill); }
+    });
+    var refill = function () { if (!panel.hidden) { fill(); } };
+    layer.onChange(refill);
+    layer.map.on('moveend', refill);
     if (copy) {
       copy.addEventListener('click', function () {
         snippet.select();
