@@ -74,6 +74,14 @@
   }
 
   /* ---------------------------------------------------------------- the editor */
+  /* Leaflet.draw ignores every press until a 50 ms timer after the previous vertex has run, a guard for its
+     touch path; but Leaflet 1.9 maps fire no touchstart, so that path never runs here and the guard only
+     drops mouse presses: a busy browser runs input before timers, so the timer can run late and the next
+     vertex is lost without a trace. Accept the next press as soon as the vertex is drawn. */
+  function steadyDrawing() {
+    L.Draw.Polyline.prototype._enableNewMarkers = function () { this._disableMarkers = false; };
+  }
+
   function editor() {
     var form = document.getElementById("place-form");
     var map = baseMap("edit-map");
@@ -134,6 +142,7 @@
       }
     }
 
+    steadyDrawing();
     map.addControl(new L.Control.Draw({
       edit: { featureGroup: shapes },
       draw: { marker: false, circle: false, circlemarker: false, rectangle: true,
