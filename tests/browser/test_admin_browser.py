@@ -5,10 +5,10 @@ import json
 import sqlite3
 
 import pytest
+from admin_support import HOSTILE, PASSWORD
 from click.testing import CliRunner
 from playwright.sync_api import expect
 
-from admin_support import HOSTILE, PASSWORD
 from mapapp.accounts import create_user
 from mapapp.db import DATABASE_NAME, connect
 from mapapp.gazetteer import editing
@@ -240,8 +240,12 @@ def test_hostile_names_stay_text_in_admin_public_map_and_export(admin_site, data
     html = out.read_text(encoding="utf-8")
     assert "<img src=x onerror=alert(1)>" not in html and "</script><script>alert(1)" not in html
     page.goto(out.as_uri())
-    page.wait_for_selector(".leaflet-container")
-    page.wait_for_timeout(500)
+    page.locator(".mapapp-map[data-ready='true']").wait_for()  # the file's map has drawn its data
+    for place_id, name in zip(ids, HOSTILE):
+        button = page.locator(f'.mapapp-list-place[data-place-id="{place_id}"]')
+        expect(button).to_have_text(name)
+        button.click()
+        expect(page.locator(".leaflet-popup-content", has_text=name)).to_have_count(1)
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
 
 
