@@ -187,7 +187,7 @@
       object.place_id = form.getAttribute("data-place-id") || null;
       return object;
     }
-    function checkImpact() { showImpact(formObject(), impactOut); }
+    function checkImpact() { clearTimeout(timer); showImpact(formObject(), impactOut); }  // supersedes a pending one
     document.getElementById("impact-button").addEventListener("click", checkImpact);
     var deleteButton = document.getElementById("delete-impact-button");
     if (deleteButton) {
@@ -200,6 +200,7 @@
 
   /* ---------------------------------------------------------------- impact preview (writes nothing) */
   function showImpact(proposal, out) {
+    var asked = out.impactAsked = (out.impactAsked || 0) + 1;  // a slower, older answer must not overwrite it
     out.textContent = "Checking…";
     fetch("/admin/impact", {
       method: "POST", credentials: "same-origin",
@@ -208,6 +209,7 @@
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
+      if (asked !== out.impactAsked) { return; }
       if (result.ok) {
         out.textContent = result.body.mentions + " mention(s) in " + result.body.articles +
           " article(s) would resolve differently.";
@@ -216,7 +218,9 @@
         var text = Object.keys(errors).map(function (key) { return key + ": " + errors[key]; }).join("; ");
         out.textContent = "Not saved yet: " + (text || result.body.error);
       }
-    }).catch(function (err) { out.textContent = "Could not check the impact: " + err.message; });
+    }).catch(function (err) {
+      if (asked === out.impactAsked) { out.textContent = "Could not check the impact: " + err.message; }
+    });
   }
 
   resultsMap();
