@@ -218,15 +218,19 @@ def test_hostile_names_stay_text_in_admin_public_map_and_export(admin_site, data
     page.wait_for_selector("#results-map .leaflet-marker-icon")
     markers = page.locator("#results-map .leaflet-marker-icon")
     assert markers.count() == len(HOSTILE)
+    # Leaflet sets a closing popup's opacity to 0 at once and removes it on a timer, which a loaded browser
+    # runs late: "open" means not fading out.
+    open_popup = page.locator('#results-map .leaflet-popup:not([style*="opacity: 0"])')
     shown = set()
     for index in range(markers.count()):
         marker = markers.nth(index)
-        marker.click()
-        popup = page.locator("#results-map .leaflet-popup-content a")
-        assert popup.text_content() == marker.get_attribute("title")
-        shown.add(popup.text_content())
-        page.click("#results-map .leaflet-popup-close-button")
-        expect(popup).to_have_count(0)  # the closing popup fades out before it leaves the page
+        marker.click()  # (Playwright waits while a fading popup still covers it)
+        expect(open_popup).to_have_count(1)
+        link = open_popup.locator(".leaflet-popup-content a")
+        assert link.text_content() == marker.get_attribute("title")
+        shown.add(link.text_content())
+        open_popup.locator(".leaflet-popup-close-button").click()
+        expect(open_popup).to_have_count(0)
     assert shown == set(HOSTILE)
     # The public map: list view, popups and tooltips built from /api/features.
     api = json.loads(page.goto(f"{admin_site}/api/features").text())
