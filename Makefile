@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml requirements.txt
 install: $(STAMP)
 
 ## Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
+## As root it is installed with apt-get; otherwise this says what to run instead of calling sudo.
 chromium:
 	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: run as root: apt-get update && apt-get install -y chromium" >&2; exit 1; \
+	  fi; }
 
 run: install
 	$(BIN)/mapapp serve

@@ -84,6 +84,14 @@
   }
 
   /* ---------------------------------------------------------------- the editor */
+  /* Leaflet.draw ignores every press until a 50 ms timer after the previous vertex has run, a guard for its
+     touch path; but Leaflet 1.9 maps fire no touchstart, so that path never runs here and the guard only
+     drops mouse presses: a busy browser runs input before timers, so the timer can run late and the next
+     vertex is lost without a trace. Accept the next press as soon as the vertex is drawn. */
+  function steadyDrawing() {
+    L.Draw.Polyline.prototype._enableNewMarkers = function () { this._disableMarkers = false; };
+  }
+
   function editor() {
     var form = document.getElementById("place-form");
     var map = baseMap("edit-map");
@@ -146,6 +154,7 @@
       }
     }
 
+    steadyDrawing();
     map.addControl(new L.Control.Draw({
       edit: { featureGroup: shapes },
       draw: { marker: false, circle: false, circlemarker: false, rectangle: true,
@@ -190,7 +199,7 @@
       object.place_id = form.getAttribute("data-place-id") || null;
       return object;
     }
-    function checkImpact() { showImpact(formObject(), impactOut); }
+    function checkImpact() { clearTimeout(timer); showImpact(formObject(), impactOut); }  // supersedes a pending one
     document.getElementById("impact-button").addEventListener("click", checkImpact);
     var deleteButton = document.getElementById("delete-impact-button");
     if (deleteButton) {
@@ -203,6 +212,7 @@
 
   /* ---------------------------------------------------------------- impact preview (writes nothing) */
   function showImpact(proposal, out) {
+    var asked = out.impactAsked = (out.impactAsked || 0) + 1;  // a slower, older answer must not overwrite it
     out.textContent = "Checking…";
     fetch("/admin/impact", {
       method: "POST", credentials: "same-origin",
@@ -211,6 +221,7 @@
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
+      if (asked !== out.impactAsked) { return; }
       if (result.ok) {
         out.textContent = result.body.mentions + " mention(s) in " + result.body.articles +
           " article(s) would resolve differently.";
@@ -219,7 +230,9 @@
         var text = Object.keys(errors).map(function (key) { return key + ": " + errors[key]; }).join("; ");
         out.textContent = "Not saved yet: " + (text || result.body.error);
       }
-    }).catch(function (err) { out.textContent = "Could not check the impact: " + err.message; });
+    }).catch(function (err) {
+      if (asked === out.impactAsked) { out.textContent = "Could not check the impact: " + err.message; }
+    });
   }
 
   resultsMap();

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_data_dir, free_port
 from playwright.sync_api import expect
 
-from conftest import copy_data_dir, free_port
 from mapapp import create_app
 from mapapp.db import DATABASE_NAME, connect
 
@@ -267,7 +267,8 @@ def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_dat
 
     def host_page(environ, start_response):
         html = (f'<!doctype html><title>host</title><iframe id="ok" src="{embed_url}" width="800" height="500"></iframe>'
-                f'<iframe id="no" src="{blocked_url}" width="300" height="200"></iframe>')
+                f'<iframe id="no" src="{blocked_url}" width="300" height="200"'
+                ' onload="this.dataset.loaded = \'true\'"></iframe>')
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [html.encode()]
 
@@ -283,8 +284,9 @@ def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_dat
         popup = frame.locator(".leaflet-popup-content .mapapp-popup").last
         popup.locator("h2").wait_for()
         assert popup.locator(".mapapp-article-link").first.get_attribute("target") == "_blank"
-        # the full site refuses to be framed
-        page.wait_for_timeout(500)
+        # the full site refuses to be framed: its frame has finished loading, and shows nothing of the site
+        page.locator("#no[data-loaded='true']").wait_for(state="attached")
+        assert page.locator("#no").element_handle().content_frame().url.startswith("chrome-error://")
         assert page.frame_locator("#no").locator(".mapapp-map, .site-header").count() == 0
     finally:
         host.close()
