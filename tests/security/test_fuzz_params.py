@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 YEREVAN = "gn:616052"
 # Every query parameter the app reads (test_every_query_parameter_is_fuzzed checks the list against the code).
 QUERY_NAMES = ["source", "from", "to", "article", "place", "feature", "q", "demonyms", "lat", "lon", "zoom",
-               "sel", "limit", "offset", "page", "a", "b", "name", "next", "country"]
+               "sel", "limit", "offset", "page", "a", "b", "name", "next", "country", "sort", "undated"]
 BODY_FIELDS = ["name", "aliases", "feature", "country_code", "population", "notes", "lat", "lon", "geometry",
                "id", "version", "expected_version", "place_id", "delete", "key", "username", "password"]
 DIGITS = st.builds(lambda digit, count, sign: sign + digit * count, st.sampled_from("19"),
