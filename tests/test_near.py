@@ -117,3 +117,20 @@ def test_geoparse_honours_front_matter_near_and_the_option(runner, tmp_path):
     assert countries("--near", "Lamar County, Texas", str(wire)) == [["US"]]
     result = runner.invoke(["geoparse", "--near", "Nowhere Land Xq", str(wire)])
     assert result.exit_code == 1 and "no place named 'Nowhere Land Xq'" in result.output
+
+
+def test_an_older_database_gains_the_near_column_and_keeps_its_articles(tmp_path):
+    import sqlite3
+
+    from mapapp.db import init_schema
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL"
+                 " DEFAULT '', source TEXT NOT NULL DEFAULT '', published TEXT, url TEXT, path TEXT, text TEXT"
+                 " NOT NULL, content_hash TEXT NOT NULL, ingested_at TEXT NOT NULL)")
+    conn.execute("INSERT INTO articles (key, text, content_hash, ingested_at) VALUES ('a.txt', 'x', 'h', 'now')")
+    conn.commit()
+    init_schema(conn)
+    assert conn.execute("SELECT key, near FROM articles").fetchall() == [("a.txt", None)]
+    conn.close()
