@@ -18,8 +18,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
-_FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "date": "published",
-                      "published": "published", "url": "url", "link": "url"}
+_FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "author": "author",
+                      "date": "published", "published": "published", "url": "url", "link": "url"}
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+\-Z]*)?$")
 
 
@@ -33,6 +33,7 @@ class Document:
     source: str = ""
     published: str | None = None
     url: str | None = None
+    author: str = ""
 
     @property
     def key(self) -> str:
@@ -330,7 +331,14 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
     source = source.replace("\r\n", "\n").replace("\r", "\n")
     meta, body = _split_front_matter(source, where)
     if suffix in HTML_SUFFIXES:
-        body, found = html_document(body)
+        # Imported here: trafilatura takes about half a second to import, and only HTML needs it.
+        from mapapp.articles.extract import extract_article
+
+        page = extract_article(body)
+        body = page.text
+        found = {"title": page.title, "source": page.publisher, "published": page.published, "url": page.url,
+                 "author": page.author}
+        found = {key: " ".join(value.split()) for key, value in found.items() if value}
         # A page's own <meta> is a hint: drop what does not parse instead of refusing the article.
         for field, check in (("published", check_date), ("url", check_url)):
             try:
@@ -349,6 +357,7 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
     published = meta.get("published")
     return Document(
         path=path, text=body, title=one_line(meta.get("title", "")), source=one_line(meta.get("source", "")),
+        author=one_line(meta.get("author", "")),
         published=check_date(published, path=where) if published else None,
         url=check_url(meta["url"], path=where) if meta.get("url") else None,
     )
