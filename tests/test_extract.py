@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -146,9 +147,9 @@ def test_template_content_is_not_text():
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (the name http.server calls)
+    def do_GET(self):
         self.requests.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

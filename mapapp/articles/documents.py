@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 from mapapp.errors import InputTooLarge, MalformedFile
 from mapapp.escaping import is_invisible, strip_invisible
@@ -188,8 +189,8 @@ def markdown_text(source: str) -> tuple[str, str]:
 class _VisibleText(HTMLParser):
     """Collects the text a reader sees, one block per line, plus <title>/<h1> and <meta> metadata."""
 
-    SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
+    BLOCK: ClassVar[set[str]] = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
              "section", "article", "header", "footer", "nav", "main", "aside", "blockquote", "pre", "hr", "figcaption", "dd", "dt"}
 
     def __init__(self):
