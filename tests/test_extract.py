@@ -141,6 +141,15 @@ def test_a_tiny_page_keeps_its_whole_visible_text():
     assert extract_article(tiny) == Extracted(text="Home\n\nRain in Baku.", title="Brief")
 
 
+def test_claims_that_do_not_parse_are_dropped():
+    html = page("gaza-aid.html").replace("https://levantdispatch.example/world/gaza-aid-rafah", "javascript:alert(1)")
+    html = html.replace('datetime="2024-02-09T11:20:00+02:00"', 'datetime="soon"').replace("Friday 9 February 2024", "")
+    found = extract_article(html)
+    assert (found.url, found.published) == ("", "")
+    tiny = '<meta property="article:published_time" content="2024-04-17T09:30:00+04:00"><p>Rain in Baku.</p>'
+    assert extract_article(tiny).published == "2024-04-17"
+
+
 def test_template_content_is_not_text():
     body = page("gaza-aid.html").replace("<h1>", "<template><p>Hidden template text about Oslo.</p></template><h1>")
     assert "Hidden template" not in extract_article(body).text

@@ -8,7 +8,8 @@ from functools import lru_cache
 import trafilatura
 from trafilatura.settings import use_config
 
-from mapapp.articles.documents import html_document
+from mapapp.articles.documents import check_date, check_url, html_document
+from mapapp.errors import MalformedFile
 
 # trafilatura reports pages it cannot use as warnings and errors; such a page is read by the plain reader
 # instead, so the messages would only be noise on the command line.
@@ -23,7 +24,11 @@ _PRUNE = ["//template"]
 
 @dataclass(frozen=True)
 class Extracted:
-    """What a news page says it is: its main text ("" when none was found) and the metadata it declares."""
+    """What a news page says it is: its text and metadata ("" where it says nothing usable).
+
+    `published` is an ISO date YYYY-MM-DD and `url` an http(s) URL: the page's own claims are checked, and
+    one that does not parse (a javascript: link, "soon") is dropped rather than trusted.
+    """
 
     text: str
     title: str = ""
@@ -44,6 +49,13 @@ def _config():
 def _main_text(found) -> str:
     """trafilatura's text, one paragraph per line, as paragraphs separated by blank lines like the other readers."""
     return "\n\n".join(line.strip() for line in (found.text or "").split("\n") if line.strip())
+
+
+def _checked(check, value: str) -> str:
+    try:
+        return check(value) if value else ""
+    except MalformedFile:
+        return ""
 
 
 def extract_article(html: str, url: str | None = None) -> Extracted:
@@ -71,6 +83,6 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     return Extracted(
         text=text, title=title, author=(found and found.author or "").strip(),
         publisher=(found and found.sitename or "").strip() or plain.get("source", ""),
-        published=(found and found.date or "").strip() or plain.get("published", ""),
-        url=(found and found.url or "").strip() or plain.get("url", "") or (url or ""),
+        published=_checked(check_date, (found and found.date or "").strip() or plain.get("published", "")),
+        url=_checked(check_url, (found and found.url or "").strip() or plain.get("url", "") or (url or "")),
     )
