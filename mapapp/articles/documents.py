@@ -20,7 +20,7 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 _FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "author": "author",
-                      "date": "published", "published": "published", "url": "url", "link": "url"}
+                      "date": "published", "published": "published", "url": "url", "link": "url", "near": "near"}
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+\-Z]*)?$")
 
 
@@ -35,6 +35,7 @@ class Document:
     published: str | None = None
     url: str | None = None
     author: str = ""
+    near: str | None = None  # the home region the file declares (front matter `near:`), a place name or id
 
     @property
     def key(self) -> str:
@@ -361,4 +362,5 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
         author=one_line(meta.get("author", "")),
         published=check_date(published, path=where) if published else None,
         url=check_url(meta["url"], path=where) if meta.get("url") else None,
+        near=one_line(meta["near"]) or None if meta.get("near") else None,
     )
