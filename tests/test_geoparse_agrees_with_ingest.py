@@ -15,6 +15,8 @@ from mapapp.db import DATABASE_NAME, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+# Real-shaped news pages (menus, comments, footers around the article) that go through the extractor.
+PAGES = sorted((ROOT / "tests" / "fixtures" / "html").glob("*.html"))
 
 # The documents the test suite writes for ingest and geoparse, in every format and oddity they cover.
 FIXTURES = {
@@ -35,12 +37,12 @@ FIXTURES = {
 
 @pytest.fixture
 def documents(tmp_path) -> list[Path]:
-    """Every seed and every fixture document, as files."""
+    """Every seed, every fixture news page and every fixture document, as files."""
     folder = tmp_path / "docs"
     folder.mkdir()
     for name, text in FIXTURES.items():
         (folder / name).write_bytes(text.encode("utf-8"))
-    return SEEDS + sorted(folder.iterdir())
+    return SEEDS + PAGES + sorted(folder.iterdir())
 
 
 def test_geoparse_reports_what_ingest_stores_mention_by_mention(runner, data_dir, documents):

@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 from mapapp.errors import InputTooLarge, MalformedFile
 from mapapp.escaping import is_invisible, strip_invisible
@@ -18,8 +19,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
-_FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "date": "published",
-                      "published": "published", "url": "url", "link": "url", "near": "near"}
+_FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "author": "author",
+                      "date": "published", "published": "published", "url": "url", "link": "url", "near": "near"}
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+\-Z]*)?$")
 
 
@@ -33,6 +34,7 @@ class Document:
     source: str = ""
     published: str | None = None
     url: str | None = None
+    author: str = ""
     near: str | None = None  # the home region the file declares (front matter `near:`), a place name or id
 
     @property
@@ -188,8 +190,8 @@ def markdown_text(source: str) -> tuple[str, str]:
 class _VisibleText(HTMLParser):
     """Collects the text a reader sees, one block per line, plus <title>/<h1> and <meta> metadata."""
 
-    SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
-    BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
+    BLOCK: ClassVar[set[str]] = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
              "section", "article", "header", "footer", "nav", "main", "aside", "blockquote", "pre", "hr", "figcaption", "dd", "dt"}
 
     def __init__(self):
@@ -331,7 +333,14 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
     source = source.replace("\r\n", "\n").replace("\r", "\n")
     meta, body = _split_front_matter(source, where)
     if suffix in HTML_SUFFIXES:
-        body, found = html_document(body)
+        # Imported here: trafilatura takes about half a second to import, and only HTML needs it.
+        from mapapp.articles.extract import extract_article
+
+        page = extract_article(body)
+        body = page.text
+        found = {"title": page.title, "source": page.publisher, "published": page.published, "url": page.url,
+                 "author": page.author}
+        found = {key: " ".join(value.split()) for key, value in found.items() if value}
         # A page's own <meta> is a hint: drop what does not parse instead of refusing the article.
         for field, check in (("published", check_date), ("url", check_url)):
             try:
@@ -350,6 +359,7 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
     published = meta.get("published")
     return Document(
         path=path, text=body, title=one_line(meta.get("title", "")), source=one_line(meta.get("source", "")),
+        author=one_line(meta.get("author", "")),
         published=check_date(published, path=where) if published else None,
         url=check_url(meta["url"], path=where) if meta.get("url") else None,
         near=one_line(meta["near"]) or None if meta.get("near") else None,
