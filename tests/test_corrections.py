@@ -1,13 +1,25 @@
 """Corrections of single mentions on the article page: choose another place, "not a place here", "this is a
 place"; versioned, undoable, kept by re-resolution and re-ingest, refused to strangers, exported as annotations."""
+# ruff: noqa: F811  (the admin fixtures are imported by name, as in test_review.py, and pytest passes them in)
 from __future__ import annotations
 
 import json
 
 import pytest
+from admin_support import (  # noqa: F401
+    alice,
+    anon,
+    db_path,
+    post_form,
+    post_json,
+    row,
+    rows,
+    small_app,
+    small_dir,
+    small_template,
+    snapshot,
+)
 
-from admin_support import (alice, anon, db_path, post_form, post_json, row, rows, small_app,  # noqa: F401
-                           small_dir, small_template, snapshot)
 from mapapp.db import connect
 
 TEXT = ("Shelling near Karabakh was reported on Monday. Officials in Yerevan said the road to Parukh "

@@ -1,7 +1,16 @@
 """Blueprint 'public': the overview map, article pages, place pages and the offline basemap."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 
 from mapapp import mapview
 from mapapp.articles import corrections

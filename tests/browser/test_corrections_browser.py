@@ -175,7 +175,7 @@ def test_an_editor_selects_plain_text_and_says_it_is_a_place(page, site):
 
 def test_a_reader_who_is_not_logged_in_sees_no_editing_tools(page, site):
     base, folder = site
-    article_id, start, end, *_rest = ambiguous_mention(folder)
+    article_id, *_rest = ambiguous_mention(folder)
     page.goto(f"{base}/articles/{article_id}")
     ready(page)
     expect(page.locator("#correction-config")).to_have_count(0)
