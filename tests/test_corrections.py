@@ -85,8 +85,9 @@ def test_choose_another_candidate_pins_the_span_with_history(small_app, alice, a
     # The change and its re-resolution debt were one transaction, and the debt is paid.
     assert rows(small_app, "SELECT * FROM pending_reresolution") == []
     # The article page shows the new place on the mark.
-    page = alice.get(f"/articles/{article}").get_data(as_text=True)
-    assert 'data-place-id="cur:kalbajar-district"' in page
+    page = alice.get(f"/articles/{article}")
+    assert 'data-place-id="cur:kalbajar-district"' in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"  # it holds the editor's CSRF token
 
 
 def test_candidates_describe_each_place(small_app, alice, article):

@@ -19,7 +19,7 @@ from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.editing import MAX_NAME
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.records import utc_now
-from mapapp.mapview import bump_articles_version
+from mapapp.mapview import admin1_name, bump_articles_version, country_names, feature_label
 from mapapp.params import record_id, text_value, whole_number
 
 ACTIONS = ("place", "not_place")
@@ -162,7 +162,7 @@ def undo(conn: sqlite3.Connection, correction_id, user: str) -> dict:
 
 def _relay(conn: sqlite3.Connection, article_id: int, text: str) -> None:
     """Lay the article's pins over its stored mentions now (inside the caller's transaction)."""
-    from mapapp.articles.store import _replace_mentions
+    from mapapp.articles.store import _replace_mentions  # store imports this module: import at call time
 
     columns = "start, end, text, kind, place_id, score, sentence_start, sentence_end, alternatives"
     rows = [tuple(row) for row in conn.execute(
@@ -246,8 +246,6 @@ MAX_CANDIDATES = 12
 def describe_places(conn: sqlite3.Connection, place_ids: list[str]) -> list[dict]:
     """Places in the given order, in words an editor chooses by: name, kind, country, first-level division,
     population and point (ids not in the gazetteer are left out)."""
-    from mapapp.mapview import admin1_name, country_names, feature_label
-
     ids = list(dict.fromkeys(place_ids))
     if not ids:
         return []

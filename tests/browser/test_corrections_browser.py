@@ -183,3 +183,36 @@ def test_a_reader_who_is_not_logged_in_sees_no_editing_tools(page, site):
     expect(page.locator("#article-text mark[data-start]")).to_have_count(0)
     expect(page.locator("#correction-panel")).to_have_count(0)
     assert not [url for url in page.requests if "corrections" in url]
+
+
+def test_offsets_count_code_points_past_emoji(page, site, geoparser, tmp_path):
+    """The page counts UTF-16 units, the server code points: a selection after emoji still names the right span."""
+    from mapapp.articles import ingest_paths
+
+    base, folder = site
+    text = "Flags 🇦🇲 and 🌍 flew over Zorvanik today. Officials in Yerevan spoke.\n"
+    path = tmp_path / "emoji.txt"
+    path.write_text(text, encoding="utf-8")
+    conn = connect(folder / DATABASE_NAME)
+    try:
+        [article_id] = ingest_paths(conn, geoparser, [path], progress=False)
+        stored = conn.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
+    finally:
+        conn.close()
+    start = stored.index("Zorvanik")
+    log_in(page, base)
+    page.goto(f"{base}/articles/{article_id}")
+    ready(page)
+    assert page.evaluate(SELECT_WORD, "Zorvanik")
+    page.locator(".correction-select").click()
+    panel = page.locator("#correction-panel[data-ready='true']")
+    panel.wait_for()
+    panel.locator("input[name=q]").fill("Yerevan")
+    panel.locator(".correction-search button[type=submit]").click()
+    with page.expect_navigation():
+        panel.locator(".correction-results .correction-candidate[data-place-id='gn:616052'] button").click()
+    ready(page)
+    [row] = query(folder, "SELECT start, end, text FROM mentions WHERE article_id = ? AND text = 'Zorvanik'",
+                  article_id)
+    assert (row["start"], row["end"]) == (start, start + len("Zorvanik"))
+    expect(page.locator(f"#article-text mark[data-start='{start}']")).to_have_text("Zorvanik")
