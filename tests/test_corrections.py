@@ -266,3 +266,20 @@ def test_pins_apply_only_while_the_span_holds_its_text(small_app, alice, article
                             (article,)).fetchone()[0] == 0
     finally:
         conn.close()
+
+
+def test_a_later_correction_of_the_same_span_replaces_the_earlier_in_the_queue_and_its_undo_restores_it(
+        small_app, alice, article):
+    post_json(alice, "/admin/corrections", {"article_id": article, "action": "place",
+                                           "place_id": "cur:khramort", **span("Zorvanik")})
+    second = post_json(alice, "/admin/corrections", {"article_id": article, "action": "place",
+                                                     "place_id": "gn:616052", **span("Zorvanik")})
+    assert mention(small_app, article, "Zorvanik")["place_id"] == "gn:616052"
+    # The second saw the first's pin as its "before".
+    assert second.get_json()["correction"]["before"]["place_id"] == "cur:khramort"
+    queued = alice.get("/admin/review", headers={"Accept": "application/json"}).get_json()["corrected"]
+    # One entry for the span: the name the geoparser missed, now read as the second choice.
+    assert [(item["id"], item["kind"], item["place_id"]) for item in queued] == [
+        (second.get_json()["correction"]["id"], "missed", "gn:616052")]
+    post_json(alice, f"/admin/corrections/{second.get_json()['correction']['id']}/undo", {})
+    assert mention(small_app, article, "Zorvanik")["place_id"] == "cur:khramort"

@@ -19,7 +19,12 @@ from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.editing import MAX_NAME
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.records import utc_now
-from mapapp.mapview import admin1_name, bump_articles_version, country_names, feature_label
+from mapapp.mapview import (
+    admin1_name,
+    bump_articles_version,
+    country_names,
+    feature_label,
+)
 from mapapp.params import record_id, text_value, whole_number
 
 ACTIONS = ("place", "not_place")
@@ -36,14 +41,16 @@ def _state(row) -> dict | None:
     return {"kind": row["kind"], "place_id": row["place_id"], "score": row["score"]}
 
 
+# A correction `c` that pins its span: the newest of that span's corrections that are not undone.
+_PINNING = ("c.action IN ('place', 'not_place') AND c.undone_at IS NULL AND c.id = (SELECT max(d.id)"
+            " FROM mention_corrections d WHERE d.article_id = c.article_id AND d.start = c.start"
+            " AND d.end = c.end AND d.action IN ('place', 'not_place') AND d.undone_at IS NULL)")
+
+
 def pins(conn: sqlite3.Connection, article_id: int) -> list[sqlite3.Row]:
     """The article's pinned spans: per span, its newest correction that is not undone."""
-    return conn.execute(
-        "SELECT c.* FROM mention_corrections c WHERE c.article_id = ? AND c.action IN ('place', 'not_place')"
-        " AND c.undone_at IS NULL AND c.id = (SELECT max(d.id) FROM mention_corrections d"
-        " WHERE d.article_id = c.article_id AND d.start = c.start AND d.end = c.end"
-        " AND d.action IN ('place', 'not_place') AND d.undone_at IS NULL) ORDER BY c.start",
-        (article_id,)).fetchall()
+    return conn.execute(f"SELECT c.* FROM mention_corrections c WHERE c.article_id = ? AND {_PINNING}"
+                        " ORDER BY c.start", (article_id,)).fetchall()
 
 
 def apply_pins(conn: sqlite3.Connection, article_id: int, text: str, rows: list[tuple]) -> list[tuple]:
@@ -162,7 +169,9 @@ def undo(conn: sqlite3.Connection, correction_id, user: str) -> dict:
 
 def _relay(conn: sqlite3.Connection, article_id: int, text: str) -> None:
     """Lay the article's pins over its stored mentions now (inside the caller's transaction)."""
-    from mapapp.articles.store import _replace_mentions  # store imports this module: import at call time
+    from mapapp.articles.store import (
+        _replace_mentions,  # store imports this module: import at call time
+    )
 
     columns = "start, end, text, kind, place_id, score, sentence_start, sentence_end, alternatives"
     rows = [tuple(row) for row in conn.execute(
@@ -207,8 +216,11 @@ def review_items(conn: sqlite3.Connection, limit: int = 200) -> list[dict]:
     """For the review queue: names editors added that the engine missed, and spans they marked not a place."""
     rows = conn.execute(
         "SELECT c.*, a.title, p.name AS place_name FROM mention_corrections c JOIN articles a ON a.id = c.article_id"
-        " LEFT JOIN places p ON p.id = c.place_id WHERE c.undone_at IS NULL"
-        " AND (c.action = 'not_place' OR (c.action = 'place' AND c.before = 'null')) ORDER BY c.id DESC LIMIT ?",
+        f" LEFT JOIN places p ON p.id = c.place_id WHERE {_PINNING}"
+        # Missed: when the span was first corrected, the geoparser read no place there.
+        " AND (c.action = 'not_place' OR (c.action = 'place' AND (SELECT e.before FROM mention_corrections e"
+        " WHERE e.article_id = c.article_id AND e.start = c.start AND e.end = c.end ORDER BY e.id LIMIT 1)"
+        " = 'null')) ORDER BY c.id DESC LIMIT ?",
         (limit,)).fetchall()
     return [{**_as_dict(row), "title": row["title"], "place_name": row["place_name"],
              "key": normalise_name(row["text"]),

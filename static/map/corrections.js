@@ -10,7 +10,7 @@
   if (!config || !container) { return; }
   var settings = config.dataset;
   var WORD = /[\p{L}\p{N}\p{M}_]/u;
-  var panel = null, selectButton = null, outlines = null;
+  var panel = null, selectButton = null, outlines = null, opener = null;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -123,7 +123,10 @@
   /* ------------------------------------------------------------------ the panel */
 
   function closePanel() {
-    if (panel) { panel.remove(); panel = null; }
+    if (!panel) { return; }
+    panel.remove();
+    panel = null;
+    if (opener && opener.isConnected) { opener.focus(); }  // back where the editor was reading
   }
 
   function status(text, isError) {
@@ -166,6 +169,7 @@
 
   function openPanel(span, mark) {
     closePanel();
+    opener = mark;
     panel = el('section', 'correction-panel');
     panel.id = 'correction-panel';
     panel.setAttribute('role', 'dialog');
