@@ -198,11 +198,15 @@ def _as_dict(row: sqlite3.Row) -> dict:
             "undone_at": row["undone_at"], "undone_by": row["undone_by"]}
 
 
-def history(conn: sqlite3.Connection, article_id: int) -> list[dict]:
-    """Every correction and undo of an article, newest first, with the chosen place's name."""
+# The article page lists at most this many (a page's work stays bounded whatever was stored).
+HISTORY_SHOWN = 500
+
+
+def history(conn: sqlite3.Connection, article_id: int, limit: int = HISTORY_SHOWN) -> list[dict]:
+    """The newest `limit` corrections and undos of an article, newest first, with the chosen place's name."""
     rows = conn.execute(
         "SELECT c.*, p.name AS place_name FROM mention_corrections c LEFT JOIN places p ON p.id = c.place_id"
-        " WHERE c.article_id = ? ORDER BY c.id DESC", (article_id,)).fetchall()
+        " WHERE c.article_id = ? ORDER BY c.id DESC LIMIT ?", (article_id, limit)).fetchall()
     return [{**_as_dict(row), "place_name": row["place_name"]} for row in rows]
 
 
