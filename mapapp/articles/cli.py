@@ -65,8 +65,11 @@ def corrections_group() -> None:
               help="File to write: GeoCorpora-style JSON lines, one corrected article a line ('-' for stdout).")
 @data_option
 def corrections_export_command(out, data):
-    """Write every corrected article as an annotated document: {"id", "text", "toponyms": [{"start", "end",
-    "text", "lat", "lon"}]}, the format of the development corpora (mapapp evaluate --corpus geocorpora)."""
+    """Write every corrected article as annotations, in the development corpora's JSON lines.
+
+    One article a line: {"id", "text", "toponyms": [{"start", "end", "text", "lat", "lon"}]} with every
+    resolved place mention after the corrections (GeoCorpora's format; mapapp evaluate --corpus geocorpora).
+    """
     from mapapp.articles.corrections import write_export
 
     path = database_path(data)
