@@ -55,6 +55,13 @@ def data_option(command):
     return wrapper
 
 
+def near_option(command):
+    """Add `--near PLACE`: the home region of every article read (see mapapp.articles.near)."""
+    return click.option("--near", "near", default=None, metavar="PLACE",
+                        help="Home region of these articles, e.g. \"Lamar County, Texas\" or a place id: their "
+                             "bare names are read as local ones (an article's front matter `near:` wins).")(command)
+
+
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 
 

@@ -83,6 +83,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # Dropping the old table drops its index and the name_keys triggers; the schema script remakes them.
         conn.execute("DROP TABLE place_names")
         conn.execute("ALTER TABLE place_names_migrated RENAME TO place_names")
+    articles = [row[1] for row in conn.execute("PRAGMA table_info(articles)")]
+    if articles and "near" not in articles:
+        conn.execute("ALTER TABLE articles ADD COLUMN near TEXT")
 
 
 def init_schema(conn: sqlite3.Connection) -> None:

@@ -83,7 +83,8 @@ CREATE TABLE IF NOT EXISTS articles (
     path         TEXT,
     text         TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    ingested_at  TEXT NOT NULL
+    ingested_at  TEXT NOT NULL,
+    near         TEXT                       -- id of its home region (mapapp.articles.near), NULL when none
 );
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);

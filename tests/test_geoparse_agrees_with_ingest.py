@@ -29,6 +29,7 @@ FIXTURES = {
                   "from Yerevan\u200b arrived; \u202eMoscow\u202c said nothing.\n",
     "entities.html": "<head><title>x</title></head><p>Rain in Baku&#7;&#x202e; and Yerevan &amp; Moscow.</p>",
     "d.txt": "Troops left Yerevan for Baku.",
+    "local.md": "---\nnear: Lamar County, Texas\n---\nThe council in Paris voted to repave the square.\n",
 }
 
 

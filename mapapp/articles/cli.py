@@ -6,7 +6,7 @@ import sys
 import click
 from tqdm import tqdm
 
-from mapapp.cli import data_option, max_size_option
+from mapapp.cli import data_option, max_size_option, near_option
 from mapapp.db import database_path, opened
 from mapapp.errors import InvalidInput
 from mapapp.escaping import terminal_text
@@ -22,24 +22,30 @@ from mapapp.escaping import terminal_text
 @click.option("--follow-symlinks", is_flag=True,
               help="Read symbolic links given as PATH or leading out of a folder (refused by default: a link "
                    "could publish any file you can read).")
+@near_option
 @max_size_option
 @data_option
-def ingest_command(paths, max_mentions, follow_symlinks, max_size, data):
+def ingest_command(paths, max_mentions, follow_symlinks, near, max_size, data):
     """Add or update articles from files or folders (.txt, .md, .html; optional front matter).
 
     Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read (not a
     regular file, too large, a symbolic link), or that has more place mentions than --max-mentions, is
     reported on one line and skipped (a stored version of it stays as it was); the command then exits with
     status 1.
+
+    Each article's home region is its front matter's `near:`, else --near, else its source's entry in
+    DATA_DIR/sources.toml; a name the gazetteer does not know is an error.
     """
     if "" in paths:  # Path("") is the current folder: refuse before reading anything
         raise InvalidInput("an empty path was given; name a file or folder")
     from mapapp.articles import ingest_paths
+    from mapapp.articles.near import HomeRegions, load_sources
     from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
 
     parser = Geoparser(open_gazetteer(data, build_if_missing=True, progress=True))
+    regions = HomeRegions(parser.gazetteer, default=near, sources=load_sources(data))
     failed = []
 
     def report(error):
@@ -49,7 +55,8 @@ def ingest_command(paths, max_mentions, follow_symlinks, max_size, data):
 
     with opened(database_path(data)) as conn:
         ids = ingest_paths(conn, parser, paths, progress=True, on_error=report, follow_symlinks=follow_symlinks,
-                           max_bytes=max_size, max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE)
+                           max_bytes=max_size, max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE,
+                           regions=regions)
     click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {terminal_text(database_path(data))}")
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")

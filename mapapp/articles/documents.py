@@ -19,7 +19,7 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 _FRONT_MATTER_KEYS = {"title": "title", "source": "source", "publisher": "source", "date": "published",
-                      "published": "published", "url": "url", "link": "url"}
+                      "published": "published", "url": "url", "link": "url", "near": "near"}
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+\-Z]*)?$")
 
 
@@ -33,6 +33,7 @@ class Document:
     source: str = ""
     published: str | None = None
     url: str | None = None
+    near: str | None = None  # the home region the file declares (front matter `near:`), a place name or id
 
     @property
     def key(self) -> str:
@@ -351,4 +352,5 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
         path=path, text=body, title=one_line(meta.get("title", "")), source=one_line(meta.get("source", "")),
         published=check_date(published, path=where) if published else None,
         url=check_url(meta["url"], path=where) if meta.get("url") else None,
+        near=one_line(meta["near"]) or None if meta.get("near") else None,
     )

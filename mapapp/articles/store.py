@@ -16,9 +16,10 @@ from mapapp import bundled
 from mapapp.articles.corrections import apply_pins
 from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
 from mapapp.articles.metadata import detect_metadata
+from mapapp.articles.near import HomeRegions
 from mapapp.articles.sentences import Sentences
 from mapapp.db import transaction
-from mapapp.errors import InputTooLarge, MalformedFile, MapappError
+from mapapp.errors import InputTooLarge, MalformedFile, MapappError, NotFound
 from mapapp.gazetteer.names import normalise_name
 from mapapp.mapview import bump_articles_version
 
@@ -57,16 +58,19 @@ def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tupl
 
 
 def save_document(conn: sqlite3.Connection, parser, document: Document, *,
-                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE) -> int:
+                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE, regions: HomeRegions | None = None) -> int:
     """Insert or update (same key) one article and replace its mentions; returns the article id.
 
     InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
+    The article's home region (`regions`, default: its front matter only) is stored with it, so that
+    re-resolutions after gazetteer edits keep it.
     """
     detected = detect_metadata(document.text)
     title = document.title or detected["title"] or one_line(document.path.stem)
     source = document.source or detected["source"]
     published = document.published or detected["published"]
-    mentions = parser.parse(document.text)
+    near = (regions or HomeRegions(parser.gazetteer)).for_document(document, source=source)
+    mentions = parser.parse(document.text, near=near)
     if len(mentions) > max_mentions:
         raise InputTooLarge(f"{document.path}: {len(mentions)} place mentions, more than the {max_mentions} an "
                             "article may have (raise the limit with --max-mentions)", field="max_mentions")
@@ -74,13 +78,13 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
     content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
     with transaction(conn):
         conn.execute(
-            "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at,"
+            " near) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET title = excluded.title, source = excluded.source,"
             " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
-            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at",
+            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near",
             (document.key, title, source, published, document.url, str(document.path.resolve()),
-             document.text, content_hash, _now()),
+             document.text, content_hash, _now(), near.id if near is not None else None),
         )
         article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
         # An editor's corrections of a re-ingested article stay where its text still matches them.
@@ -91,8 +95,11 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
 
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
                  on_error: Callable[[MapappError], None] | None = None, follow_symlinks: bool = False,
-                 max_bytes: int = MAX_FILE_BYTES, max_mentions: int = MAX_MENTIONS_PER_ARTICLE) -> list[int]:
+                 max_bytes: int = MAX_FILE_BYTES, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
+                 regions: HomeRegions | None = None) -> list[int]:
     """Ingest files and folders (each file in its own transaction); returns the ids of the stored articles.
+
+    `regions` gives each article its home region (see mapapp.articles.near; default: front matter only).
 
     A bad file (or one with more than `max_mentions` mentions) raises MalformedFile / InputTooLarge, or, when
     `on_error` is given, is reported to it and skipped. Symbolic links are refused that way (see iter_paths)
@@ -109,7 +116,7 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
     for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
         try:
             ids.append(save_document(conn, parser, read_document(path, max_bytes=max_bytes),
-                                     max_mentions=max_mentions))
+                                     max_mentions=max_mentions, regions=regions))
         except (MapappError, OSError) as error:
             if on_error is None:
                 raise
@@ -127,8 +134,15 @@ def _article_ids(conn: sqlite3.Connection, article_ids: Iterable[int]) -> list[i
 
 def _changes(conn: sqlite3.Connection, parser, article_id: int, gazetteer) -> tuple[int, list[tuple]]:
     """(mentions that differ, new rows) for one article re-parsed now; a span counts once."""
-    text = conn.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
-    mentions = parser.parse(text) if gazetteer is None else parser.parse(text, gazetteer=gazetteer)
+    text, near_id = conn.execute("SELECT text, near FROM articles WHERE id = ?", (article_id,)).fetchone()
+    near = None
+    if near_id:
+        try:
+            near = (gazetteer or parser.gazetteer).get(near_id)
+        except NotFound:
+            pass  # its home region was deleted since: the article falls back to the focus it implies itself
+    mentions = parser.parse(text, near=near) if gazetteer is None else parser.parse(text, gazetteer=gazetteer,
+                                                                                    near=near)
     # Editors' corrections pin their spans: the re-parse never undoes them.
     rows = apply_pins(conn, article_id, text, _mention_rows(text, mentions))
     old = {(r["start"], r["end"]): (r["kind"], r["place_id"]) for r in conn.execute(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mapapp.cli import data_option, max_size_option
+from mapapp.cli import data_option, max_size_option, near_option
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
 
@@ -78,29 +78,34 @@ def _write(chunks) -> None:
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "json", "text"]), default="jsonl",
               show_default=True, help="jsonl: one JSON object per file; json: one array; text: a table.")
 @click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER for more recall (needs mapapp[ner]).")
+@near_option
 @max_size_option
 @data_option
-def geoparse_command(files, output_format, ner, max_size, data):
+def geoparse_command(files, output_format, ner, near, max_size, data):
     """Find and resolve the place names of each FILE (.txt, .md, .html), printing one JSON object per file.
 
     Each file is read exactly as `mapapp ingest` reads it: front matter and markup removed, newlines made
     \\n, control and bidi characters dropped. The mentions are those ingest stores, and their start/end
     offsets index that text (the article text ingest stores), not the raw bytes of the file. Files must be
-    regular files no larger than --max-size; each result is written as soon as its file is done.
+    regular files no larger than --max-size; each result is written as soon as its file is done. The home
+    region is chosen as ingest chooses it (front matter `near:`, --near, DATA_DIR/sources.toml).
     """
     from mapapp.articles.documents import as_path, read_document
+    from mapapp.articles.near import HomeRegions, load_sources
 
     parser = _load_parser(data, ner=ner)
+    regions = HomeRegions(parser.gazetteer, default=near, sources=load_sources(data))
     failed = 0
     written = 0
     for name in files:
         try:
             document = read_document(as_path(name), max_bytes=max_size)
+            home = regions.for_document(document)
         except MapappError as error:
             click.echo(f"Error: {terminal_text(error.message)}", err=True)
             failed += 1
             continue
-        mentions = parser.parse(document.text)
+        mentions = parser.parse(document.text, near=home)
         del document  # the text can be megabytes: keep one document's worth of memory at a time
         if output_format == "text":
             _write(line + "\n" for line in _text_lines(name, mentions))
