@@ -105,7 +105,8 @@ def test_no_route_answers_5xx_to_hostile_parameters(fuzz_app, alice, endpoint, r
 def test_every_route_is_fuzzed():
     assert {endpoint for endpoint, _rule, _method in ROUTES} >= {
         "public.overview", "public.article", "public.place", "embed.article", "api.article", "api.articles",
-        "api.features", "api.place", "admin.index", "admin.impact", "admin.place_version", "admin.create_place"}
+        "api.features", "api.place", "admin.index", "admin.impact", "admin.place_version", "admin.create_place",
+        "admin.create_correction", "admin.undo_correction", "admin.correction_candidates", "admin.correction_search"}
 
 
 def test_every_query_parameter_is_fuzzed():
