@@ -118,6 +118,14 @@ def test_not_a_place_here_then_undo(page, site):
     page.goto(f"{base}/articles/{article_id}")
     ready(page)
     selector = f"#article-text mark[data-start='{start}'][data-end='{end}']"
+    # By keyboard: Enter on the name opens the panel with the first candidate focused; Escape goes back.
+    page.locator(selector).focus()
+    page.keyboard.press("Enter")
+    page.locator("#correction-panel[data-ready='true']").wait_for()
+    page.wait_for_function("() => document.activeElement.closest('#correction-panel .correction-choose') !== null")
+    page.keyboard.press("Escape")
+    expect(page.locator("#correction-panel")).to_have_count(0)
+    page.wait_for_function("(s) => document.activeElement === document.querySelector(s)", arg=selector)
     page.locator(selector).click()
     page.locator("#correction-panel[data-ready='true']").wait_for()
     with page.expect_navigation():
