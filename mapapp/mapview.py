@@ -237,6 +237,15 @@ def country_names(conn: sqlite3.Connection) -> dict[str, str]:
     return names
 
 
+def admin1_name(conn: sqlite3.Connection, country_code: str, admin1: str) -> str:
+    """The name of a country's first-level division (province or state) by its code; "" when unknown."""
+    if not admin1:
+        return ""
+    row = conn.execute("SELECT name FROM places WHERE feature = 'admin1' AND country_code = ? AND admin1 = ?"
+                       " LIMIT 1", (country_code, admin1)).fetchone()
+    return row[0] if row else ""
+
+
 def place_context(conn: sqlite3.Connection, places) -> dict[str, str]:
     """Per place id, where it is in words: "Sangamon County, Illinois, United States" (county, state, country)."""
     countries = country_names(conn)
@@ -249,9 +258,7 @@ def place_context(conn: sqlite3.Connection, places) -> dict[str, str]:
                                " AND admin2 = ? LIMIT 1", (code, place.admin1, place.admin2)).fetchone()
             parts += [row[0]] if row else []
         if place.admin1 and place.feature not in ("admin1", "country"):
-            row = conn.execute("SELECT name FROM places WHERE feature = 'admin1' AND country_code = ? AND admin1 = ?"
-                               " LIMIT 1", (code, place.admin1)).fetchone()
-            parts += [row[0]] if row else []
+            parts += [name for name in (admin1_name(conn, code, place.admin1),) if name]
         if code and place.feature != "country":
             parts.append(countries.get(code, code))
         context[place.id] = ", ".join(parts)

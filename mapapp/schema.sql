@@ -112,6 +112,27 @@ CREATE INDEX IF NOT EXISTS mentions_article_start ON mentions(article_id, start,
 DROP INDEX IF EXISTS mentions_place;
 CREATE INDEX IF NOT EXISTS mentions_place_cover ON mentions(place_id, kind, article_id, start);
 
+-- Editors' corrections of single mentions (mapapp.articles.corrections), append-only like place_history:
+-- who pinned which span of which article to which place (or to "not a place"), and each undo as its own row.
+-- The pin of a span is its newest `place`/`not_place` row with undone_at NULL; re-resolution keeps it.
+CREATE TABLE IF NOT EXISTS mention_corrections (
+    id         INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    start      INTEGER NOT NULL,
+    end        INTEGER NOT NULL,
+    text       TEXT NOT NULL,               -- the span's text when corrected (a pin applies only while it matches)
+    action     TEXT NOT NULL,               -- place, not_place, undo
+    place_id   TEXT,                        -- the chosen place (action place)
+    user       TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    before     TEXT,                        -- JSON {kind, place_id, score} of the mention before, or null
+    after      TEXT,                        -- JSON likewise after (null: no mention)
+    undoes     INTEGER,                     -- action undo: the correction it undid
+    undone_at  TEXT,                        -- set on a place/not_place row when it is undone
+    undone_by  TEXT
+);
+CREATE INDEX IF NOT EXISTS mention_corrections_span ON mention_corrections(article_id, start, end);
+
 -- Re-resolutions a gazetteer edit owes the articles: written in the edit's own transaction and deleted in
 -- the transaction that stores the re-resolved mentions, so that a crash in between leaves a row that the
 -- next start, ingest or request finishes (mapapp.articles.store.reresolve_pending).

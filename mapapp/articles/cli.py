@@ -60,3 +60,33 @@ def ingest_command(paths, max_mentions, follow_symlinks, near, max_size, data):
     click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {terminal_text(database_path(data))}")
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")
+
+
+@click.group("corrections")
+def corrections_group() -> None:
+    """Editors' corrections of place mentions (made on the article pages)."""
+
+
+@corrections_group.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="File to write: GeoCorpora-style JSON lines, one corrected article a line ('-' for stdout).")
+@data_option
+def corrections_export_command(out, data):
+    """Write every corrected article as annotations, in the development corpora's JSON lines.
+
+    One article a line: {"id", "text", "toponyms": [{"start", "end", "text", "lat", "lon"}]} with every
+    resolved place mention after the corrections (GeoCorpora's format; mapapp evaluate --corpus geocorpora).
+    """
+    from mapapp.articles.corrections import write_export
+
+    path = database_path(data)
+    if not path.is_file():
+        raise click.ClickException(f"no database at {terminal_text(path)}")
+    with opened(path) as conn:
+        if out == "-":
+            count = write_export(conn, click.get_text_stream("stdout"))
+        else:
+            with open(out, "w", encoding="utf-8", newline="\n") as handle:
+                count = write_export(conn, handle)
+    if out != "-":
+        click.echo(f"Wrote {count} corrected article{'s' * (count != 1)} to {terminal_text(out)}")

@@ -13,6 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from mapapp import bundled
+from mapapp.articles.corrections import apply_pins
 from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.near import HomeRegions
@@ -86,7 +87,8 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
              document.text, content_hash, _now(), near.id if near is not None else None),
         )
         article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
-        _replace_mentions(conn, article_id, rows)
+        # An editor's corrections of a re-ingested article stay where its text still matches them.
+        _replace_mentions(conn, article_id, apply_pins(conn, article_id, document.text, rows))
         bump_articles_version(conn)
     return article_id
 
@@ -141,7 +143,8 @@ def _changes(conn: sqlite3.Connection, parser, article_id: int, gazetteer) -> tu
             pass  # its home region was deleted since: the article falls back to the focus it implies itself
     mentions = parser.parse(text, near=near) if gazetteer is None else parser.parse(text, gazetteer=gazetteer,
                                                                                     near=near)
-    rows = _mention_rows(text, mentions)
+    # Editors' corrections pin their spans: the re-parse never undoes them.
+    rows = apply_pins(conn, article_id, text, _mention_rows(text, mentions))
     old = {(r["start"], r["end"]): (r["kind"], r["place_id"]) for r in conn.execute(
         "SELECT start, end, kind, place_id FROM mentions WHERE article_id = ?", (article_id,))}
     new = {(row[0], row[1]): (row[3], row[4]) for row in rows}

@@ -392,8 +392,11 @@ def review_queue():
     conn = get_db()
     threshold = current_app.config.get("REVIEW_SCORE_THRESHOLD", review.LOW_CONFIDENCE)
     groups = review.queue(conn, threshold=threshold)
+    from mapapp.articles.corrections import review_items
+
+    corrected = review_items(conn)
     if auth.wants_json():
-        return jsonify({"groups": groups})
+        return jsonify({"groups": groups, "corrected": corrected})
     # The places the queue names, in words: name, kind and where (not a bare gn:… id).
     ids = sorted({pid for group in groups for pid in group["place_ids"]})
     found = {row["id"]: row for row in conn.execute(
@@ -402,7 +405,8 @@ def review_queue():
     where = mapview.place_context(conn, places.values())
     named = {pid: {"name": p.name, "kind": mapview.feature_label(p.feature), "where": where.get(pid, "")}
              for pid, p in places.items()}
-    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn), places=named)
+    return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn), places=named,
+                           corrected=corrected)
 
 
 @bp.post("/review/alias")
@@ -453,3 +457,96 @@ def review_not_place_undo():
         return jsonify({"restored": name, "reresolved_mentions": changed})
     flash(f"{name} is read as a place again; {changed} mention(s) changed.")
     return redirect(url_for("admin.review_queue"))
+
+
+# --------------------------------------------------------------------------------------------- corrections
+# Editors correct single mentions on the article page (static/map/corrections.js); the pins, their history
+# and undo live in mapapp.articles.corrections.
+def _queue_correction(conn, entry: dict) -> int:
+    """Queue the re-resolution of a correction's article (inside the correction's transaction)."""
+    place_ids = [entry["place_id"], (entry["before"] or {}).get("place_id"), (entry["after"] or {}).get("place_id")]
+    return _queue(conn, {entry["text"]}, [pid for pid in place_ids if pid])
+
+
+def _corrected(entry: dict, pending: int, status: int = 200):
+    """Re-resolve the corrected article at once and answer: JSON with the correction, or back to the article."""
+    from mapapp.articles import reresolve, reresolve_pending
+
+    conn = get_db()
+    changed = reresolve_pending(conn, _geoparser(), [pending])
+    # The queued names find the article in nearly every case; re-reading it directly makes sure.
+    changed += reresolve(conn, _geoparser(), [entry["article_id"]])
+    if _json_reply():
+        return jsonify({"correction": entry, "reresolved_mentions": changed,
+                        "mention": _mention_at(conn, entry)}), status
+    place = entry["place_id"] if entry["action"] == "place" and entry["undone_at"] is None else None
+    return redirect(url_for("public.article", article_id=entry["article_id"], place=place))
+
+
+def _mention_at(conn, entry: dict) -> dict | None:
+    row = conn.execute("SELECT m.kind, m.place_id, m.score, p.name AS place_name FROM mentions m"
+                       " LEFT JOIN places p ON p.id = m.place_id WHERE m.article_id = ? AND m.start = ?"
+                       " AND m.end = ?", (entry["article_id"], entry["start"], entry["end"])).fetchone()
+    return dict(row) if row is not None else None
+
+
+@bp.get("/corrections/candidates")
+def correction_candidates():
+    """What a span of an article could mean (?article_id=&start=&end=): current place, alternatives, namesakes."""
+    from mapapp.articles import corrections
+
+    args = request.args
+    return jsonify(corrections.candidates(get_db(), args.get("article_id"), args.get("start"), args.get("end")))
+
+
+@bp.get("/corrections/search")
+def correction_search():
+    """Gazetteer search for the correction panel (?q=): places described as candidates are."""
+    from mapapp.articles import corrections
+
+    conn = get_db()
+    q = text_value(request.args.get("q"), "q") or ""
+    if not q:
+        raise InvalidInput("type a name to search for", field="q")
+    places, total = editing.search_places(conn, q=q, limit=corrections.MAX_CANDIDATES)
+    return jsonify({"q": q, "total": total, "places": corrections.describe_places(conn, [p.id for p in places])})
+
+
+@bp.post("/corrections")
+def create_correction():
+    """Correct one mention: `action` place (with `place_id`) or not_place, at article_id/start/end (text checks)."""
+    from mapapp.articles import corrections
+
+    data = _payload()
+    conn = get_db()
+    with transaction(conn):
+        entry = corrections.correct(conn, data, _user())
+        pending = _queue_correction(conn, entry)
+    return _corrected(entry, pending, 201)
+
+
+@bp.post("/corrections/<correction_id>/undo")
+def undo_correction(correction_id: str):
+    """Undo a correction: the span reads as before it (an earlier correction, or the geoparser)."""
+    from mapapp.articles import corrections
+
+    _payload()
+    conn = get_db()
+    with transaction(conn):
+        entry = corrections.undo(conn, correction_id, _user())
+        pending = _queue_correction(conn, entry)
+    return _corrected(entry, pending)
+
+
+@bp.get("/corrections/export")
+def export_corrections():
+    """Every corrected article as GeoCorpora-style JSON lines (training and evaluation annotations)."""
+    import io
+
+    from mapapp.articles import corrections
+
+    out = io.StringIO()
+    corrections.write_export(get_db(), out)
+    response = current_app.response_class(out.getvalue(), mimetype="application/x-ndjson")
+    response.headers["Content-Disposition"] = "attachment; filename=mapapp-corrections.jsonl"
+    return response

@@ -1,9 +1,19 @@
 """Blueprint 'public': the overview map, article pages, place pages and the offline basemap."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 
 from mapapp import mapview
+from mapapp.articles import corrections
 from mapapp.db import get_db
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
@@ -72,8 +82,15 @@ def article(article_id: str):
     # Arriving from a popup (?place=...): that place's mentions are highlighted and its popup opens.
     current_place = request.args.get("place", "")[:200]
     spec.state["sel"] = current_place
-    return render_template("maps/article.html", article=view, current_place=current_place,
-                           map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+    # A logged-in editor also gets the correction tools (static/map/corrections.js) and the undo list.
+    editor = g.get("user") is not None
+    undo = corrections.undo_targets(db, view.row["id"]) if editor else []
+    response = make_response(render_template(
+        "maps/article.html", article=view, current_place=current_place, map=render(spec), ids=PANEL_IDS,
+        share_ids=SHARE_IDS, editor=editor, corrections=undo))
+    if editor:  # the page holds the editor's CSRF token: never cached
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/places/<path:place_id>")

@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 YEREVAN = "gn:616052"
 # Every query parameter the app reads (test_every_query_parameter_is_fuzzed checks the list against the code).
 QUERY_NAMES = ["source", "from", "to", "article", "place", "feature", "q", "demonyms", "lat", "lon", "zoom",
-               "sel", "limit", "offset", "page", "a", "b", "name", "next", "country", "sort", "undated"]
+               "sel", "limit", "offset", "page", "a", "b", "name", "next", "country", "sort", "undated", "article_id",
+               "start", "end"]
 BODY_FIELDS = ["name", "aliases", "feature", "country_code", "population", "notes", "lat", "lon", "geometry",
-               "id", "version", "expected_version", "place_id", "delete", "key", "username", "password"]
+               "id", "version", "expected_version", "place_id", "delete", "key", "username", "password",
+               "article_id", "start", "end", "text", "action"]
 DIGITS = st.builds(lambda digit, count, sign: sign + digit * count, st.sampled_from("19"),
                    st.sampled_from([19, 20, 400, 4300, 4301, 6000]), st.sampled_from(["", "-", "+"]))
 HOSTILE_TEXT = ["", " ", "0", "-1", "1", "2", "1.5", "1e999", "-0", "0x10", "NaN", "Infinity", "-inf", "１２", "١٢",
@@ -103,7 +105,8 @@ def test_no_route_answers_5xx_to_hostile_parameters(fuzz_app, alice, endpoint, r
 def test_every_route_is_fuzzed():
     assert {endpoint for endpoint, _rule, _method in ROUTES} >= {
         "public.overview", "public.article", "public.place", "embed.article", "api.article", "api.articles",
-        "api.features", "api.place", "admin.index", "admin.impact", "admin.place_version", "admin.create_place"}
+        "api.features", "api.place", "admin.index", "admin.impact", "admin.place_version", "admin.create_place",
+        "admin.create_correction", "admin.undo_correction", "admin.correction_candidates", "admin.correction_search"}
 
 
 def test_every_query_parameter_is_fuzzed():
