@@ -11,7 +11,7 @@ from admin_support import (  # noqa: F401  (fixtures)
 from mapapp import create_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-SAMPLE_ARGS = {"place_id": "gn:174982", "version": 1}
+SAMPLE_ARGS = {"place_id": "gn:174982", "version": 1, "correction_id": 1}
 
 
 def _admin_rules():
@@ -38,6 +38,8 @@ BODIES = {  # a valid body for each state-changing route, so only the missing pr
     "/admin/review/alias": {"name": "Hayastan", "place_id": "gn:174982"},
     "/admin/review/not-place": {"name": "Armenia"},
     "/admin/review/not-place/undo": {"key": "armenia"},
+    "/admin/corrections": {"article_id": 1, "start": 0, "end": 7, "text": "Armenia", "action": "not_place"},
+    "/admin/corrections/1/undo": {},
 }
 
 
