@@ -36,6 +36,31 @@ def mention_record(mention) -> dict:
     }
 
 
+#: A placeholder for a place's geometry in a record: JSON writes it where the geometry goes, and the geometry's
+#: own JSON, written once per place, replaces it (a country's outline is most of a record, and repeats).
+_GEOMETRY = "\x00geometry\x00"
+_GEOMETRY_JSON = json.dumps(_GEOMETRY)
+_geometry_texts: dict[int, tuple] = {}
+
+
+def _record_json(mention) -> str:
+    """json.dumps(mention_record(mention), ensure_ascii=False), with each geometry encoded once per process."""
+    record = mention_record(mention)
+    place = record["place"]
+    if place is None or place["geometry"] is None:
+        return json.dumps(record, ensure_ascii=False)
+    geometry = place["geometry"]
+    cached = _geometry_texts.get(id(geometry))
+    if cached is None or cached[0] is not geometry:
+        if len(_geometry_texts) > 10_000:
+            _geometry_texts.clear()
+        cached = _geometry_texts[id(geometry)] = (geometry, json.dumps(geometry, ensure_ascii=False))
+    place["geometry"] = _GEOMETRY
+    # The geometry is the last string of the record (only the score follows it): the last placeholder is its.
+    before, _, after = json.dumps(record, ensure_ascii=False).rpartition(_GEOMETRY_JSON)
+    return before + cached[1] + after
+
+
 def _text_lines(document: str, mentions: list):
     yield f"# {terminal_text(document)}: {len(mentions)} mentions"
     for m in mentions:
@@ -50,7 +75,7 @@ def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool):
     if not pretty:
         yield f'{{"document": {dumps(document, ensure_ascii=False)}, "mentions": ['
         for number, mention in enumerate(mentions):
-            yield (", " if number else "") + dumps(mention_record(mention), ensure_ascii=False)
+            yield (", " if number else "") + _record_json(mention)
         yield "]}\n"
         return
     # The layout of json.dumps(records, indent=2), written document by document.
