@@ -1,4 +1,5 @@
-"""The speed work changes no output: the seeds parse exactly as stored, and the name index file follows edits.
+"""The speed work changes no output: the seeds parse exactly as stored, the name index file follows edits,
+and `--jobs 2` writes what one process writes.
 
 Regenerate the stored output only when a change of results is intended (the accuracy issue's work):
     PYTHONPATH=$PWD python tests/test_geoparse_unchanged.py DATA_DIR > tests/data/seeds_geoparse_expected.jsonl
@@ -63,6 +64,21 @@ def test_the_index_file_follows_an_edit(data_dir):
     fresh = Geoparser(Gazetteer(database))
     assert "yerevan" not in fresh.name_index().keys
     assert fresh.parse(text) == []
+
+
+def test_jobs_2_writes_what_one_process_writes_in_the_same_order(runner, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe not utf-8")
+    seeds = [str(path) for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    files = [seeds[0], str(bad), *reversed(seeds[1:])]
+    for output_format in ("jsonl", "json", "text"):
+        one = runner.invoke(["geoparse", "--jobs", "1", "--format", output_format, *files])
+        two = runner.invoke(["geoparse", "--jobs", "2", "--format", output_format, *files])
+        assert one.exit_code == two.exit_code == 1
+        assert two.stdout == one.stdout and two.stderr == one.stderr
+        assert str(bad) in two.stderr
+    as_json = runner.invoke(["geoparse", "--jobs", "2", "--format", "json", *files]).stdout
+    assert [record["document"] for record in json.loads(as_json)] == [seeds[0], *reversed(seeds[1:])]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """`mapapp geoparse` (place mentions of files as JSON lines) and `mapapp evaluate` (scores on annotated corpora)."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -98,14 +99,79 @@ def _write(chunks) -> None:
     click.echo("".join(block), nl=False)
 
 
+def _document_output(name: str, text: str, mentions: list, output_format: str, first: bool) -> str:
+    """What `mapapp geoparse` writes for one file."""
+    if output_format == "text":
+        return "".join(line + "\n" for line in _text_lines(name, mentions))
+    return "".join(_record_chunks(name, mentions, pretty=output_format == "json", first=first))
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(database: str, ner: bool) -> None:
+    # Each worker opens its own SQLite connection (one must not cross a fork); the name index is the
+    # memory-mapped file every worker shares, so opening it costs milliseconds and no copy.
+    from mapapp.gazetteer import Gazetteer
+    from mapapp.geoparse import Geoparser
+
+    parser = Geoparser(Gazetteer(database), ner=ner)
+    parser.name_index()
+    _WORKER["parser"] = parser
+
+
+def _work(task: tuple) -> tuple[str | None, str | None]:
+    """(output, None) or (None, error message) for one file, in a worker process."""
+    from mapapp.articles.documents import as_path, read_document
+
+    name, output_format, max_size = task
+    try:
+        document = read_document(as_path(name), max_bytes=max_size)
+    except MapappError as error:
+        return None, error.message
+    mentions = _WORKER["parser"].parse(document.text)
+    return _document_output(name, document.text, mentions, output_format, first=False), None
+
+
+def _parallel_results(parser, files, output_format, max_size, jobs):
+    """(output, error) per file, in order, from `jobs` worker processes."""
+    import multiprocessing
+
+    # fork: a worker starts with the modules and the model already loaded (spawn would import them again).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(jobs, initializer=_start_worker, initargs=(parser.gazetteer.path, parser.ner)) as pool:
+        yield from pool.imap(_work, [(name, output_format, max_size) for name in files], chunksize=1)
+
+
+def _serial_results(parser, files, output_format, max_size):
+    from mapapp.articles.documents import as_path, read_document
+
+    for name in files:
+        try:
+            document = read_document(as_path(name), max_bytes=max_size)
+        except MapappError as error:
+            yield None, error.message
+            continue
+        mentions = parser.parse(document.text)
+        if output_format == "text":
+            yield (line + "\n" for line in _text_lines(name, mentions)), None
+        else:
+            # Chunks, not one string: a long article's record is never held whole.
+            yield _record_chunks(name, mentions, pretty=output_format == "json", first=False), None
+        del document, mentions  # the text can be megabytes: keep one document's worth of memory at a time
+
+
 @click.command("geoparse")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "json", "text"]), default="jsonl",
               show_default=True, help="jsonl: one JSON object per file; json: one array; text: a table.")
 @click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER for more recall (needs mapapp[ner]).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for many files (default: every core); output stays in the files' order.")
 @max_size_option
 @data_option
-def geoparse_command(files, output_format, ner, max_size, data):
+def geoparse_command(files, output_format, ner, jobs, max_size, data):
     """Find and resolve the place names of each FILE (.txt, .md, .html), printing one JSON object per file.
 
     Each file is read exactly as `mapapp ingest` reads it: front matter and markup removed, newlines made
@@ -113,26 +179,29 @@ def geoparse_command(files, output_format, ner, max_size, data):
     offsets index that text (the article text ingest stores), not the raw bytes of the file. Files must be
     regular files no larger than --max-size; each result is written as soon as its file is done.
     """
-    from mapapp.articles.documents import as_path, read_document
+    import os
 
     parser = _load_parser(data, ner=ner)
+    if jobs is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = min(jobs, len(files))
+    if jobs > 1:
+        results = _parallel_results(parser, files, output_format, max_size, jobs)
+    else:
+        results = _serial_results(parser, files, output_format, max_size)
     failed = 0
     written = 0
-    for name in files:
-        try:
-            document = read_document(as_path(name), max_bytes=max_size)
-        except MapappError as error:
-            click.echo(f"Error: {terminal_text(error.message)}", err=True)
+    for output, error in results:
+        if error is not None:
+            click.echo(f"Error: {terminal_text(error)}", err=True)
             failed += 1
             continue
-        mentions = parser.parse(document.text)
-        del document  # the text can be megabytes: keep one document's worth of memory at a time
-        if output_format == "text":
-            _write(line + "\n" for line in _text_lines(name, mentions))
-        else:
-            _write(_record_chunks(name, mentions, pretty=output_format == "json", first=not written))
+        chunks = iter([output]) if isinstance(output, str) else iter(output)
+        if output_format == "json" and not written:
+            head = next(chunks, "")
+            chunks = itertools.chain(["[" + head[1:]], chunks)  # the first record opens the array
+        _write(chunks)
         written += 1
-        del mentions
     if output_format == "json":
         click.echo("\n]" if written else "[]")
     if failed:
