@@ -80,6 +80,9 @@ def copy_data_dir(template: Path, target: Path) -> Path:
         src.backup(dst)
     src.close()
     dst.close()
+    names = template / f"{DATABASE_NAME}.names"  # the recogniser's name index: it would be rebuilt otherwise
+    if names.is_dir():
+        shutil.copytree(names, target / names.name, dirs_exist_ok=True)
     return target
 
 

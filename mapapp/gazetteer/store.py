@@ -127,9 +127,22 @@ class Gazetteer(Geocoder, _NameIndex):
             self._countries = None
             self._admin1 = None
             self._places: dict[str, Place] = {}
+            self._pending: dict[str, tuple] = {}  # prefetched lookups, until the lookup cache takes them
             self._lookup = lru_cache(maxsize=_CACHE_SIZE)(self._query_lookup)
             self._sorted_ids = lru_cache(maxsize=_CACHE_SIZE)(lambda key: tuple(_NameIndex._ids(self, key)))
             self.version = self._read_version()
+            # Bumped by every invalidate(): what caches derived from this gazetteer compare against.
+            self.generation = getattr(self, "generation", 0) + 1
+
+    def index_stamp(self) -> str:
+        """What an index derived from this gazetteer's names must match: its version and build time."""
+        import hashlib
+
+        with self._lock:
+            rows = dict(self._conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('gazetteer_version', 'built_at')").fetchall())
+        text = f"{rows.get('gazetteer_version', '0')}\n{rows.get('built_at', '')}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _read_version(self) -> str:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'gazetteer_version'").fetchone()
@@ -164,7 +177,39 @@ class Gazetteer(Geocoder, _NameIndex):
         with self._lock:
             return frozenset(row[0] for row in self._conn.execute("SELECT key FROM not_places"))
 
+    def prefetch(self, keys) -> None:
+        """Read the names and places of `keys` in a few queries (a document's worth at once, not one per name);
+        the next lookups of those keys and places are answered from memory."""
+        keys = sorted(set(keys))
+        if not keys:
+            return
+        with self._lock:
+            self._pending = {}  # what the last document left unread is not worth keeping
+            found: dict[str, list] = {key: [] for key in keys}
+            for chunk in _chunks(keys):
+                # The primary key's order: what `WHERE key = ?` returns for one key.
+                for key, place_id, kind in self._conn.execute(
+                        f"SELECT key, place_id, kind FROM place_names WHERE key IN ({_marks(chunk)}) "
+                        "ORDER BY key, place_id, kind", chunk):
+                    found[key].append((place_id, kind))
+            self._pending.update((key, tuple(rows)) for key, rows in found.items())
+            missing = sorted({pid for rows in found.values() for pid, _ in rows if pid not in self._places})
+            if len(self._places) + len(missing) > _CACHE_SIZE:
+                return  # get() reads them one by one, as it would without the prefetch
+            rows, aliases = [], {pid: set() for pid in missing}
+            for chunk in _chunks(missing):
+                rows += self._conn.execute(f"SELECT * FROM places WHERE id IN ({_marks(chunk)})", chunk).fetchall()
+                for place_id, name, kind in self._conn.execute(
+                        f"SELECT place_id, name, kind FROM place_names WHERE place_id IN ({_marks(chunk)}) "
+                        "AND kind IN ('alias', 'abbreviation')", chunk):
+                    aliases[place_id].add(name)
+        for row in rows:
+            self._places[row["id"]] = _parse_place(row, sorted(aliases[row["id"]]))
+
     def _query_lookup(self, key: str) -> tuple[tuple[str, str], ...]:
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            return pending
         with self._lock:
             rows = self._conn.execute("SELECT place_id, kind FROM place_names WHERE key = ?", (key,)).fetchall()
         return tuple((row[0], row[1]) for row in rows)
@@ -356,6 +401,16 @@ class GazetteerView(Geocoder, _NameIndex):
         merged = {**self.upserts, **{p.id: p for p in upserts}}
         deleted = (self.hidden - set(self.upserts)) | set(deleted_ids)
         return GazetteerView(self.base, [p for pid, p in merged.items() if pid not in deleted], deleted)
+
+
+def _chunks(values: list, size: int = 900):
+    """`values` in slices small enough for one statement's parameters on any SQLite build."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _marks(values) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _backfill_name_keys(conn) -> None:

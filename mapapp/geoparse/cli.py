@@ -1,6 +1,7 @@
 """`mapapp geoparse` (place mentions of files as JSON lines) and `mapapp evaluate` (scores on annotated corpora)."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -36,6 +37,31 @@ def mention_record(mention) -> dict:
     }
 
 
+#: A placeholder for a place's geometry in a record: JSON writes it where the geometry goes, and the geometry's
+#: own JSON, written once per place, replaces it (a country's outline is most of a record, and repeats).
+_GEOMETRY = "\x00geometry\x00"
+_GEOMETRY_JSON = json.dumps(_GEOMETRY)
+_geometry_texts: dict[int, tuple] = {}
+
+
+def _record_json(mention) -> str:
+    """json.dumps(mention_record(mention), ensure_ascii=False), with each geometry encoded once per process."""
+    record = mention_record(mention)
+    place = record["place"]
+    if place is None or place["geometry"] is None:
+        return json.dumps(record, ensure_ascii=False)
+    geometry = place["geometry"]
+    cached = _geometry_texts.get(id(geometry))
+    if cached is None or cached[0] is not geometry:
+        if len(_geometry_texts) > 10_000:
+            _geometry_texts.clear()
+        cached = _geometry_texts[id(geometry)] = (geometry, json.dumps(geometry, ensure_ascii=False))
+    place["geometry"] = _GEOMETRY
+    # The geometry is the last string of the record (only the score follows it): the last placeholder is its.
+    before, _, after = json.dumps(record, ensure_ascii=False).rpartition(_GEOMETRY_JSON)
+    return before + cached[1] + after
+
+
 def _text_lines(document: str, mentions: list):
     yield f"# {terminal_text(document)}: {len(mentions)} mentions"
     for m in mentions:
@@ -50,7 +76,7 @@ def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool):
     if not pretty:
         yield f'{{"document": {dumps(document, ensure_ascii=False)}, "mentions": ['
         for number, mention in enumerate(mentions):
-            yield (", " if number else "") + dumps(mention_record(mention), ensure_ascii=False)
+            yield (", " if number else "") + _record_json(mention)
         yield "]}\n"
         return
     # The layout of json.dumps(records, indent=2), written document by document.
@@ -73,15 +99,84 @@ def _write(chunks) -> None:
     click.echo("".join(block), nl=False)
 
 
+def _document_output(name: str, text: str, mentions: list, output_format: str, first: bool) -> str:
+    """What `mapapp geoparse` writes for one file."""
+    if output_format == "text":
+        return "".join(line + "\n" for line in _text_lines(name, mentions))
+    return "".join(_record_chunks(name, mentions, pretty=output_format == "json", first=first))
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(database: str, ner: bool, near: str | None, sources: dict) -> None:
+    # Each worker opens its own SQLite connection (one must not cross a fork); the name index is the
+    # memory-mapped file every worker shares, so opening it costs milliseconds and no copy.
+    from mapapp.articles.near import HomeRegions
+    from mapapp.gazetteer import Gazetteer
+    from mapapp.geoparse import Geoparser
+
+    parser = Geoparser(Gazetteer(database), ner=ner)
+    parser.name_index()
+    _WORKER["parser"] = parser
+    _WORKER["regions"] = HomeRegions(parser.gazetteer, default=near, sources=sources)
+
+
+def _work(task: tuple) -> tuple[str | None, str | None]:
+    """(output, None) or (None, error message) for one file, in a worker process."""
+    from mapapp.articles.documents import as_path, read_document
+
+    name, output_format, max_size = task
+    try:
+        document = read_document(as_path(name), max_bytes=max_size)
+        home = _WORKER["regions"].for_document(document)
+    except MapappError as error:
+        return None, error.message
+    mentions = _WORKER["parser"].parse(document.text, near=home)
+    return _document_output(name, document.text, mentions, output_format, first=False), None
+
+
+def _parallel_results(parser, files, output_format, max_size, jobs, near, sources):
+    """(output, error) per file, in order, from `jobs` worker processes."""
+    import multiprocessing
+
+    # fork: a worker starts with the modules and the model already loaded (spawn would import them again).
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(jobs, initializer=_start_worker, initargs=(parser.gazetteer.path, parser.ner, near, sources)) as pool:
+        yield from pool.imap(_work, [(name, output_format, max_size) for name in files], chunksize=1)
+
+
+def _serial_results(parser, regions, files, output_format, max_size):
+    from mapapp.articles.documents import as_path, read_document
+
+    for name in files:
+        try:
+            document = read_document(as_path(name), max_bytes=max_size)
+            home = regions.for_document(document)
+        except MapappError as error:
+            yield None, error.message
+            continue
+        mentions = parser.parse(document.text, near=home)
+        if output_format == "text":
+            yield (line + "\n" for line in _text_lines(name, mentions)), None
+        else:
+            # Chunks, not one string: a long article's record is never held whole.
+            yield _record_chunks(name, mentions, pretty=output_format == "json", first=False), None
+        del document, mentions  # the text can be megabytes: keep one document's worth of memory at a time
+
+
 @click.command("geoparse")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "json", "text"]), default="jsonl",
               show_default=True, help="jsonl: one JSON object per file; json: one array; text: a table.")
 @click.option("--ner", is_flag=True, help="Also use spaCy's statistical NER for more recall (needs mapapp[ner]).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes for many files (default: every core); output stays in the files' order.")
 @near_option
 @max_size_option
 @data_option
-def geoparse_command(files, output_format, ner, near, max_size, data):
+def geoparse_command(files, output_format, ner, jobs, near, max_size, data):
     """Find and resolve the place names of each FILE (.txt, .md, .html), printing one JSON object per file.
 
     Each file is read exactly as `mapapp ingest` reads it: front matter and markup removed, newlines made
@@ -90,29 +185,34 @@ def geoparse_command(files, output_format, ner, near, max_size, data):
     regular files no larger than --max-size; each result is written as soon as its file is done. The home
     region is chosen as ingest chooses it (front matter `near:`, --near, DATA_DIR/sources.toml).
     """
-    from mapapp.articles.documents import as_path, read_document
+    import os
+
     from mapapp.articles.near import HomeRegions, load_sources
 
     parser = _load_parser(data, ner=ner)
-    regions = HomeRegions(parser.gazetteer, default=near, sources=load_sources(data))
+    sources = load_sources(data)
+    # Resolved here, before any file is read: an unknown --near or sources.toml entry stops the run at once.
+    regions = HomeRegions(parser.gazetteer, default=near, sources=sources)
+    if jobs is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    jobs = min(jobs, len(files))
+    if jobs > 1:
+        results = _parallel_results(parser, files, output_format, max_size, jobs, near, sources)
+    else:
+        results = _serial_results(parser, regions, files, output_format, max_size)
     failed = 0
     written = 0
-    for name in files:
-        try:
-            document = read_document(as_path(name), max_bytes=max_size)
-            home = regions.for_document(document)
-        except MapappError as error:
-            click.echo(f"Error: {terminal_text(error.message)}", err=True)
+    for output, error in results:
+        if error is not None:
+            click.echo(f"Error: {terminal_text(error)}", err=True)
             failed += 1
             continue
-        mentions = parser.parse(document.text, near=home)
-        del document  # the text can be megabytes: keep one document's worth of memory at a time
-        if output_format == "text":
-            _write(line + "\n" for line in _text_lines(name, mentions))
-        else:
-            _write(_record_chunks(name, mentions, pretty=output_format == "json", first=not written))
+        chunks = iter([output]) if isinstance(output, str) else iter(output)
+        if output_format == "json" and not written:
+            head = next(chunks, "")
+            chunks = itertools.chain(["[" + head[1:]], chunks)  # the first record opens the array
+        _write(chunks)
         written += 1
-        del mentions
     if output_format == "json":
         click.echo("\n]" if written else "[]")
     if failed:

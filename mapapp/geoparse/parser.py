@@ -44,6 +44,7 @@ class Geoparser:
         self._lock = threading.Lock()
         self._index: NameIndex | None = None
         self._view_index: NameIndex | None = None
+        self._index_for = None
         self._names: dict[str, object] = {}
         self._names_for = None
 
@@ -51,24 +52,47 @@ class Geoparser:
     def name_index(self, gazetteer=None) -> NameIndex:
         """The scan index of a gazetteer's keys, rebuilt only when its key set changed."""
         gazetteer = gazetteer or self.gazetteer
+        with self._lock:
+            index = self._base_index()
+            if gazetteer is self.gazetteer:
+                return index
         keys = gazetteer.keys()
         with self._lock:
-            index = self._index
-            if index is not None and index.keys is keys:
-                return index
-            if index is not None and gazetteer is not self.gazetteer:
-                # A view with proposed edits: derive from the base index (and keep it for the next text).
-                view = self._view_index
-                if view is None or view.keys is not keys:
-                    view = self._view_index = index.with_keys(keys)
-                return view
-            self._index = index = NameIndex(keys)
+            # A view with proposed edits: derive from the base index (and keep it for the next text).
+            view = self._view_index
+            if view is None or view.keys is not keys:
+                view = self._view_index = index.with_keys(keys)
+            return view
+
+    def _base_index(self) -> NameIndex:
+        # Call with the lock held. The index file (written at `mapapp gazetteer build`, or here after an edit
+        # changed the gazetteer's version) opens in milliseconds; building from SQLite takes seconds.
+        gazetteer = self.gazetteer
+        generation = getattr(gazetteer, "generation", None)
+        index = self._index
+        if index is not None and generation is not None and self._index_for == generation:
             return index
+        if generation is None:  # a gazetteer without versions (a view as the base): follow its key set
+            keys = gazetteer.keys()
+            if index is None or index.keys is not keys:
+                self._index = index = NameIndex(keys)
+            return index
+        from mapapp.geoparse import index_file
+
+        stamp = gazetteer.index_stamp()
+        opened = index_file.open_index(gazetteer.path, stamp)
+        if opened is not None:
+            index = NameIndex(*opened)
+        else:
+            index = index_file.refresh_index(gazetteer)
+        self._index, self._index_for = index, generation
+        return index
 
     def _lookup(self, gazetteer, key: str):
         if gazetteer is not self.gazetteer:
             return lookup(gazetteer, key, self.model)
-        stamp = (id(gazetteer.keys()), getattr(gazetteer, "version", None))
+        generation = getattr(gazetteer, "generation", None)
+        stamp = (id(gazetteer.keys()) if generation is None else generation, getattr(gazetteer, "version", None))
         if stamp != self._names_for or len(self._names) > _LOOKUP_CACHE:
             self._names, self._names_for = {}, stamp
         name = self._names.get(key)
@@ -96,7 +120,11 @@ class Geoparser:
             from mapapp.geoparse.ner import add_entity_spans
 
             spans = add_entity_spans(text, spans, self.name_index(gazetteer))
-        names = {key: self._lookup(gazetteer, key) for key in {span.key for span in spans}}
+        keys = {span.key for span in spans}
+        if gazetteer is self.gazetteer and hasattr(gazetteer, "prefetch"):
+            # One batch of queries for the names this process has not read yet, not one query per name.
+            gazetteer.prefetch([key for key in keys if key not in self._names])
+        names = {key: self._lookup(gazetteer, key) for key in keys}
         accepted = self._accept(text, spans, names, trace)
         return self._resolve(text, accepted, names, trace, near)
 

@@ -116,9 +116,10 @@ def titled_names(text: str) -> frozenset[str]:
 class NameIndex:
     """The gazetteer's keys arranged for scanning: first token -> the most tokens a key starting with it has."""
 
-    def __init__(self, keys):
+    def __init__(self, keys, longest=None):
         self.keys = keys
-        self.longest = _longest_by_first_token(keys, {})
+        # `longest` comes with `keys` when they were read from the index file (a trie, not a frozenset).
+        self.longest = _longest_by_first_token(keys, {}) if longest is None else longest
 
     def __contains__(self, key: str) -> bool:
         return key in self.keys
@@ -127,8 +128,9 @@ class NameIndex:
         """An index over another key set (a gazetteer view) that shares this one's work for unchanged keys."""
         index = NameIndex(())
         index.keys = keys
-        added = frozenset(keys) - self.keys
-        index.longest = _longest_by_first_token(added, dict(self.longest)) if added else self.longest
+        base = self.keys
+        added = frozenset(keys) - base if isinstance(base, frozenset) else frozenset(k for k in keys if k not in base)
+        index.longest = _longest_by_first_token(added, dict(self.longest.items())) if added else self.longest
         return index
 
 
