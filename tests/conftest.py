@@ -1,6 +1,7 @@
 """Shared fixtures: a real gazetteer built once per session, and per-test app/client/runner over a copy."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -95,8 +96,9 @@ def data_dir(gazetteer_template, tmp_path) -> Path:
 @pytest.fixture
 def sample(data_dir) -> dict:
     """The sample articles of tests/mapdata.py stored in this test's database; their ids and place ids."""
-    from mapapp.db import opened
     from mapdata import seed_sample
+
+    from mapapp.db import opened
 
     with opened(data_dir / DATABASE_NAME) as conn:
         return seed_sample(conn)
@@ -136,16 +138,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(app, host: str = "127.0.0.1"):
+    """Serve the WSGI `app` with waitress on a free port of `host`, in a thread; yields its base URL.
+
+    Shuts down in order, the worker threads first and then every channel from the server's own loop thread.
+    waitress's close() alone leaves its worker threads running, and they later write to the closed trigger
+    pipe by descriptor number, which by then may be another test's database file ("file is not a database").
+    """
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    server = create_server(app, host=host, port=free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.effective_port}"
+    finally:
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=10)
+        # Run in the loop thread, so that nothing selects on a descriptor after it is closed; the loop ends
+        # once its map is empty.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def live_server(app):
     """The real WSGI server (waitress) on a free loopback port, in a thread; yields its base URL."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,10 @@ import json
 import os
 import re
 import sqlite3
-import threading
 
 import pytest
 from admin_support import PASSWORD
-from conftest import ROOT, copy_data_dir, free_port
+from conftest import ROOT, copy_data_dir, serving
 from playwright.sync_api import expect
 
 from mapapp import create_app
@@ -28,18 +27,14 @@ SCREENSHOT = ROOT / "docs" / "screenshots" / "article-correction.png"
 @pytest.fixture
 def site(seeded_template, tmp_path):
     """mapapp on waitress over a fresh copy of the seeded data, with account alice; (base URL, data folder)."""
-    from waitress.server import create_server
-
     folder = copy_data_dir(seeded_template, tmp_path / "data")
     conn = connect(folder / DATABASE_NAME)
     create_user(conn, "alice", PASSWORD)
     conn.close()
     app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": ""})
-    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    threading.Thread(target=running.run, daemon=True).start()
-    yield f"http://127.0.0.1:{running.effective_port}", folder
-    running.close()
+    with serving(app) as base:
+        yield base, folder
 
 
 def query(folder, sql, *params):

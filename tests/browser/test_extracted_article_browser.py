@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import copy_data_dir
+from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
 
 from mapapp import create_app
@@ -33,16 +33,9 @@ def site(gazetteer_template, geoparser, tmp_path):
 @pytest.fixture
 def server(site):
     """The site on waitress; yields (base URL, article id)."""
-    import threading
-
-    from conftest import free_port
-    from waitress.server import create_server
-
     app, article_id = site
-    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    threading.Thread(target=running.run, daemon=True).start()
-    yield f"http://127.0.0.1:{running.effective_port}", article_id
-    running.close()
+    with serving(app) as base:
+        yield base, article_id
 
 
 def test_the_article_page_shows_the_article_and_none_of_the_page_around_it(page, server):

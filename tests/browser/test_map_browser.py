@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import copy_data_dir, free_port
+from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
 
 from mapapp import create_app
@@ -38,22 +37,13 @@ def seeded_data(gazetteer_template, tmp_path_factory):
     return data
 
 
-def _serve(app, host="127.0.0.1"):
-    from waitress.server import create_server
-
-    server = create_server(app, host=host, port=free_port(), threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server
-
-
 @pytest.fixture(scope="module")
 def server(seeded_data):
     """mapapp on waitress over the seeded data (no tiles: nothing may leave the machine); yields its base URL."""
     app = create_app({"TESTING": True, "DATA_DIR": str(seeded_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": ""})
-    running = _serve(app)
-    yield f"http://127.0.0.1:{running.effective_port}"
-    running.close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -272,9 +262,8 @@ def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_dat
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [html.encode()]
 
-    host = _serve(host_page)
-    try:
-        page.goto(f"http://localhost:{host.effective_port}/")  # another origin: other host name and port
+    with serving(host_page) as host:
+        page.goto(host.replace("127.0.0.1", "localhost") + "/")  # another origin: other host name and port
         frame = page.frame_locator("#ok")
         ready(frame)
         assert frame.locator(".leaflet-marker-icon").count() + canvas_shapes(frame) > 0
@@ -288,8 +277,6 @@ def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_dat
         page.locator("#no[data-loaded='true']").wait_for(state="attached")
         assert page.locator("#no").element_handle().content_frame().url.startswith("chrome-error://")
         assert page.frame_locator("#no").locator(".mapapp-map, .site-header").count() == 0
-    finally:
-        host.close()
 
 
 def test_exported_file_works_from_file_url_with_the_network_blocked(page, seeded_data, tmp_path, features):

@@ -4,12 +4,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import copy_data_dir, free_port
+from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
 
 from mapapp import create_app
@@ -41,14 +40,10 @@ def folder(seeded_template, geoparser, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(folder):
     """mapapp on waitress over the module's seeded data (no tiles); yields its base URL."""
-    from waitress.server import create_server
-
     app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": ""})
-    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    threading.Thread(target=running.run, daemon=True).start()
-    yield f"http://127.0.0.1:{running.effective_port}"
-    running.close()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +199,6 @@ def test_the_exported_map_has_the_same_clean_basemap(page, folder, tmp_path):
 
 def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_template, tmp_path):
     from admin_support import PASSWORD
-    from waitress.server import create_server
 
     from mapapp.accounts import create_user
     from mapapp.db import DATABASE_NAME, connect
@@ -216,10 +210,7 @@ def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_templa
     # A tile server that refuses every connection: what an offline admin sees.
     app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
-    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    threading.Thread(target=running.run, daemon=True).start()
-    base = f"http://127.0.0.1:{running.effective_port}"
-    try:
+    with serving(app) as base:
         page.goto(f"{base}/admin/places/cur:nagorno-karabakh")
         page.fill("input[name=username]", "alice")
         page.fill("input[name=password]", PASSWORD)
@@ -227,8 +218,6 @@ def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_templa
         page.wait_for_url(f"{base}/admin/places/cur:nagorno-karabakh")
         expect(page.locator("#edit-map.admin-offline")).to_have_count(1)
         assert page.locator("#edit-map path.admin-outline").count() > 100
-    finally:
-        running.close()
 
 
 PHONE = {"width": 390, "height": 844}
@@ -389,15 +378,10 @@ def admin_data(seeded_template, tmp_path):
 @pytest.fixture
 def admin_server(admin_data):
     """The app over admin_data on waitress; yields its base URL."""
-    from waitress.server import create_server
-
-    data = admin_data
-    app = create_app({"TESTING": True, "DATA_DIR": str(data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
+    app = create_app({"TESTING": True, "DATA_DIR": str(admin_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
                       "TILES_URL": ""})
-    running = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    threading.Thread(target=running.run, daemon=True).start()
-    yield f"http://127.0.0.1:{running.effective_port}"
-    running.close()
+    with serving(app) as base:
+        yield base
 
 
 def admin_log_in(page, base, path):
