@@ -139,7 +139,9 @@ def test_marker_popup_links_to_the_article_with_the_place_highlighted(page, serv
     assert link.text_content() == first["title"]
     quote = popup.locator("blockquote").first
     assert quote.locator("mark").text_content() == first["sentence"][first["start"]:first["end"]]
-    assert parse_qs(urlsplit(page.url).query)["sel"] == [feature["id"]]  # the selection is in the URL
+    # The selection is in the URL (written just after the popup opens: wait for it, then check it exactly).
+    page.wait_for_function("id => new URLSearchParams(location.search).get('sel') === id", arg=feature["id"])
+    assert parse_qs(urlsplit(page.url).query)["sel"] == [feature["id"]]
     link.click()
     page.wait_for_url(re.compile(rf"/articles/{first['article_id']}\?place=.*#m-{first['mention_id']}$"))
     ready(page)
