@@ -87,6 +87,24 @@ def copy_data_dir(template: Path, target: Path) -> Path:
     return target
 
 
+@pytest.fixture(autouse=True)
+def _drop_database_copies(request):
+    """After each test, delete the database copies in its tmp_path (about 125 MB each).
+
+    pytest keeps every test's tmp_path until the session ends, and a thousand gazetteer copies would fill the
+    disk; the rest of the folder (logs, exports, small files) stays for looking into a failure.
+    """
+    yield
+    folder = request.node.funcargs.get("tmp_path")
+    if folder is None:
+        return
+    for path in sorted(Path(folder).rglob(f"{DATABASE_NAME}*"), reverse=True):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 @pytest.fixture
 def data_dir(gazetteer_template, tmp_path) -> Path:
     """A fresh data folder for one test, with the gazetteer already in it."""
