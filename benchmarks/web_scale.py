@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from mapapp.db import DATABASE_NAME, connect, default_data_dir, transaction
-from mapapp.mapview import bump_articles_version
+from mapapp.maps.features import bump_articles_version
 
 SOURCES = ["Armenpress", "TASS", "Azernews", "Meduza", "Reuters", "The Jerusalem Post", "Interfax", "OC Media"]
 TEMPLATES = [

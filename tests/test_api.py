@@ -7,7 +7,8 @@ from urllib.parse import quote
 import pytest
 
 from mapapp.db import connect
-from mapapp.mapview import MapFilters, feature_collection
+from mapapp.maps.features import feature_collection
+from mapapp.maps.filters import MapFilters
 
 GARBAGE = ["0", "-1", "abc", "1.5", "99999999999999999999999999", "9223372036854775808", "%00", "%E2%80%AE",
            "%D9%A1", "' OR 1=1 --", "1;DROP TABLE articles", "<img src=x onerror=alert(1)>", "${alert(1)}",

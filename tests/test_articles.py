@@ -10,7 +10,7 @@ from mapapp.articles import affected_articles, ingest_paths, load_seeds, preview
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.sentences import Sentences, sentence_bounds
 from mapapp.db import DATABASE_NAME, connect, transaction
-from mapapp.mapview import data_version
+from mapapp.maps.features import data_version
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -19,7 +19,7 @@ from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.editing import MAX_NAME
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.records import utc_now
-from mapapp.mapview import (
+from mapapp.maps.features import (
     admin1_name,
     bump_articles_version,
     country_names,

@@ -21,7 +21,7 @@ from mapapp.articles.sentences import Sentences
 from mapapp.db import transaction
 from mapapp.errors import InputTooLarge, MalformedFile, MapappError, NotFound
 from mapapp.gazetteer.names import normalise_name
-from mapapp.mapview import bump_articles_version
+from mapapp.maps.features import bump_articles_version
 
 SEEDS_DIR = bundled.folder("seeds")
 # Real news names tens of places, a long report a few hundred; a file past this is refused whole (nothing

@@ -14,7 +14,7 @@ from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, MapSpec, render
 from mapapp.maps.vendor import SITE_CSS, inline_text
-from mapapp.mapview import MapFilters
+from mapapp.maps.filters import MapFilters
 
 # Coarser than the server's basemap: it travels inside every exported file.
 EXPORT_OUTLINE_TOLERANCE = 0.1

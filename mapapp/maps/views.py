@@ -10,7 +10,8 @@ from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place
 from mapapp.maps.builder import MapSpec
-from mapapp.mapview import MapFilters, facets, feature_collection_json, place_mentions
+from mapapp.maps.features import facets, feature_collection_json, place_mentions
+from mapapp.maps.filters import MapFilters
 from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500

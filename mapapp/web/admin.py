@@ -14,7 +14,8 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from werkzeug.exceptions import UnsupportedMediaType
 
-from mapapp import mapview, review
+from mapapp import review
+from mapapp.maps import features as map_features
 from mapapp.db import get_db, transaction
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
@@ -182,7 +183,7 @@ def index():
     if auth.wants_json():
         return jsonify({"places": [p.to_record() for p in places], "total": total})
     return render_template("admin/index.html", places=places, total=total, filters=filters, page=page,
-                           where=mapview.place_context(conn, places), feature_label=mapview.feature_label,
+                           where=map_features.place_context(conn, places), feature_label=map_features.feature_label,
                            page_size=PAGE_SIZE, features=editing.feature_classes(conn),
                            sources=editing.sources(conn),
                            map_data=[_map_item(p) for p in places])
@@ -342,7 +343,7 @@ def compare_versions(place_id: str):
     if auth.wants_json():
         return jsonify({"a": a["version"], "b": b["version"],
                         "changes": [{"field": f, "a": x, "b": y} for f, x, y in changes]})
-    countries = mapview.country_names(conn)
+    countries = map_features.country_names(conn)
     readable = [(field, _readable(field, old, countries), _readable(field, new, countries))
                 for field, old, new in changes]
     return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=readable)
@@ -362,7 +363,7 @@ def _readable(field: str, value, countries: dict) -> str:
         points = _points(value.get("coordinates")) if "coordinates" in value else 0
         return f"{value.get('type', 'shape')} with {points:,} points" if points else str(value.get("type", "shape"))
     if field == "feature":
-        return mapview.feature_label(str(value))
+        return map_features.feature_label(str(value))
     if field == "country_code":
         return f"{countries.get(str(value), value)} ({value})"
     if isinstance(value, bool):
@@ -402,8 +403,8 @@ def review_queue():
     found = {row["id"]: row for row in conn.execute(
         f"SELECT * FROM places WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
     places = {pid: Place.from_row(row, ()) for pid, row in found.items()}
-    where = mapview.place_context(conn, places.values())
-    named = {pid: {"name": p.name, "kind": mapview.feature_label(p.feature), "where": where.get(pid, "")}
+    where = map_features.place_context(conn, places.values())
+    named = {pid: {"name": p.name, "kind": map_features.feature_label(p.feature), "where": where.get(pid, "")}
              for pid, p in places.items()}
     return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn), places=named,
                            corrected=corrected)

@@ -5,7 +5,8 @@ import json
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from mapapp import mapview
+from mapapp.maps import features as map_features
+from mapapp.maps.filters import MapFilters
 from mapapp.db import get_db
 from mapapp.errors import NotFound
 from mapapp.gazetteer.place import Place
@@ -100,7 +101,7 @@ def place(place_id: str):
         "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
         "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
         "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
-    } for m in mapview.place_mentions(db, row["id"], offset=offset, limit=limit)]
+    } for m in map_features.place_mentions(db, row["id"], offset=offset, limit=limit)]
     return jsonify({"place": record, "mention_count": mention_count, "article_count": article_count,
                     "mentions": mentions, "offset": offset, "limit": limit,
                     "next": _next_url("api.place", offset, limit, len(mentions), mention_count,
@@ -110,12 +111,12 @@ def place(place_id: str):
 @bp.get("/features")
 def features():
     """GeoJSON FeatureCollection of the map view the query names (source, from, to, article, place, feature, q)."""
-    filters = mapview.MapFilters.from_args(request.args)
-    body = mapview.feature_collection_json(get_db(), filters)
+    filters = MapFilters.from_args(request.args)
+    body = map_features.feature_collection_json(get_db(), filters)
     return Response(body, mimetype="application/geo+json")
 
 
 @bp.get("/facets")
 def facets():
     """The values the filter controls can offer: sources, date range, feature types."""
-    return jsonify(mapview.facets(get_db()))
+    return jsonify(map_features.facets(get_db()))

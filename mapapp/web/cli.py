@@ -24,7 +24,8 @@ def serve_command(host, port, threads, data):
     from mapapp.db import opened
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import get_geoparser
-    from mapapp.mapview import MapFilters, feature_collection_json
+    from mapapp.maps.features import feature_collection_json
+    from mapapp.maps.filters import MapFilters
 
     # create_app() reads MAPAPP_* settings and instance/config.py; --data must win over the environment.
     os.environ["MAPAPP_DATA"] = str(data)

@@ -113,7 +113,8 @@ def test_every_query_parameter_is_fuzzed():
     """Each parameter the web code reads by name (request.args, form, JSON body) is in the fuzzed lists."""
     pattern = re.compile(r'(?:args\.get|args\.getlist|values\.get|form\.get|data\.get|_single\(args,|'
                          r'_values\(args,|_int_arg\()\(?\s*"([a-z_]+)"')
-    files = [*(ROOT / "mapapp" / "web").glob("*.py"), ROOT / "mapapp" / "mapview.py", ROOT / "mapapp" / "maps" / "views.py"]
+    files = [*(ROOT / "mapapp" / "web").glob("*.py"), ROOT / "mapapp" / "maps" / "filters.py",
+             ROOT / "mapapp" / "maps" / "features.py", ROOT / "mapapp" / "maps" / "views.py"]
     read = {name for path in files for name in pattern.findall(path.read_text(encoding="utf-8"))}
     assert read and read <= set(QUERY_NAMES) | set(BODY_FIELDS), read - set(QUERY_NAMES) - set(BODY_FIELDS)
 

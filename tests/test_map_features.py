@@ -9,7 +9,8 @@ from werkzeug.datastructures import MultiDict
 from mapapp.articles import ingest_paths
 from mapapp.db import connect
 from mapapp.errors import InvalidInput
-from mapapp.mapview import MapFilters, facets, feature_collection, feature_collection_json
+from mapapp.maps.features import facets, feature_collection, feature_collection_json
+from mapapp.maps.filters import MapFilters
 
 
 @pytest.fixture
