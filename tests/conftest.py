@@ -20,6 +20,20 @@ from mapapp.db import DATABASE_NAME
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 CHROMIUM = "/usr/bin/chromium"
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+# Fixtures of more than one test file, registered here so that no test file imports a fixture by name.
+pytest_plugins = ["admin_support"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark as `browser` every test under tests/browser/ and every other one that starts Chromium.
+
+    `make test-fast` leaves out the `browser` and `slow` tests.
+    """
+    for item in items:
+        if BROWSER_TESTS in Path(item.path).parents or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def _gazetteer_inputs_digest() -> str:

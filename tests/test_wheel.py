@@ -140,7 +140,8 @@ def test_serve_from_the_wheel_serves_the_seed_map(built):
         articles = json.loads(_get(base + "/api/articles")[2])
         assert articles["total"] == 5 and len(articles["articles"]) == 5
         assert all(article["mention_count"] > 0 for article in articles["articles"])
-        for place_id, name in (("cur:lachin-corridor", "Lachin corridor"), ("cur:nagorno-karabakh", "Nagorno-Karabakh")):
+        corridor, karabakh = ("cur:lachin-corridor", "Lachin corridor"), ("cur:nagorno-karabakh", "Nagorno-Karabakh")
+        for place_id, name in (corridor, karabakh):
             place = json.loads(_get(f"{base}/api/places/{place_id}")[2])
             assert place["place"]["name"] == name
             assert place["place"]["geometry"] is not None

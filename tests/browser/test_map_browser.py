@@ -90,7 +90,8 @@ def canvas_shapes(page_or_frame) -> int:
 def click_first_line(page, locator):
     """Click an inline element on its first line box (a wrapped element's box centre may be other text)."""
     locator.scroll_into_view_if_needed()
-    point = locator.evaluate("e => { const r = e.getClientRects()[0]; return [r.x + r.width / 2, r.y + r.height / 2]; }")
+    point = locator.evaluate(
+        "e => { const r = e.getClientRects()[0]; return [r.x + r.width / 2, r.y + r.height / 2]; }")
     page.mouse.click(*point)
 
 
@@ -258,7 +259,8 @@ def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_dat
     blocked_url = f"{server}/"
 
     def host_page(environ, start_response):
-        html = (f'<!doctype html><title>host</title><iframe id="ok" src="{embed_url}" width="800" height="500"></iframe>'
+        html = (f'<!doctype html><title>host</title>'
+                f'<iframe id="ok" src="{embed_url}" width="800" height="500"></iframe>'
                 f'<iframe id="no" src="{blocked_url}" width="300" height="200"'
                 ' onload="this.dataset.loaded = \'true\'"></iframe>')
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])

@@ -114,7 +114,8 @@ def test_the_date_range_says_how_many_undated_articles_it_hides_and_can_include_
     page.locator("#filter-from").fill("2000-01-01")
     page.locator("#filter-from").dispatch_event("change")
     expect(note).to_be_visible()
-    expect(page.locator("#filter-undated-count")).to_have_text("2 articles without a date are hidden by the date range.")
+    expect(page.locator("#filter-undated-count")).to_have_text(
+        "2 articles without a date are hidden by the date range.")
     assert not undated & loaded_articles(page)
     page.locator("#filter-undated-box").check()
     wait_loaded(page, f"return {sorted(undated)}.every(id => ids.has(id));")

@@ -19,14 +19,7 @@ import time
 
 import pytest
 import requests
-from admin_support import (  # noqa: F401  (fixtures)
-    PASSWORD,
-    VILLAGE,
-    csrf_from,
-    make_app,
-    small_dir,
-    small_template,
-)
+from admin_support import PASSWORD, VILLAGE, csrf_from, make_app
 
 from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.web import admin as _admin  # noqa: F401  (imported now: "this process started" is before any test)
