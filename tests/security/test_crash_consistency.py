@@ -101,6 +101,8 @@ def _serve(folder, tmp_path, **env):
         if match:
             return process, match.group(1), "".join(lines)
     process.kill()
+    process.wait(timeout=60)
+    process.stdout.close()
     raise AssertionError(f"server did not start: {''.join(lines)}")
 
 
@@ -192,6 +194,7 @@ def test_server_killed_between_commit_and_reresolution_finishes_at_restart(folde
         if process.poll() is None:
             process.kill()
             process.wait(timeout=60)
+        process.stdout.close()
     # Restart (no pause): start-up pays the queued re-resolution before it serves.
     process, base, printed = _serve(folder, tmp_path)
     try:
@@ -206,6 +209,7 @@ def test_server_killed_between_commit_and_reresolution_finishes_at_restart(folde
     finally:
         process.terminate()
         process.wait(timeout=60)
+        process.stdout.close()
 
 
 def _crash_after_commit(db):
