@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
 
 from mapapp import bundled, create_app
 from mapapp.db import DATABASE_NAME
@@ -24,6 +26,22 @@ BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 # Fixtures of more than one test file, registered here so that no test file imports a fixture by name.
 pytest_plugins = ["admin_support"]
+
+
+class BufferedClient(FlaskClient):
+    """A test client that reads each response whole and closes it, as a WSGI server does.
+
+    Unbuffered, a file response (send_from_directory) keeps its file open until the response object is
+    collected, and the ResourceWarning then fails whichever test happens to be running (warnings are errors).
+    """
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        """As FlaskClient.open, buffered unless a test asks otherwise."""
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+# Flask's documented hook for the class app.test_client() makes: every app the tests create gets it.
+Flask.test_client_class = BufferedClient
 
 
 def pytest_collection_modifyitems(config, items):
