@@ -8,11 +8,10 @@ import os
 import re
 
 import pytest
-from admin_support import PASSWORD, query
+from admin_support import PASSWORD, make_app, query
 from conftest import ROOT, serving
 from playwright.sync_api import expect
 
-from mapapp import create_app
 from mapapp.db import DATABASE_NAME, connect
 
 pytestmark = pytest.mark.browser
@@ -26,8 +25,7 @@ SCREENSHOT = ROOT / "docs" / "screenshots" / "article-correction.png"
 def site(seeded_with_alice):
     """mapapp on waitress over a fresh copy of the seeded data, with account alice; (base URL, data folder)."""
     folder = seeded_with_alice
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(folder)
     with serving(app) as base:
         yield base, folder
 

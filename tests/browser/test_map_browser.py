@@ -7,11 +7,11 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from admin_support import make_app
 from click.testing import CliRunner
 from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
 
-from mapapp import create_app
 from mapapp.db import DATABASE_NAME, connect
 
 pytestmark = pytest.mark.browser
@@ -40,8 +40,7 @@ def seeded_data(gazetteer_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(seeded_data):
     """mapapp on waitress over the seeded data (no tiles: nothing may leave the machine); yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(seeded_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(seeded_data)
     with serving(app) as base:
         yield base
 

@@ -3,13 +3,11 @@ public map load their data, and nothing a page or script asks for leaves the pre
 from __future__ import annotations
 
 import pytest
-from admin_support import PASSWORD
+from admin_support import PASSWORD, make_app
 from conftest import serving
 from playwright.sync_api import expect
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
-
-from mapapp import create_app
 
 PREFIX = "/news"
 
@@ -17,8 +15,7 @@ PREFIX = "/news"
 @pytest.fixture
 def prefixed(seeded_with_alice):
     """The seeded app with account alice, mounted at /news on waitress (anything else is a 404); its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(seeded_with_alice), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(seeded_with_alice)
     outside = Response("not mapapp: outside its prefix", status=404)
     with serving(DispatcherMiddleware(outside, {PREFIX: app})) as base:
         yield base + PREFIX

@@ -8,10 +8,9 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from admin_support import make_app
 from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
-
-from mapapp import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +39,7 @@ def folder(seeded_template, geoparser, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(folder):
     """mapapp on waitress over the module's seeded data (no tiles); yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(folder)
     with serving(app) as base:
         yield base
 
@@ -203,8 +201,7 @@ def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_with_a
 
     folder = seeded_with_alice
     # A tile server that refuses every connection: what an offline admin sees.
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
+    app = make_app(folder, TILES_URL="http://127.0.0.1:9/{z}/{x}/{y}.png")
     with serving(app) as base:
         page.goto(f"{base}/admin/places/cur:nagorno-karabakh")
         page.fill("input[name=username]", "alice")
@@ -358,8 +355,7 @@ def test_the_articles_index_lists_every_article_sorted_by_date_or_source(page, s
 @pytest.fixture
 def admin_server(seeded_with_alice):
     """The app over a seeded copy with account alice, on waitress; yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(seeded_with_alice), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(seeded_with_alice)
     with serving(app) as base:
         yield base
 
