@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 # Never part of a build: caches (the test gazetteer alone is hundreds of MB), local state, earlier builds.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", ".hypothesis", ".ruff_cache", "__pycache__",
-                                    "build", "dist", "*.egg-info", "instance", "out")
+                                    "build", "dist", "*.egg-info", "instance", "out", "node_modules")
 
 
 def run(args, **kwargs) -> subprocess.CompletedProcess:
