@@ -41,9 +41,12 @@ $(ESLINT): package.json package-lock.json
 	touch $(ESLINT)
 
 ## ruff over the Python (rules in pyproject.toml), ESLint over static/ but static/vendor (eslint.config.js).
+## Both run, and either failing fails the target.
 lint: install $(ESLINT)
-	$(BIN)/ruff check .
-	$(ESLINT)
+	@status=0; \
+	echo "$(BIN)/ruff check ."; $(BIN)/ruff check . || status=1; \
+	echo "$(ESLINT)"; $(ESLINT) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules
