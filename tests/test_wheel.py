@@ -148,4 +148,4 @@ def test_serve_from_the_wheel_serves_the_seed_map(built):
             assert place["mention_count"] > 0  # the seed articles resolved to the wheel's curated place
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        process.communicate(timeout=60)  # waits, and closes the pipe
