@@ -4,8 +4,10 @@
   'use strict';
 
   var util = mapapp.util;
-  var el = util.el, byId = util.byId, dateText = util.dateText, UNKNOWN_SOURCE = util.UNKNOWN_SOURCE, NONE = util.NONE, sourceLabel = util.sourceLabel, announce = util.announce;
-  var STYLES = util.STYLES, DEFAULT_STYLE = util.DEFAULT_STYLE, featureLabel = util.featureLabel, fetchJson = util.fetchJson, deferred = util.deferred, debounce = util.debounce;
+  var el = util.el, byId = util.byId, dateText = util.dateText, UNKNOWN_SOURCE = util.UNKNOWN_SOURCE,
+    NONE = util.NONE, sourceLabel = util.sourceLabel, announce = util.announce;
+  var STYLES = util.STYLES, DEFAULT_STYLE = util.DEFAULT_STYLE, featureLabel = util.featureLabel,
+    fetchJson = util.fetchJson, deferred = util.deferred, debounce = util.debounce;
 
   function facetsFrom(layer) {
     var facets = layer.opts.facets || {};

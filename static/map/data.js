@@ -4,8 +4,10 @@
   'use strict';
 
   var util = mapapp.util;
-  var el = util.el, safeHref = util.safeHref, list = util.list, highlighted = util.highlighted, dateText = util.dateText;
-  var UNKNOWN_SOURCE = util.UNKNOWN_SOURCE, announce = util.announce, featureLabel = util.featureLabel, styleFor = util.styleFor, fetchJson = util.fetchJson;
+  var el = util.el, safeHref = util.safeHref, list = util.list, highlighted = util.highlighted,
+    dateText = util.dateText;
+  var UNKNOWN_SOURCE = util.UNKNOWN_SOURCE, announce = util.announce, featureLabel = util.featureLabel,
+    styleFor = util.styleFor, fetchJson = util.fetchJson;
 
   function DataLayer(map, opts) {
     this.map = map;

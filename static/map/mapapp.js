@@ -1,5 +1,5 @@
 /* mapapp's map behaviour, in a few files that attach to one namespace, `window.mapapp` (loaded in this order,
- * mapapp.maps.vendor.MAP_ASSETS): this file (the namespace, DOM helpers and styles by feature type), data.js
+ * mapapp.maps.vendor.MAP_SCRIPTS): this file (the namespace, DOM helpers and styles by feature type), data.js
  * (the data layer: loading, drawing, popups, start-up), basemap.js (offline outlines), controls.js (filters,
  * layers, list, search, legend), urlstate.js (the address bar and sharing), reader.js (marked mentions and the
  * reader of an exported file). Every piece of text from the data goes into the page with textContent or as a
