@@ -1,10 +1,12 @@
-# The two commands of the README's quick start: `make run` and `make test`.
+# The two commands of the README's quick start: `make run` and `make test`; `make test-fast` and `make lint` beside.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ESLint and its rules, pinned in package.json and package-lock.json, installed into node_modules/ (not in git).
+ESLINT := node_modules/.bin/eslint
 
-.PHONY: run test install chromium clean
+.PHONY: run test test-fast lint install chromium clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,5 +32,21 @@ run: install
 test: install chromium
 	$(BIN)/python -m pytest
 
+## Everything but the browser tests (tests/browser/ and any test that starts Chromium) and the slow ones.
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+$(ESLINT): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ESLINT)
+
+## ruff over the Python (rules in pyproject.toml), ESLint over static/ but static/vendor (eslint.config.js).
+## Both run, and either failing fails the target.
+lint: install $(ESLINT)
+	@status=0; \
+	echo "$(BIN)/ruff check ."; $(BIN)/ruff check . || status=1; \
+	echo "$(ESLINT)"; $(ESLINT) || status=1; \
+	exit $$status
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules

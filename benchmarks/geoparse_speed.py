@@ -59,8 +59,8 @@ def run_geoparse(data: Path, files: list[Path], *options: str) -> tuple[float, f
 def _geoparse_help() -> str:
     import subprocess
 
-    return subprocess.run([sys.executable, "-m", "mapapp", "geoparse", "--help"], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    return subprocess.run([sys.executable, "-m", "mapapp", "geoparse", "--help"], capture_output=True, text=True,
+                          check=False, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
 
 
 def load() -> str:

@@ -72,6 +72,18 @@ def small_dir(small_template, tmp_path) -> Path:
 
 
 @pytest.fixture
+def seeded_with_alice(seeded_template, tmp_path) -> Path:
+    """A fresh copy of the seeded data folder (full gazetteer, the five seed articles) with account alice."""
+    from conftest import copy_data_dir
+
+    folder = copy_data_dir(seeded_template, tmp_path / "data")
+    conn = connect(folder / DATABASE_NAME)
+    create_user(conn, "alice", PASSWORD)
+    conn.close()
+    return folder
+
+
+@pytest.fixture
 def small_app(small_dir):
     """The app over the small gazetteer."""
     return make_app(small_dir)
@@ -138,24 +150,29 @@ def db_path(app) -> str:
     return app.config["DATABASE"]
 
 
-def row(app, sql: str, *params):
-    """One row of a query against the app's database (a fresh connection)."""
-    conn = sqlite3.connect(db_path(app))
+def _fetch(database, sql: str, params, many: bool):
+    conn = sqlite3.connect(database)
     conn.row_factory = sqlite3.Row
     try:
-        return conn.execute(sql, params).fetchone()
+        cursor = conn.execute(sql, params)
+        return cursor.fetchall() if many else cursor.fetchone()
     finally:
         conn.close()
+
+
+def row(app, sql: str, *params):
+    """One row of a query against the app's database (a fresh connection)."""
+    return _fetch(db_path(app), sql, params, many=False)
 
 
 def rows(app, sql: str, *params):
     """All rows of a query against the app's database."""
-    conn = sqlite3.connect(db_path(app))
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+    return _fetch(db_path(app), sql, params, many=True)
+
+
+def query(folder: Path, sql: str, *params):
+    """All rows of a query against the database in data folder `folder` (a fresh connection)."""
+    return _fetch(Path(folder) / DATABASE_NAME, sql, params, many=True)
 
 
 VILLAGE = {"name": "Zorvanik", "feature": "village", "lat": 39.95, "lon": 46.62, "country_code": "AZ",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
 
 from mapapp import bundled, create_app
 from mapapp.db import DATABASE_NAME
@@ -20,6 +22,36 @@ from mapapp.db import DATABASE_NAME
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 CHROMIUM = "/usr/bin/chromium"
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+# Fixtures of more than one test file, registered here so that no test file imports a fixture by name.
+pytest_plugins = ["admin_support"]
+
+
+class BufferedClient(FlaskClient):
+    """A test client that reads each response whole and closes it, as a WSGI server does.
+
+    Unbuffered, a file response (send_from_directory) keeps its file open until the response object is
+    collected, and the ResourceWarning then fails whichever test happens to be running (warnings are errors).
+    """
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        """As FlaskClient.open, buffered unless a test asks otherwise."""
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+# Flask's documented hook for the class app.test_client() makes: every app the tests create gets it.
+Flask.test_client_class = BufferedClient
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark as `browser` every test under tests/browser/ and every other one that starts Chromium.
+
+    `make test-fast` leaves out the `browser` and `slow` tests.
+    """
+    for item in items:
+        if BROWSER_TESTS in Path(item.path).parents or "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def _gazetteer_inputs_digest() -> str:
@@ -39,12 +71,17 @@ def _gazetteer_inputs_digest() -> str:
 def shared_dir() -> Path:
     """The shared/ folder beside the repository (seed gold, dev corpora): $MAPAPP_SHARED, else <repo>/../shared.
 
-    Where it is missing the test is skipped, naming the folder (CI always has it beside the clone).
+    The one place that locates it: every test that reads shared/ takes this fixture. Where it is missing the
+    test is skipped, naming the folder, since CI still runs it; under CI ($CI set, as .ci/run does) a missing
+    folder fails the test instead, so that CI never passes by skipping.
     """
     folder = Path(os.environ.get("MAPAPP_SHARED") or ROOT.parent / "shared")
     if not folder.is_dir():
-        pytest.skip(f"{folder} is missing: the seed gold and dev corpora live in shared/ beside the repository "
-                    f"(or set MAPAPP_SHARED to their folder)")
+        reason = (f"{folder} is missing: the seed gold and dev corpora live in shared/ beside the repository "
+                  f"(or set MAPAPP_SHARED to their folder)")
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return folder
 
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
-from admin_support import (  # noqa: F401  (fixtures)
-    VILLAGE, alice, anon, bob, db_path, make_app, make_small_data_dir, post_form, post_json, row, rows, small_app,
-    small_dir, small_template, snapshot)
+from admin_support import VILLAGE, db_path, make_app, make_small_data_dir, post_form, post_json, row, rows, snapshot
 
 ARTICLE = ("Shelling near Zorvanik, a village east of Yerevan, was reported on Tuesday. "
            "Residents of Zorvanik said the road to Yerevan was closed.")

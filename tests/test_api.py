@@ -18,8 +18,9 @@ GARBAGE = ["0", "-1", "abc", "1.5", "99999999999999999999999999", "9223372036854
 @pytest.fixture(scope="module")
 def api_app(seeded_template, tmp_path_factory):
     """One app over one copy of the seeded data for this module: every test here only reads."""
-    from mapapp import create_app
     from conftest import copy_data_dir
+
+    from mapapp import create_app
 
     folder = copy_data_dir(seeded_template, tmp_path_factory.mktemp("api") / "data")
     return create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "test",

@@ -6,19 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from admin_support import (  # noqa: F401
-    alice,
-    anon,
-    db_path,
-    post_form,
-    post_json,
-    row,
-    rows,
-    small_app,
-    small_dir,
-    small_template,
-    snapshot,
-)
+from admin_support import db_path, post_form, post_json, row, rows, snapshot
 
 from mapapp.db import connect
 

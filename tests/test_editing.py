@@ -6,8 +6,8 @@ import math
 import unicodedata
 
 import pytest
-
 from admin_support import VILLAGE, make_small_data_dir, snapshot
+
 from mapapp.db import DATABASE_NAME, connect
 from mapapp.errors import Conflict, InvalidCoordinates, InvalidGeometry, InvalidInput, NotFound
 from mapapp.gazetteer import editing

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from mapdata import data_layer_options, seed_sample
 
 from mapapp import create_app
 from mapapp.db import connect
-from mapdata import data_layer_options, seed_sample
 
 EMBEDS = ["/embed/", "/embed/?source=Azernews&lat=40&lon=45&zoom=6", "/embed/articles/{a1}",
           "/embed/places/{corridor}"]

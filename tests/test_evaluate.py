@@ -225,8 +225,8 @@ def test_refitting_reproduces_the_shipped_model(gazetteer_template, shared_dir, 
     from mapapp.geoparse.model import MODEL_FILE
 
     out = tmp_path / "model.json"
-    result = CliRunner().invoke(main, ["train", str(shared_dir / "eval"), "--out", str(out), "--data", str(gazetteer_template)],
-                                catch_exceptions=False)
+    args = ["train", str(shared_dir / "eval"), "--out", str(out), "--data", str(gazetteer_template)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == MODEL_FILE.read_text(encoding="utf-8")
 

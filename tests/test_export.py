@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from mapdata import data_layer_options
 
 from mapapp.db import connect
 from mapapp.maps.vendor import MAP_ASSETS
-from mapdata import data_layer_options
 
 
 @pytest.fixture

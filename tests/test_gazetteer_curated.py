@@ -8,7 +8,11 @@ from shapely.geometry import Point, shape
 
 from mapapp.errors import InvalidGeometry, MalformedFile
 from mapapp.gazetteer.curated import (
-    CURATED_FILE, PHYSICAL_FILE, check_geometry, dumps_features, read_features,
+    CURATED_FILE,
+    PHYSICAL_FILE,
+    check_geometry,
+    dumps_features,
+    read_features,
 )
 from mapapp.gazetteer.names import normalise_name
 

@@ -134,7 +134,8 @@ def test_name_index_scans_only_known_first_tokens():
     assert index.longest == {"new": 2, "york": 1, "lachin": 2, "cote": 3}
     text = "From New York via Côte d’Ivoire to the Lachin corridor."
     found = [(text[s.start:s.end], s.key) for s in find_spans(text, index)]
-    assert found == [("New York", "new york"), ("Côte d’Ivoire", "cote d'ivoire"), ("Lachin corridor", "lachin corridor")]
+    assert found == [("New York", "new york"), ("Côte d’Ivoire", "cote d'ivoire"),
+                     ("Lachin corridor", "lachin corridor")]
 
 
 def test_an_index_for_a_view_adds_new_names_without_rebuilding():

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from mapdata import add_article, data_layer_options, place_id
 
 from mapapp.db import connect
 from mapapp.maps import basemap
 from mapapp.maps.vendor import MAP_ASSETS, VENDOR_DIRS
-from mapdata import add_article, data_layer_options, place_id
 
 
 def asset_urls(html: str) -> list[str]:
@@ -46,7 +46,8 @@ def test_overview_page_size_does_not_grow_with_the_data(app, client, sample):
                           " ORDER BY population DESC LIMIT 150").fetchall()
     for number, city in enumerate(cities):
         add_article(conn, title=f"Report {number} " + "x" * 200, source="Armenpress", published="2022-05-01",
-                    text=f"Report {number}\n" + f"{city['name']} is busy today. " * 5, places={city["name"]: city["id"]})
+                    text=f"Report {number}\n" + f"{city['name']} is busy today. " * 5,
+                    places={city["name"]: city["id"]})
     conn.close()
     after = client.get("/")
     # 150 more articles naming 150 more places: the page itself stays the same size, the JSON grows.
@@ -155,8 +156,9 @@ def test_place_page_shows_names_shape_and_every_mention(client, sample):
     assert options["dataUrl"] is None
     (feature,) = options["data"]["features"]
     assert feature["geometry"]["type"] == "LineString"
-    items = re.findall(r"<li>\s*<a href=\"(/articles/\d+\?place=[^\"]+#m-\d+)\">(.*?)</a>.*?<blockquote>(.*?)</blockquote>",
-                       html, re.S)
+    items = re.findall(
+        r"<li>\s*<a href=\"(/articles/\d+\?place=[^\"]+#m-\d+)\">(.*?)</a>.*?<blockquote>(.*?)</blockquote>",
+        html, re.S)
     assert {title for _href, title, _quote in items} == {"Talks in Yerevan", "Baku statement"}
     assert all("<mark data-place-id=\"cur:lachin-corridor\">Lachin corridor</mark>" in q for _h, _t, q in items)
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from admin_support import db_path, post_form, post_json, row, rows, snapshot
 
-from admin_support import (alice, anon, db_path, post_form, post_json, row, rows, small_app,  # noqa: F401
-                           small_dir, small_template, snapshot)
 from mapapp.db import connect
 from mapapp.review import mark_not_place, queue, unmark_not_place
 

@@ -30,7 +30,8 @@ def _start(data_dir, *args) -> tuple[subprocess.Popen, str]:
         if match:
             return process, match.group(1)
     process.kill()
-    raise AssertionError(f"server did not start: {lines} {process.stderr.read()[-2000:]}")
+    _out, err = process.communicate(timeout=30)
+    raise AssertionError(f"server did not start: {lines} {err[-2000:]}")
 
 
 @pytest.mark.slow
@@ -49,7 +50,7 @@ def test_serve_loads_seeds_and_answers_the_api(data_dir):
             assert json.load(response)["features"]
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.communicate(timeout=30)  # waits, and closes the pipes
 
 
 @pytest.mark.slow
@@ -65,7 +66,7 @@ def test_serve_does_not_reload_seeds_into_a_database_with_articles(data_dir, geo
             assert [a["title"] for a in json.load(response)["articles"]] == ["Own article"]
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.communicate(timeout=30)  # waits, and closes the pipes
 
 
 def test_serve_help_and_bad_port(runner):

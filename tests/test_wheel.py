@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 # Never part of a build: caches (the test gazetteer alone is hundreds of MB), local state, earlier builds.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", ".hypothesis", ".ruff_cache", "__pycache__",
-                                    "build", "dist", "*.egg-info", "instance", "out")
+                                    "build", "dist", "*.egg-info", "instance", "out", "node_modules")
 
 
 def run(args, **kwargs) -> subprocess.CompletedProcess:
@@ -140,11 +140,12 @@ def test_serve_from_the_wheel_serves_the_seed_map(built):
         articles = json.loads(_get(base + "/api/articles")[2])
         assert articles["total"] == 5 and len(articles["articles"]) == 5
         assert all(article["mention_count"] > 0 for article in articles["articles"])
-        for place_id, name in (("cur:lachin-corridor", "Lachin corridor"), ("cur:nagorno-karabakh", "Nagorno-Karabakh")):
+        corridor, karabakh = ("cur:lachin-corridor", "Lachin corridor"), ("cur:nagorno-karabakh", "Nagorno-Karabakh")
+        for place_id, name in (corridor, karabakh):
             place = json.loads(_get(f"{base}/api/places/{place_id}")[2])
             assert place["place"]["name"] == name
             assert place["place"]["geometry"] is not None
             assert place["mention_count"] > 0  # the seed articles resolved to the wheel's curated place
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        process.communicate(timeout=60)  # waits, and closes the pipe

@@ -37,7 +37,11 @@ def _own(name: str, kind: str) -> Asset:
     return Asset(kind, f"/static/map/{name}", MAP_STATIC / name)
 
 
-# Order matters: Leaflet before its plugin, the plugin before mapapp's script.
+# mapapp's own scripts, each a part of the one `window.mapapp` namespace; mapapp.js (the namespace and the
+# helpers the others use) comes first.
+MAP_SCRIPTS = ("mapapp.js", "data.js", "basemap.js", "controls.js", "urlstate.js", "reader.js")
+
+# Order matters: Leaflet before its plugin, the plugin before mapapp's scripts.
 MAP_ASSETS: tuple[Asset, ...] = (
     _vendor("leaflet", "leaflet.css", "css"),
     _vendor("markercluster", "MarkerCluster.css", "css"),
@@ -45,7 +49,7 @@ MAP_ASSETS: tuple[Asset, ...] = (
     _own("mapapp.css", "css"),
     _vendor("leaflet", "leaflet.js", "js"),
     _vendor("markercluster", "leaflet.markercluster.js", "js"),
-    _own("mapapp.js", "js"),
+    *(_own(name, "js") for name in MAP_SCRIPTS),
 )
 
 # Marker images, by the name mapapp.js knows them by.

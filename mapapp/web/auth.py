@@ -110,7 +110,8 @@ def login_required_here():
         return None
     if wants_json():
         abort(401, "log in first")
-    target = request.full_path if request.query_string else request.path
+    # script_root: the app may be mounted below a path prefix, and `next` is a path on the whole site.
+    target = request.script_root + (request.full_path if request.query_string else request.path)
     return redirect(url_for("auth.login", next=target))
 
 
@@ -186,7 +187,7 @@ def _start_session(conn, user) -> None:
 def login():
     """Show the login form; on POST check the password and start a new session."""
     conn = get_db()
-    next_url = safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"), url_for("admin.index"))
     error = None
     status = 200
     if request.method == "POST":

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
 
+  // The page says where everything is (data-* on <body>, rendered with url_for): no URL is written here.
   var body = document.body;
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
@@ -21,7 +22,7 @@
     var showOutlines = function () {
       if (outlinesShown) { return; }
       outlinesShown = true;
-      fetch("/outlines.json", { credentials: "same-origin" })
+      fetch(body.getAttribute("data-outlines-url"), { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (outlines) {
           if (!outlines) { return; }
@@ -214,7 +215,7 @@
   function showImpact(proposal, out) {
     var asked = out.impactAsked = (out.impactAsked || 0) + 1;  // a slower, older answer must not overwrite it
     out.textContent = "Checking…";
-    fetch("/admin/impact", {
+    fetch(body.getAttribute("data-impact-url"), {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken },
       body: JSON.stringify(proposal)

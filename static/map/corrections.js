@@ -1,23 +1,18 @@
 /* Corrections on the article page, for a logged-in editor only (the page includes this file only then):
  * select a highlighted name to choose among its candidates or mark it "not a place here"; select plain
  * text to say "this is a place". Every piece of text goes into the page with textContent, never as HTML.
- * The server (admin blueprint, CSRF token and Origin check) validates everything again. */
-(function () {
+ * The server (admin blueprint, CSRF token and Origin check) validates everything again. Part of the
+ * `window.mapapp` namespace: the page's map scripts (static/map/mapapp.js first) load before it. */
+(function (mapapp) {
   'use strict';
 
   var config = document.getElementById('correction-config');
   var container = document.getElementById('article-text');
   if (!config || !container) { return; }
   var settings = config.dataset;
+  var el = mapapp.util.el;
   var WORD = /[\p{L}\p{N}\p{M}_]/u;
   var panel = null, selectButton = null, outlines = null, opener = null;
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
 
   function numberText(n) {
     return Number(n || 0).toLocaleString('en');
@@ -306,4 +301,4 @@
   document.addEventListener('keydown', function (event) {
     if (event.key === 'Escape') { hideSelectButton(); closePanel(); }
   });
-}());
+}(window.mapapp));

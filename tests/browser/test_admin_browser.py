@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
-from admin_support import HOSTILE, PASSWORD
+from admin_support import HOSTILE, PASSWORD, query
 from click.testing import CliRunner
 from playwright.sync_api import expect
 
@@ -26,15 +25,6 @@ def admin_site(app, data_dir, live_server):
     create_user(conn, "alice", PASSWORD)
     conn.close()
     return live_server
-
-
-def query(data_dir, sql, *params):
-    conn = sqlite3.connect(data_dir / DATABASE_NAME)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def ingest(app, tmp_path, text=ARTICLE) -> int:

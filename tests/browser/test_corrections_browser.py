@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 
 import pytest
-from admin_support import PASSWORD
-from conftest import ROOT, copy_data_dir, serving
+from admin_support import PASSWORD, make_app, query
+from conftest import ROOT, serving
 from playwright.sync_api import expect
 
-from mapapp import create_app
-from mapapp.accounts import create_user
 from mapapp.db import DATABASE_NAME, connect
 
 pytestmark = pytest.mark.browser
@@ -25,25 +22,12 @@ SCREENSHOT = ROOT / "docs" / "screenshots" / "article-correction.png"
 
 
 @pytest.fixture
-def site(seeded_template, tmp_path):
+def site(seeded_with_alice):
     """mapapp on waitress over a fresh copy of the seeded data, with account alice; (base URL, data folder)."""
-    folder = copy_data_dir(seeded_template, tmp_path / "data")
-    conn = connect(folder / DATABASE_NAME)
-    create_user(conn, "alice", PASSWORD)
-    conn.close()
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    folder = seeded_with_alice
+    app = make_app(folder)
     with serving(app) as base:
         yield base, folder
-
-
-def query(folder, sql, *params):
-    conn = sqlite3.connect(folder / DATABASE_NAME)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def log_in(page, base):

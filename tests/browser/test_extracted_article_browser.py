@@ -4,10 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from admin_support import make_app
 from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
-
-from mapapp import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +25,7 @@ def site(gazetteer_template, geoparser, tmp_path):
         [article_id] = ingest_paths(conn, geoparser, [PAGE], progress=False)
     finally:
         conn.close()
-    return create_app({"TESTING": True, "DATA_DIR": str(data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                       "TILES_URL": ""}), article_id
+    return make_app(data), article_id
 
 
 @pytest.fixture

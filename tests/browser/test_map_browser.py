@@ -7,11 +7,11 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from admin_support import make_app
 from click.testing import CliRunner
 from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
 
-from mapapp import create_app
 from mapapp.db import DATABASE_NAME, connect
 
 pytestmark = pytest.mark.browser
@@ -40,8 +40,7 @@ def seeded_data(gazetteer_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(seeded_data):
     """mapapp on waitress over the seeded data (no tiles: nothing may leave the machine); yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(seeded_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(seeded_data)
     with serving(app) as base:
         yield base
 
@@ -90,7 +89,8 @@ def canvas_shapes(page_or_frame) -> int:
 def click_first_line(page, locator):
     """Click an inline element on its first line box (a wrapped element's box centre may be other text)."""
     locator.scroll_into_view_if_needed()
-    point = locator.evaluate("e => { const r = e.getClientRects()[0]; return [r.x + r.width / 2, r.y + r.height / 2]; }")
+    point = locator.evaluate(
+        "e => { const r = e.getClientRects()[0]; return [r.x + r.width / 2, r.y + r.height / 2]; }")
     page.mouse.click(*point)
 
 
@@ -258,7 +258,8 @@ def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_dat
     blocked_url = f"{server}/"
 
     def host_page(environ, start_response):
-        html = (f'<!doctype html><title>host</title><iframe id="ok" src="{embed_url}" width="800" height="500"></iframe>'
+        html = (f'<!doctype html><title>host</title>'
+                f'<iframe id="ok" src="{embed_url}" width="800" height="500"></iframe>'
                 f'<iframe id="no" src="{blocked_url}" width="300" height="200"'
                 ' onload="this.dataset.loaded = \'true\'"></iframe>')
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])

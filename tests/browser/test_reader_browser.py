@@ -8,10 +8,9 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from admin_support import make_app
 from conftest import copy_data_dir, serving
 from playwright.sync_api import expect
-
-from mapapp import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +39,7 @@ def folder(seeded_template, geoparser, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(folder):
     """mapapp on waitress over the module's seeded data (no tiles); yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = make_app(folder)
     with serving(app) as base:
         yield base
 
@@ -114,7 +112,8 @@ def test_the_date_range_says_how_many_undated_articles_it_hides_and_can_include_
     page.locator("#filter-from").fill("2000-01-01")
     page.locator("#filter-from").dispatch_event("change")
     expect(note).to_be_visible()
-    expect(page.locator("#filter-undated-count")).to_have_text("2 articles without a date are hidden by the date range.")
+    expect(page.locator("#filter-undated-count")).to_have_text(
+        "2 articles without a date are hidden by the date range.")
     assert not undated & loaded_articles(page)
     page.locator("#filter-undated-box").check()
     wait_loaded(page, f"return {sorted(undated)}.every(id => ids.has(id));")
@@ -197,19 +196,12 @@ def test_the_exported_map_has_the_same_clean_basemap(page, folder, tmp_path):
     assert_no_outline_crosses_the_world(page.evaluate(DRAWN_OUTLINES.replace("OUTLINES", "mapapp.outlines")))
 
 
-def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_template, tmp_path):
+def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_with_alice):
     from admin_support import PASSWORD
 
-    from mapapp.accounts import create_user
-    from mapapp.db import DATABASE_NAME, connect
-
-    folder = copy_data_dir(seeded_template, tmp_path / "data")
-    conn = connect(folder / DATABASE_NAME)
-    create_user(conn, "alice", PASSWORD)
-    conn.close()
+    folder = seeded_with_alice
     # A tile server that refuses every connection: what an offline admin sees.
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
+    app = make_app(folder, TILES_URL="http://127.0.0.1:9/{z}/{x}/{y}.png")
     with serving(app) as base:
         page.goto(f"{base}/admin/places/cur:nagorno-karabakh")
         page.fill("input[name=username]", "alice")
@@ -361,25 +353,9 @@ def test_the_articles_index_lists_every_article_sorted_by_date_or_source(page, s
 
 
 @pytest.fixture
-def admin_data(seeded_template, tmp_path):
-    """A fresh copy of the seeded data with account alice."""
-    from admin_support import PASSWORD
-
-    from mapapp.accounts import create_user
-    from mapapp.db import DATABASE_NAME, connect
-
-    data = copy_data_dir(seeded_template, tmp_path / "data")
-    conn = connect(data / DATABASE_NAME)
-    create_user(conn, "alice", PASSWORD)
-    conn.close()
-    return data
-
-
-@pytest.fixture
-def admin_server(admin_data):
-    """The app over admin_data on waitress; yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(admin_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+def admin_server(seeded_with_alice):
+    """The app over a seeded copy with account alice, on waitress; yields its base URL."""
+    app = make_app(seeded_with_alice)
     with serving(app) as base:
         yield base
 
@@ -411,13 +387,13 @@ def test_the_shape_hint_does_not_call_a_saved_shape_pasted(page, admin_server):
     expect(hint).not_to_contain_text("pasted")
 
 
-def test_the_review_queue_names_the_current_place_and_can_confirm_it(page, admin_data, admin_server):
+def test_the_review_queue_names_the_current_place_and_can_confirm_it(page, seeded_with_alice, admin_server):
     import sqlite3
 
     from mapapp.db import DATABASE_NAME
 
     # The seeds resolve confidently: make the engine unsure of "Garabagh" (as a new name would be).
-    conn = sqlite3.connect(admin_data / DATABASE_NAME)
+    conn = sqlite3.connect(seeded_with_alice / DATABASE_NAME)
     with conn:
         assert conn.execute("UPDATE mentions SET score = 0.1 WHERE text = 'Garabagh'").rowcount >= 1
     conn.close()
@@ -434,12 +410,12 @@ def test_the_review_queue_names_the_current_place_and_can_confirm_it(page, admin
     expect(page.locator("main")).to_contain_text(f"Added the alias to {place_name}")
 
 
-def test_the_compare_page_prints_no_python_none_or_raw_json(page, admin_data, admin_server):
+def test_the_compare_page_prints_no_python_none_or_raw_json(page, seeded_with_alice, admin_server):
     from mapapp.db import DATABASE_NAME, connect
     from mapapp.gazetteer import editing
 
     # A new version of a curated place: notes where there were none, and a new shape.
-    conn = connect(admin_data / DATABASE_NAME)
+    conn = connect(seeded_with_alice / DATABASE_NAME)
     place = editing.get_place(conn, "cur:nagorno-karabakh")
     square = {"type": "Polygon", "coordinates": [[[46.5, 39.5], [47.0, 39.5], [47.0, 40.0], [46.5, 40.0],
                                                   [46.5, 39.5]]]}

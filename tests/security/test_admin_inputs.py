@@ -7,9 +7,7 @@ import os
 import unicodedata
 
 import pytest
-
-from admin_support import (HOSTILE, VILLAGE, alice, anon, db_path, post_form, post_json, row, rows,  # noqa: F401
-                           small_app, small_dir, small_template, snapshot)
+from admin_support import HOSTILE, VILLAGE, db_path, post_form, post_json, row, rows, snapshot
 
 SQL = "' OR 1=1 --"
 BOWTIE = {"type": "Polygon", "coordinates": [[[46.0, 40.0], [46.2, 40.2], [46.2, 40.0], [46.0, 40.2], [46.0, 40.0]]]}

@@ -4,10 +4,8 @@ from __future__ import annotations
 import tempfile
 
 import pytest
+from admin_support import PASSWORD, VILLAGE, csrf_from, db_path, login, post_form, post_json, row, snapshot
 
-from admin_support import (  # noqa: F401  (fixtures)
-    PASSWORD, VILLAGE, alice, anon, csrf_from, db_path, login, post_form, post_json, row, small_app, small_dir,
-    small_template, snapshot)
 from mapapp import create_app
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -86,7 +86,8 @@ def test_control_and_bidi_characters_are_stripped_from_stored_articles(runner, d
         "\u202eMoscow\u202c said nothing; \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 in Tehran.\x0cParis too.\n",
         encoding="utf-8")
     page = tmp_path / "page.html"
-    page.write_text("<head><title>Baku &#x202e;news&#x1b;</title></head><p>Rain in Baku&#7;&#x202e; and &#x1b;[31mYerevan.</p>",
+    page.write_text("<head><title>Baku &#x202e;news&#x1b;</title></head>"
+                    "<p>Rain in Baku&#7;&#x202e; and &#x1b;[31mYerevan.</p>",
                     encoding="utf-8")
     named = tmp_path / "\u202eevil\x1b[2Jname.txt"
     named.write_text("Ufa", encoding="utf-8")  # too short for a title line: the title comes from the file name
@@ -99,7 +100,8 @@ def test_control_and_bidi_characters_are_stripped_from_stored_articles(runner, d
     news = articles["news.md"]
     assert news["title"] == "Talks in ukaB[2J" and news["source"] == "Wire Service"
     assert news["text"] == ("Delegates met in Baku today.[31m Officials\tfrom Yerevan arrived.\n\n"
-                            "Moscow said nothing; \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 in Tehran. Paris too.")
+                            "Moscow said nothing; \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 in Tehran. "
+                            "Paris too.")
     assert articles["page.html"]["title"] == "Baku news" and articles["page.html"]["text"] == (
         "Rain in Baku and [31mYerevan.")
     assert articles[named.name]["title"] == "evil[2Jname"

@@ -19,14 +19,7 @@ import time
 
 import pytest
 import requests
-from admin_support import (  # noqa: F401  (fixtures)
-    PASSWORD,
-    VILLAGE,
-    csrf_from,
-    make_app,
-    small_dir,
-    small_template,
-)
+from admin_support import PASSWORD, VILLAGE, csrf_from, make_app
 
 from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.web import admin as _admin  # noqa: F401  (imported now: "this process started" is before any test)
@@ -108,6 +101,8 @@ def _serve(folder, tmp_path, **env):
         if match:
             return process, match.group(1), "".join(lines)
     process.kill()
+    process.wait(timeout=60)
+    process.stdout.close()
     raise AssertionError(f"server did not start: {''.join(lines)}")
 
 
@@ -199,6 +194,7 @@ def test_server_killed_between_commit_and_reresolution_finishes_at_restart(folde
         if process.poll() is None:
             process.kill()
             process.wait(timeout=60)
+        process.stdout.close()
     # Restart (no pause): start-up pays the queued re-resolution before it serves.
     process, base, printed = _serve(folder, tmp_path)
     try:
@@ -213,6 +209,7 @@ def test_server_killed_between_commit_and_reresolution_finishes_at_restart(folde
     finally:
         process.terminate()
         process.wait(timeout=60)
+        process.stdout.close()
 
 
 def _crash_after_commit(db):

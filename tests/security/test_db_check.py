@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from admin_support import small_dir, small_template  # noqa: F401  (fixtures)
 from click.testing import CliRunner
 
 from mapapp.cli import main

@@ -3,17 +3,7 @@ float, JSON nested 100,000 deep and lists where ids belong give a 4xx naming the
 from __future__ import annotations
 
 import pytest
-from admin_support import (  # noqa: F401
-    VILLAGE,
-    alice,
-    anon,
-    db_path,
-    post_json,
-    small_app,
-    small_dir,
-    small_template,
-    snapshot,
-)
+from admin_support import VILLAGE, db_path, post_json, snapshot
 
 from mapapp.errors import InvalidInput
 from mapapp.params import MAX_ID, load_json, whole_number

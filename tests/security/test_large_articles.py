@@ -7,7 +7,7 @@ import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from admin_support import make_app, small_template  # noqa: F401
+from admin_support import make_app
 from mapdata import add_article
 
 from mapapp.articles.sentences import CONTEXT

@@ -11,15 +11,7 @@ import threading
 
 import pytest
 import requests
-from admin_support import (  # noqa: F401  (fixtures)
-    PASSWORD,
-    csrf_from,
-    make_app,
-    row,
-    small_app,
-    small_dir,
-    small_template,
-)
+from admin_support import PASSWORD, csrf_from, make_app, row
 
 from mapapp import accounts
 

@@ -5,11 +5,11 @@ import html
 from html.parser import HTMLParser
 
 import pytest
+from mapdata import add_article, data_layer_options, seed_sample
 from playwright.sync_api import expect
 
 from mapapp.db import connect, transaction
 from mapapp.escaping import escape_text
-from mapdata import add_article, data_layer_options, seed_sample
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "${alert(1)}", "</script><script>alert(1)</script>", "`);alert(1);//"]
 # Original-article URLs of the hostile articles: only web URLs may become links.
@@ -22,7 +22,8 @@ def add_hostile(conn) -> dict:
     with transaction(conn):
         for number, text in enumerate(HOSTILE):
             conn.execute(
-                "INSERT INTO places (id, name, feature, country_code, lat, lon, source) VALUES (?, ?, 'city', 'AM', ?, ?, 'admin')",
+                "INSERT INTO places (id, name, feature, country_code, lat, lon, source) "
+                "VALUES (?, ?, 'city', 'AM', ?, ?, 'admin')",
                 (f"test:hostile-{number}", text, 40.0 + number * 0.3, 44.0 + number * 0.3))
     for number, text in enumerate(HOSTILE):
         ids[number] = add_article(

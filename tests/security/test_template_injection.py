@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from mapdata import add_article, data_layer_options
 
 from mapapp.db import connect, transaction
 from mapapp.maps.export import export_map
-from mapdata import add_article, data_layer_options
 
 # Evaluated, these would print 49, "yes", and the Python class of the element being rendered.
 TEMPLATE_TEXT = ["{{ 7*7 }}", "{% if true %}yes{% endif %}", "{{ this.__class__ }}"]
