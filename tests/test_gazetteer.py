@@ -274,3 +274,25 @@ def test_region_points_are_centres_of_area_not_of_degrees():
     # A crescent whose centre falls outside: the published point when inside the country.
     crescent = box(0, 0, 10, 10).difference(box(2, 2, 10, 8))
     assert country_point(crescent, (1.0, 1.0)) == (1.0, 1.0)
+
+
+def test_countries_and_divisions_carry_geonames_points(gazetteer, gazetteer_template):
+    import sqlite3
+
+    from mapapp.gazetteer.build import load_geonames_points
+
+    points = load_geonames_points()
+    # Canada's GeoNames point lies 1,000 km west of its centre of area; Queensland's is GeoNames' too.
+    for query, pid, lat, lon in (("Canada", "gn:6251999", 60.10867, -113.64258),
+                                 ("United States", "gn:6252001", 39.76, -98.5),
+                                 ("Queensland", "adm1:AU.04", -20.0, 145.0)):
+        location = gazetteer.geocode(query)
+        assert location.raw["id"] == pid and points[pid] == (lat, lon)
+        assert (location.latitude, location.longitude) == pytest.approx((lat, lon), abs=1e-5)
+        assert "Point: GeoNames." in location.raw["notes"]
+    # Every id in the file is a country or a first-level division of the built gazetteer.
+    conn = sqlite3.connect(f"file:{gazetteer_template / DATABASE_NAME}?mode=ro", uri=True)
+    rows = conn.execute(f"SELECT feature, count(*) FROM places WHERE id IN ({', '.join('?' * len(points))}) "
+                        "GROUP BY feature", list(points)).fetchall()
+    conn.close()
+    assert dict(rows).keys() == {"country", "admin1"} and sum(n for _, n in rows) == len(points)

@@ -103,6 +103,7 @@ _ADMIN2_PREFIX = re.compile(r"^(departement|provincia|province|regierungsbezirk|
 _SLUG = re.compile(r"[^a-z0-9]+")
 _DIGIT = re.compile(r"\d")
 _TRIGGERS = re.compile(r"CREATE TRIGGER IF NOT EXISTS (name_keys_\w+).*?END;", re.DOTALL)
+POINTS_FILE = bundled.path("gazetteer", "geonames_points.tsv")
 
 
 def slug(text: str) -> str:
@@ -513,6 +514,28 @@ def _curated_on_top(conn, skip_ids: set[str], paths, progress: Progress) -> int:
     return count
 
 
+def load_geonames_points(path=POINTS_FILE) -> dict[str, tuple[float, float]]:
+    """GeoNames' (lat, lon) of countries and first-level divisions by place id (gazetteer/geonames_points.tsv)."""
+    points = {}
+    with open(bundled.require(Path(path), "GeoNames points file"), encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip() and not line.startswith("#"):
+                pid, lat, lon = line.split("\t")[:3]
+                points[pid] = (float(lat), float(lon))
+    return points
+
+
+def _geonames_points(conn, points: dict[str, tuple[float, float]]) -> None:
+    """Give countries and divisions GeoNames' point instead of the one computed from their shape.
+
+    A region's point is a convention, not a fact: the corpora (and most geoparsers) use GeoNames', which can
+    lie far from a centre of area (Canada's is 1,000 km west of it); admin-edited places keep theirs.
+    """
+    conn.executemany("UPDATE places SET lat = ?, lon = ?, notes = trim(notes || ' Point: GeoNames.') "
+                     "WHERE id = ? AND source != 'admin'",
+                     [(lat, lon, pid) for pid, (lat, lon) in sorted(points.items())])
+
+
 def _suspend_name_key_triggers(conn) -> list[str]:
     """Drop the triggers that keep `name_keys` (one bulk refill is far cheaper); returns their SQL."""
     schema = resources.files("mapapp").joinpath("schema.sql").read_text(encoding="utf-8")
@@ -592,6 +615,7 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             builder.flush()
             _cities(builder, cities, countries, city_admin2)
             builder.flush()
+            _geonames_points(conn, load_geonames_points())
             del cities, city_admin2, sources
             curated_count = _curated_on_top(conn, skip, curated, bars)
             bars.phase("index", conn.execute("SELECT count(*) FROM place_names").fetchone()[0], " names")

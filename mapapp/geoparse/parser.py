@@ -113,7 +113,11 @@ class Geoparser:
         gazetteer = gazetteer or self.gazetteer
 
         def prefer_shorter(longer: str, shorter: str) -> bool:
-            return self._lookup(gazetteer, shorter).best_prior >= self._lookup(gazetteer, longer).best_prior + 1
+            # A city whose own name ends in an ordinary word ("Kansas City", "Mexico City") keeps the word.
+            whole = self._lookup(gazetteer, longer)
+            if whole.named_prior and whole.named_prior >= whole.best_prior and whole.candidates[0][0].feature == "city":
+                return False
+            return self._lookup(gazetteer, shorter).best_prior >= whole.best_prior + 1
 
         spans = find_spans(text, self.name_index(gazetteer), prefer_shorter=prefer_shorter)
         if self.ner:

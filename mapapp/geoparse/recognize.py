@@ -28,6 +28,10 @@ _UPPER = "".join(ch for ch in map(chr, range(0x10000)) if ch.isupper() and ch.is
 _CAPITALISED = re.compile(r"(?<![^\W_])[%s][^\W_]*|(?<=#)[^\W\d_][^\W_]*" % re.escape(_UPPER))
 # Where a run-together hashtag (#SouthSudan, #NewYork) changes from lower to upper case: a word boundary.
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# The words of a run-together hashtag (#GazaUnderAttack, #IranTalksNYC): each may be a name alone. Not @handles:
+# those name accounts (@BBCAfrica, @NWSAtlanta), which the corpora do not count as places.
+_TAG_PART = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|[0-9]+")
+_TAG_START = re.compile(r"#[^\W]*$")
 # What may join two tokens of one name: a space, a hyphen, an apostrophe (d'Ivoire), a dot (St. Louis, U.S).
 _NEXT_TOKEN = re.compile(r"(?:[.'\u2019]?[ \u00a0\-\u2010\u2011]|[.'\u2019])([^\W_]+)")
 _TOKEN = re.compile(r"[^\W_]+")
@@ -239,6 +243,10 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
                     spans.append(_evidence(text, start, match.end(), camel, camel.count(" ") + 1, lines, names,
                                            keys, position, memo))
                     position = spans[-1].end
+                elif _TAG_START.search(text, max(0, start - 40), start + 1):
+                    found = _tag_spans(text, start, first, keys, lines)
+                    spans.extend(found)
+                    position = found[-1].end if found else position
             continue
         ends = [match.end()]
         cursor = match.end()
@@ -270,6 +278,31 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
             continue
         spans.append(_evidence(text, start, end, key, tokens, lines, names, keys, position, memo))
         position = spans[-1].end
+    return spans
+
+
+def _tag_spans(text: str, start: int, word: str, keys, lines) -> list[Span]:
+    """Names inside one run-together hashtag, longest first from each of its words.
+
+    Their context is the tag's other words: no case, sentence or neighbour evidence applies inside a tag.
+    """
+    parts = [(m.start(), m.end(), m.group()) for m in _TAG_PART.finditer(word)]
+    spans: list[Span] = []
+    index = 0
+    while index < len(parts):
+        for last in range(min(len(parts), index + MAX_TOKENS) - 1, index - 1, -1):
+            key = " ".join(part.lower() for _, _, part in parts[index:last + 1])
+            if key in keys and parts[index][2][0].isupper():
+                begin, end = start + parts[index][0], start + parts[last][1]
+                surface = text[begin:end]
+                previous = parts[index - 1][2] if index else previous_word(text, start - 1)
+                following = parts[last + 1][2] if last + 1 < len(parts) else _next_word(text, start + len(word))
+                spans.append(Span(begin, end, key, last - index + 1, False, len(surface) > 1 and surface.isupper(),
+                                  lines.is_title_case(begin), False, False, previous=previous,
+                                  next_word=following, hashtag=True))
+                index = last
+                break
+        index += 1
     return spans
 
 

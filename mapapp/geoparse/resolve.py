@@ -403,6 +403,18 @@ def _capital_over_division(name: _Name, spans: list[Span]) -> Place | None:
     return None
 
 
+def _outnumbered_divisions(name: _Name) -> set[str]:
+    """Ids of divisions that a more populous city of their name in another country outnumbers.
+
+    A bare name read as a far-away province over the known city of that name ("Gaza": the city, not
+    Mozambique's province) is the error; the ranker weighs the evidence.
+    """
+    top = name.candidates[:5]
+    cities = [place for place, _ in top if place.feature == "city"]
+    return {place.id for place, _ in top if place.feature in DIVISIONS and any(
+        city.country_code != place.country_code and city.population >= place.population for city in cities)}
+
+
 _F = {name: number for number, name in enumerate(CANDIDATE_FEATURES)}
 _CONTEXT_SLOTS = tuple(_F[name] for name in ("context_country", "context_siblings", "context_admin1",
                                              "context_inside", "context_near"))
@@ -418,6 +430,7 @@ def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: 
     """
     admin_words = {ADMIN_WORDS[s.admin_word] for s in spans if s.admin_word}
     capital = _capital_over_division(name, spans)
+    outnumbered = _outnumbered_divisions(name)
     weights = model.candidate_weights
     scored = []
     for place, base, base_score in name.ranked[:MAX_CANDIDATES]:
@@ -426,6 +439,8 @@ def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: 
         extra = []
         if place is capital:
             extra.append((_F["capital_over_division"], 1.0))
+        if place.id in outnumbered:
+            extra.append((_F["division_outnumbered"], 1.0))
         if admin_words:
             extra.append((_F["admin_word_match"] if place.feature in DIVISIONS else _F["admin_word_mismatch"], 1.0))
         if hints.get(place.id):
