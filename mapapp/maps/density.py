@@ -22,7 +22,7 @@ CLASS_COUNT = 5
 MAX_PERIODS = 1200  # 23 years of weeks, 100 years of months
 OUTLINE_TOLERANCE = 0.02  # degrees: enough for a choropleth at country and province zoom
 # The first day of the week (Monday) or month a published date falls in, as SQL over articles a.
-_PERIOD_SQL = {"week": "date(a.published, '-6 days', 'weekday 1')", "month": "strftime('%Y-%m-01', a.published)"}
+PERIOD_SQL = {"week": "date(a.published, '-6 days', 'weekday 1')", "month": "strftime('%Y-%m-01', a.published)"}
 
 
 def _choice(args, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
@@ -70,7 +70,7 @@ def _grouped(conn: sqlite3.Connection, filters: MapFilters, query: DensityQuery,
     key = _region_key(query.by)
     counted = "COUNT(DISTINCT m.article_id)" if query.count == "articles" else "COUNT(*)"
     has_region = "COALESCE(p.country_code, '') != ''" + (" AND p.admin1 != ''" if query.by == "admin1" else "")
-    period_sql = _PERIOD_SQL[period] if period else "NULL"
+    period_sql = PERIOD_SQL[period] if period else "NULL"
     dated = f" AND {period_sql} IS NOT NULL" if period else ""
     return conn.execute(
         f"SELECT {key} AS region, {period_sql} AS period, {counted} AS n"
@@ -98,7 +98,8 @@ def _outline(place_id: str, version: int, geometry: str | None) -> dict | None:
     return outline(geometry, OUTLINE_TOLERANCE) if geometry else None
 
 
-def _period_end(start: str, step: str) -> str:
+def period_end(start: str, step: str) -> str:
+    """The last day (ISO) of the week or month that starts on `start`."""
     day = dt.date.fromisoformat(start)
     if step == "week":
         return (day + dt.timedelta(days=6)).isoformat()
@@ -106,8 +107,9 @@ def _period_end(start: str, step: str) -> str:
     return (following - dt.timedelta(days=1)).isoformat()
 
 
-def _next_period(start: str, step: str) -> str:
-    return (dt.date.fromisoformat(_period_end(start, step)) + dt.timedelta(days=1)).isoformat()
+def next_period(start: str, step: str) -> str:
+    """The first day (ISO) of the week or month after the one that starts on `start`."""
+    return (dt.date.fromisoformat(period_end(start, step)) + dt.timedelta(days=1)).isoformat()
 
 
 def density(conn: sqlite3.Connection, filters: MapFilters, query: DensityQuery) -> dict:
@@ -160,7 +162,7 @@ def _periods(rows, shown: dict[str, str], step: str) -> list[dict]:
         if len(periods) >= MAX_PERIODS:
             raise InvalidInput(f"step={step} makes more than {MAX_PERIODS} periods: choose month or a shorter"
                                " date range (from, to)", field="step")
-        periods.append({"start": start, "end": _period_end(start, step), "counts": counts.get(start, {})})
-        start = _next_period(start, step)
+        periods.append({"start": start, "end": period_end(start, step), "counts": counts.get(start, {})})
+        start = next_period(start, step)
     return periods
 

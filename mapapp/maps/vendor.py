@@ -43,9 +43,12 @@ MAP_ASSETS: tuple[Asset, ...] = (
     _vendor("markercluster", "MarkerCluster.css", "css"),
     _vendor("markercluster", "MarkerCluster.Default.css", "css"),
     _own("mapapp.css", "css"),
+    _own("density.css", "css"),
     _vendor("leaflet", "leaflet.js", "js"),
     _vendor("markercluster", "leaflet.markercluster.js", "js"),
     _own("mapapp.js", "js"),
+    _own("downloads.js", "js"),
+    _own("density.js", "js"),
 )
 
 # Marker images, by the name mapapp.js knows them by.

@@ -17,7 +17,7 @@ from mapapp.articles import corrections
 from mapapp.db import get_db
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
-from mapapp.maps.builder import PANEL_IDS, SHARE_IDS, MapSpec, render
+from mapapp.maps.builder import ALL_CONTROLS, DENSITY_IDS, DOWNLOAD_IDS, PANEL_IDS, SHARE_IDS, MapSpec, render
 from mapapp.params import whole_number
 
 bp = Blueprint("public", __name__)
@@ -37,8 +37,11 @@ def base_spec(**overrides) -> MapSpec:
 def overview():
     """Every article's places on one map, with filters, layers, search, list view and share/embed."""
     spec = views.overview_spec(get_db(), request.args, base_spec(
-        data_url=url_for("api.features"), embed_path=url_for("embed.overview")))
-    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+        data_url=url_for("api.features"), embed_path=url_for("embed.overview"),
+        density_url=url_for("api.density"), export_url=request.script_root + "/api/export",
+        controls=ALL_CONTROLS | {"density", "downloads"}))
+    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
+                           density_ids=DENSITY_IDS, download_ids=DOWNLOAD_IDS)
 
 
 # The orders the article index offers: newest first, or by source (A to Z, articles without one last).
