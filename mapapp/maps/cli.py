@@ -11,7 +11,6 @@ from mapapp.db import connect, database_path
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
 
-
 EXPORT_FORMATS = ("html", "geojson", "csv", "kml", "gpkg")
 
 

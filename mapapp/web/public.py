@@ -12,12 +12,20 @@ from flask import (
     url_for,
 )
 
-from mapapp.maps import features as map_features
 from mapapp.articles import corrections
 from mapapp.db import get_db
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
-from mapapp.maps.builder import ALL_CONTROLS, DENSITY_IDS, DOWNLOAD_IDS, PANEL_IDS, SHARE_IDS, MapSpec, render
+from mapapp.maps import features as map_features
+from mapapp.maps.builder import (
+    ALL_CONTROLS,
+    DENSITY_IDS,
+    DOWNLOAD_IDS,
+    PANEL_IDS,
+    SHARE_IDS,
+    MapSpec,
+    render,
+)
 from mapapp.params import whole_number
 
 bp = Blueprint("public", __name__)
