@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install chromium clean
+.PHONY: run test install chromium gdal clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,19 @@ chromium:
 	    echo "chromium is missing: run as root: apt-get update && apt-get install -y chromium" >&2; exit 1; \
 	  fi; }
 
+## GDAL's ogrinfo (Debian gdal-bin): the download tests open the GeoPackage and KML files with it.
+gdal:
+	@command -v ogrinfo >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null; \
+	  else \
+	    echo "ogrinfo is missing: run as root: apt-get update && apt-get install -y gdal-bin" >&2; exit 1; \
+	  fi; }
+
 run: install
 	$(BIN)/mapapp serve
 
-test: install chromium
+test: install chromium gdal
 	$(BIN)/python -m pytest
 
 clean:
