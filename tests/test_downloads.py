@@ -296,3 +296,12 @@ def test_place_page_charts_mentions_by_week(client, hostile):
     assert "<title>Week of 2022-03-21: 1</title>" in html and "<title>Week of 2022-04-04: 1</title>" in html
     assert "1 mention in articles without a date" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    # the place's own data downloads from its page
+    assert f'href="/api/export.gpkg?place={hostile["armenia"]}&amp;demonyms=1"' in html
+
+
+def test_place_download_links_give_the_place_s_mentions(client, sample):
+    html = client.get(f"/places/{sample['corridor']}").get_data(as_text=True)
+    href = html.split('id="download-csv" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    rows = read_csv(client.get(href))
+    assert {r["place_id"] for r in rows} == {sample["corridor"]} and len(rows) == 2

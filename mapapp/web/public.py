@@ -115,7 +115,8 @@ def place(place_id: str):
         embed_path=url_for("embed.place", place_id=view.place.id)))
     country = map_features.country_names(db).get(view.place.country_code or "") if view.place.country_code else None
     return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
-                           country=country, kind=map_features.feature_label(view.place.feature))
+                           country=country, kind=map_features.feature_label(view.place.feature),
+                           download_ids=DOWNLOAD_IDS)
 
 
 @bp.get("/outlines.json")

@@ -197,9 +197,12 @@ def test_screenshots_of_the_markers_and_density_views(page, server, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(base + "/?lat=40.5&lon=45&zoom=5")
     ready(page)
+    page.locator(".mapapp-map.mapapp-offline").wait_for()  # the outline basemap (no tiles in tests)
+    assert page.locator("#density-options").is_hidden()
     page.screenshot(path=str(folder / "overview-markers.png"))
     page.get_by_label("Density (regions shaded by count)").check()
     density_ready(page)
+    assert page.locator("#density-options").is_visible()
     page.screenshot(path=str(folder / "overview-density.png"))
     assert (folder / "overview-markers.png").stat().st_size > 10_000
     assert (folder / "overview-density.png").stat().st_size > 10_000
