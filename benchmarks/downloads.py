@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from web_scale import fetch, generate, prepare_gazetteer, start_server  # noqa: E402
+from web_scale import fetch, generate, prepare_gazetteer, start_server
 
-from mapapp.db import DATABASE_NAME, connect, default_data_dir  # noqa: E402
+from mapapp.db import DATABASE_NAME, connect, default_data_dir
 
 VIEWS = {
     "density by country": "/api/density?by=country",
