@@ -305,3 +305,10 @@ def test_place_download_links_give_the_place_s_mentions(client, sample):
     href = html.split('id="download-csv" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     rows = read_csv(client.get(href))
     assert {r["place_id"] for r in rows} == {sample["corridor"]} and len(rows) == 2
+
+
+def test_article_download_links_give_the_article_s_mentions(client, sample):
+    html = client.get(f"/articles/{sample['a2']}").get_data(as_text=True)
+    href = html.split('id="download-csv" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    rows = read_csv(client.get(href))
+    assert {r["article_id"] for r in rows} == {str(sample["a2"])} and len(rows) == 4

@@ -98,7 +98,7 @@ def article(article_id: str):
     undo = corrections.undo_targets(db, view.row["id"]) if editor else []
     response = make_response(render_template(
         "maps/article.html", article=view, current_place=current_place, map=render(spec), ids=PANEL_IDS,
-        share_ids=SHARE_IDS, editor=editor, corrections=undo))
+        share_ids=SHARE_IDS, editor=editor, corrections=undo, download_ids=DOWNLOAD_IDS))
     if editor:  # the page holds the editor's CSRF token: never cached
         response.headers["Cache-Control"] = "no-store"
     return response
