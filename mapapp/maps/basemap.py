@@ -79,7 +79,8 @@ def _version(conn: sqlite3.Connection) -> tuple:
     return (row[0] if row else "0", count, newest)
 
 
-def _outline(geometry_text: str, tolerance: float) -> dict | None:
+def outline(geometry_text: str, tolerance: float) -> dict | None:
+    """A stored polygon shape simplified to `tolerance` degrees and cut at the antimeridian; None if not a polygon."""
     try:
         geom = shape(json.loads(geometry_text))
     except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
@@ -105,7 +106,7 @@ def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: floa
     outlines = []
     for row in conn.execute("SELECT id, name, approximate, geometry FROM places WHERE feature = 'country'"
                             " AND geometry IS NOT NULL ORDER BY id"):
-        geometry = _outline(row["geometry"], tolerance)
+        geometry = outline(row["geometry"], tolerance)
         if geometry is not None:
             outlines.append((row, geometry))
     real = STRtree([shape(geometry).buffer(0.5) for row, geometry in outlines if not row["approximate"]])

@@ -29,6 +29,13 @@ SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share
              "link": "share-link", "copy": "share-copy", "width": "share-width", "height": "share-height",
              "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview"}
 
+# The density view's controls (templates/maps/_panel.html density()) and the download links (downloads()).
+DENSITY_IDS = {"markers": "view-markers", "density": "view-density", "options": "density-options",
+               "by": "density-by", "count": "density-count", "step": "density-step", "prev": "density-prev",
+               "play": "density-play", "next": "density-next", "all": "density-all", "frame": "density-frame",
+               "timeline": "density-timeline"}
+DOWNLOAD_IDS = {"geojson": "download-geojson", "csv": "download-csv", "kml": "download-kml", "gpkg": "download-gpkg"}
+
 ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
 
 
@@ -56,6 +63,8 @@ class MapSpec:
     inline_assets: bool = False
     asset_prefix: str = ""
     label: str = "Map of the places named in the articles"
+    density_url: str | None = None        # /api/density: the density view (with "density" in controls)
+    export_url: str | None = None         # /api/export: download links follow the filters ("downloads")
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,10 @@ def build(spec: MapSpec) -> folium.Map:
         elements.FitControl(layer, "topleft").add_to(fmap)
     if "share" in controls and spec.embed_path:
         elements.ShareControl(layer, SHARE_IDS, spec.embed_path).add_to(fmap)
+    if "downloads" in controls and spec.export_url:
+        elements.DownloadLinks(layer, {"url": spec.export_url, "ids": DOWNLOAD_IDS}).add_to(fmap)
+    if "density" in controls and spec.density_url:
+        elements.DensityView(layer, {"url": spec.density_url, "ids": DENSITY_IDS}).add_to(fmap)
     if spec.url_state:
         elements.UrlState(layer, spec.url_state).add_to(fmap)
     if spec.marks:

@@ -13,8 +13,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, MapSpec, render
-from mapapp.maps.vendor import SITE_CSS, inline_text
 from mapapp.maps.filters import MapFilters
+from mapapp.maps.vendor import SITE_CSS, inline_text
 
 # Coarser than the server's basemap: it travels inside every exported file.
 EXPORT_OUTLINE_TOLERANCE = 0.1
@@ -85,13 +85,19 @@ def render_export(spec: MapSpec, *, title: str) -> str:
         reader=spec.links.get("mode") == "reader")
 
 
-def write_atomic(path: Path, text: str) -> int:
-    """Write `text` to `path` via a temporary file in the same folder and a rename; returns the size in bytes."""
+def check_out_path(path: Path) -> Path:
+    """`path` as a Path to a file that may be written: InvalidInput when it is a folder or its folder is missing."""
     path = Path(path)
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder; give a file name such as {path / 'map.html'}", field="out")
     if not path.parent.is_dir():
         raise InvalidInput(f"folder {path.parent} does not exist", field="out")
+    return path
+
+
+def write_atomic(path: Path, text: str) -> int:
+    """Write `text` to `path` via a temporary file in the same folder and a rename; returns the size in bytes."""
+    path = check_out_path(path)
     data = text.encode("utf-8")
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

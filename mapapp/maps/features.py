@@ -101,20 +101,21 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
     where, params = filters.where()
     if filters.sources or filters.date_from or filters.date_to or filters.articles:
         # Few of each place's mentions pass: rank only those (one sort over the matching rows).
-        return (f"SELECT id FROM (SELECT m.id,"
-                f" ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
-                f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}", params)
+        sql = (f"SELECT id FROM (SELECT m.id,"
+               f" ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
+               f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}")
+        return sql, params
     # Every mention of a chosen place passes (feature, q and place filters choose places, not mentions):
     # per place, a LIMITed sort keeps only the top few instead of sorting every mention (about three times
     # faster for the unfiltered view).
     kind, kind_params = MapFilters(demonyms=filters.demonyms).where()
-    return (f"SELECT x.id FROM (SELECT DISTINCT m.place_id FROM {filters.joins()} WHERE {where}) AS c"
-            " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
-            f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})",
-            params + kind_params)
+    sql = (f"SELECT x.id FROM (SELECT DISTINCT m.place_id FROM {filters.joins()} WHERE {where}) AS c"
+           " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
+           f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})")
+    return sql, params + kind_params
 
 
-def _attach_sentences(conn: sqlite3.Connection, items: list[dict]) -> None:
+def attach_sentences(conn: sqlite3.Connection, items: list[dict]) -> None:
     """Set each mention's "sentence" (its sentence_start..sentence_end) from its article's text.
 
     Each article's text is read once: SQL substr() loads the whole text for every mention it cuts, so one
@@ -143,7 +144,7 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
         f" ORDER BY m.place_id, {_NEWEST_FIRST}",
         params,
     )]
-    _attach_sentences(conn, rows)
+    attach_sentences(conn, rows)
     mentions: dict[str, list[dict]] = {}
     for row in rows:
         mentions.setdefault(row["place_id"], []).append({
@@ -162,7 +163,7 @@ def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limi
         " a.title, a.source, a.published, a.url FROM mentions m JOIN articles a ON a.id = m.article_id"
         " WHERE m.place_id = ? ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id"
         " LIMIT ? OFFSET ?", (place_id, limit, offset))]
-    _attach_sentences(conn, rows)
+    attach_sentences(conn, rows)
     return rows
 
 

@@ -10,6 +10,7 @@ from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place
 from mapapp.maps.builder import MapSpec
+from mapapp.maps.density import PERIOD_SQL, next_period
 from mapapp.maps.features import facets, feature_collection_json, place_mentions
 from mapapp.maps.filters import MapFilters
 from mapapp.params import record_id
@@ -143,12 +144,53 @@ class PlaceView:
     mention_total: int
     offset: int = 0
     limit: int = PLACE_MENTIONS_SHOWN
+    timeline: Timeline | None = None
 
     @property
     def next_offset(self) -> int | None:
         """Where the next (older) range of mentions starts, or None when this range is the last."""
         end = self.offset + len(self.mentions)
         return end if self.mentions and end < self.mention_total else None
+
+
+TIMELINE_WEEKS = 104  # the place page's chart: at most the last two years of weeks with mentions
+
+
+@dataclass
+class Timeline:
+    """Mentions of one place per week (Monday first), every week from the first to the last shown, and how many
+    mentions have no date or fall before the weeks shown."""
+
+    weeks: list[tuple[str, int]]
+    undated: int = 0
+    earlier: int = 0
+
+    @property
+    def peak(self) -> int:
+        """The largest weekly count (0 without weeks)."""
+        return max((n for _week, n in self.weeks), default=0)
+
+    @property
+    def total(self) -> int:
+        """Mentions in the weeks shown."""
+        return sum(n for _week, n in self.weeks)
+
+
+def place_timeline(conn: sqlite3.Connection, place_id: str, *, weeks: int = TIMELINE_WEEKS) -> Timeline:
+    """The weekly counts of mentions of `place_id` (the week of each article's published date)."""
+    rows = conn.execute(
+        f"SELECT {PERIOD_SQL['week']} AS week, COUNT(*) FROM mentions m JOIN articles a ON a.id = m.article_id"
+        " WHERE m.place_id = ? GROUP BY week ORDER BY week IS NULL, week", (place_id,)).fetchall()
+    counts = {week: n for week, n in rows if week}
+    undated = sum(n for week, n in rows if not week)
+    if not counts:
+        return Timeline([], undated)
+    series, start = [], min(counts)
+    while start <= max(counts):
+        series.append((start, counts.get(start, 0)))
+        start = next_period(start, "week")
+    shown = series[-weeks:]
+    return Timeline(shown, undated, sum(n for _week, n in series[:-weeks]) if len(series) > weeks else 0)
 
 
 def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
@@ -168,7 +210,8 @@ def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
         ok = 0 <= start < end <= len(sentence)
         mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,
                          "name": sentence[start:end] if ok else "", "after": sentence[end:] if ok else ""})
-    return PlaceView(Place.from_row(row, aliases), names, mentions, total, offset, limit)
+    return PlaceView(Place.from_row(row, aliases), names, mentions, total, offset, limit,
+                     place_timeline(conn, place_id))
 
 
 def place_spec(conn: sqlite3.Connection, view: PlaceView, args, base: MapSpec) -> MapSpec:

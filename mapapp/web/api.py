@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
 
-from mapapp.maps import features as map_features
-from mapapp.maps.filters import MapFilters
 from mapapp.db import get_db
 from mapapp.errors import NotFound
 from mapapp.gazetteer.place import Place
+from mapapp.maps import downloads
+from mapapp.maps import features as map_features
+from mapapp.maps.density import DensityQuery
+from mapapp.maps.density import density as region_density
+from mapapp.maps.filters import MapFilters
 from mapapp.params import MAX_ID, record_id, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -120,3 +123,39 @@ def features():
 def facets():
     """The values the filter controls can offer: sources, date range, feature types."""
     return jsonify(map_features.facets(get_db()))
+
+
+def _encoded(chunks, filters: MapFilters):
+    # Runs while the response streams: the request's own connection (get_db) is open again inside it.
+    for chunk in chunks(get_db(), filters):
+        yield chunk.encode("utf-8")
+
+
+@bp.get("/export.<fmt>")
+def export(fmt: str):
+    """The map view the query names (the /api/features filters) as a file: geojson, csv, kml or gpkg."""
+    if fmt not in downloads.FORMATS:
+        raise NotFound(f"no export format {fmt[:20]!r} (geojson, csv, kml, gpkg)", field="format")
+    filters = MapFilters.from_args(request.args)
+    db = get_db()
+    filters.check(db)  # before the first byte: a bad id is a 400, not a broken download
+    kind = downloads.FORMATS[fmt]
+    if fmt == "geojson":
+        body = downloads.geojson_bytes(db, filters)
+    elif fmt == "gpkg":
+        body = downloads.gpkg_bytes(db, filters)
+    else:
+        body = stream_with_context(_encoded(downloads.csv_chunks if fmt == "csv" else downloads.kml_chunks, filters))
+    response = Response(body, mimetype=kind.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="mapapp-view.{kind.extension}"'
+    return response
+
+
+@bp.get("/density")
+def density():
+    """Articles or mentions per region under the /api/features filters: ?by=country|admin1,
+    ?count=articles|mentions, ?step=week|month for the timeline; a GeoJSON FeatureCollection of the regions."""
+    filters = MapFilters.from_args(request.args)
+    query = DensityQuery.from_args(request.args)
+    return Response(json.dumps(region_density(get_db(), filters, query), ensure_ascii=False,
+                               separators=(",", ":")), mimetype="application/geo+json")

@@ -12,12 +12,20 @@ from flask import (
     url_for,
 )
 
-from mapapp.maps import features as map_features
 from mapapp.articles import corrections
 from mapapp.db import get_db
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
-from mapapp.maps.builder import PANEL_IDS, SHARE_IDS, MapSpec, render
+from mapapp.maps import features as map_features
+from mapapp.maps.builder import (
+    ALL_CONTROLS,
+    DENSITY_IDS,
+    DOWNLOAD_IDS,
+    PANEL_IDS,
+    SHARE_IDS,
+    MapSpec,
+    render,
+)
 from mapapp.params import whole_number
 
 bp = Blueprint("public", __name__)
@@ -37,8 +45,11 @@ def base_spec(**overrides) -> MapSpec:
 def overview():
     """Every article's places on one map, with filters, layers, search, list view and share/embed."""
     spec = views.overview_spec(get_db(), request.args, base_spec(
-        data_url=url_for("api.features"), embed_path=url_for("embed.overview")))
-    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+        data_url=url_for("api.features"), embed_path=url_for("embed.overview"),
+        density_url=url_for("api.density"), export_url=request.script_root + "/api/export",
+        controls=ALL_CONTROLS | {"density", "downloads"}))
+    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
+                           density_ids=DENSITY_IDS, download_ids=DOWNLOAD_IDS)
 
 
 # The orders the article index offers: newest first, or by source (A to Z, articles without one last).
@@ -87,7 +98,7 @@ def article(article_id: str):
     undo = corrections.undo_targets(db, view.row["id"]) if editor else []
     response = make_response(render_template(
         "maps/article.html", article=view, current_place=current_place, map=render(spec), ids=PANEL_IDS,
-        share_ids=SHARE_IDS, editor=editor, corrections=undo))
+        share_ids=SHARE_IDS, editor=editor, corrections=undo, download_ids=DOWNLOAD_IDS))
     if editor:  # the page holds the editor's CSRF token: never cached
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -104,7 +115,8 @@ def place(place_id: str):
         embed_path=url_for("embed.place", place_id=view.place.id)))
     country = map_features.country_names(db).get(view.place.country_code or "") if view.place.country_code else None
     return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
-                           country=country, kind=map_features.feature_label(view.place.feature))
+                           country=country, kind=map_features.feature_label(view.place.feature),
+                           download_ids=DOWNLOAD_IDS)
 
 
 @bp.get("/outlines.json")
