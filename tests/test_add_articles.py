@@ -2,7 +2,16 @@
 from __future__ import annotations
 
 import pytest
-from admin_support import PASSWORD, login, make_app, post_form, post_json, snapshot, small_dir, small_template  # noqa: F401
+from admin_support import (  # noqa: F401
+    PASSWORD,
+    login,
+    make_app,
+    post_form,
+    post_json,
+    small_dir,
+    small_template,
+    snapshot,
+)
 from web_support import news_site
 
 from mapapp.db import DATABASE_NAME

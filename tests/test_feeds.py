@@ -4,7 +4,13 @@ from __future__ import annotations
 import pytest
 from web_support import ARTICLES, Route, news_site
 
-from mapapp.articles.feeds import add_feed, feed_items, list_feeds, poll_feeds, remove_feed
+from mapapp.articles.feeds import (
+    add_feed,
+    feed_items,
+    list_feeds,
+    poll_feeds,
+    remove_feed,
+)
 from mapapp.articles.fetch import Fetcher
 from mapapp.db import DATABASE_NAME, connect
 from mapapp.errors import InvalidInput, NotFound

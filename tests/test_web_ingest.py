@@ -6,6 +6,7 @@ disallow. Nothing reaches the internet.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -177,7 +178,7 @@ def test_requests_to_one_host_wait_for_the_delay(site):
         for name in ("a", "b", "c"):
             client.get(site.url(f"/{name}.html"))
     arrivals = [at for _path, _headers, at in site.log]
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert len(arrivals) == 4 and min(gaps) >= 0.25, gaps  # robots.txt, then the three pages
 
 

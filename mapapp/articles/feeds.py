@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from mapapp.articles.fetch import FEED_TYPES, FetchError, Fetcher, web_url
+from mapapp.articles.fetch import FEED_TYPES, Fetcher, FetchError, web_url
 from mapapp.articles.store import reresolve_pending
 from mapapp.articles.urls import FAILED, INGESTED, Outcome, ingest_url
 from mapapp.db import transaction

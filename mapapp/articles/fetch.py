@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
-from importlib import metadata
 import time
 import urllib.robotparser
 from dataclasses import dataclass, field
+from importlib import metadata
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx

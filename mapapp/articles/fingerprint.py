@@ -35,4 +35,4 @@ def fingerprint(text: str) -> int:
 
 def distance(a: int, b: int) -> int:
     """How many of the 64 bits differ between two fingerprints."""
-    return bin((a ^ b) & ((1 << BITS) - 1)).count("1")
+    return ((a ^ b) & ((1 << BITS) - 1)).bit_count()

@@ -14,8 +14,8 @@ from tqdm import tqdm
 
 from mapapp import bundled
 from mapapp.articles.corrections import apply_pins
-from mapapp.articles.fingerprint import fingerprint
 from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
+from mapapp.articles.fingerprint import fingerprint
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.near import HomeRegions
 from mapapp.articles.sentences import Sentences

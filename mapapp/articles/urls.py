@@ -14,10 +14,14 @@ from urllib.parse import unquote, urlsplit
 from tqdm import tqdm
 
 from mapapp.articles.documents import page_document
-from mapapp.articles.fetch import FetchError, Fetcher, web_url
+from mapapp.articles.fetch import Fetcher, FetchError, web_url
 from mapapp.articles.fingerprint import NEAR_BITS, distance, fingerprint
 from mapapp.articles.near import HomeRegions
-from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE, reresolve_pending, save_document
+from mapapp.articles.store import (
+    MAX_MENTIONS_PER_ARTICLE,
+    reresolve_pending,
+    save_document,
+)
 from mapapp.errors import InputTooLarge, MalformedFile
 
 INGESTED, SKIPPED, FAILED = "ingested", "skipped", "failed"
