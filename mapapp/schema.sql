@@ -179,12 +179,13 @@ CREATE TABLE IF NOT EXISTS feeds (
     polled_at     TEXT,                     -- last poll, whatever its outcome
     status        TEXT NOT NULL DEFAULT ''  -- one line: the last poll's outcome
 );
--- Item links a feed has listed that were dealt with (ingested, or skipped as a duplicate or non-article):
--- the next poll does not fetch them again. Failed items are not recorded, so they are retried.
+-- Item links a feed has listed that were dealt with (ingested, skipped as a duplicate, or failed for good:
+-- 404, not HTML, robots.txt): the next poll does not fetch them again. An item that failed in a way that may
+-- pass (timeout, refused connection, HTTP 429/5xx) is not recorded, so the next poll retries it.
 CREATE TABLE IF NOT EXISTS feed_items (
     feed_id    INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
     link       TEXT NOT NULL,
-    outcome    TEXT NOT NULL,               -- ingested, skipped
+    outcome    TEXT NOT NULL,               -- ingested, skipped, failed
     article_id INTEGER,
     seen_at    TEXT NOT NULL,
     PRIMARY KEY (feed_id, link)

@@ -3,8 +3,9 @@
 A poll asks each feed for what changed since its last answer (If-None-Match with the stored ETag,
 If-Modified-Since with the stored Last-Modified; a 304 costs nothing more), reads the items with feedparser,
 and ingests the links no earlier poll dealt with (mapapp.articles.urls). The validators are stored only after
-the items are dealt with, so a poll that stops half-way is repeated in full next time, and not at all after an
-item failed (a 304 would hide the item from its retry).
+the items are dealt with, so a poll that stops half-way is repeated in full next time. An item that failed
+in a way that may pass (a timeout, a refused connection, HTTP 429 or 5xx) is retried by the next poll, which
+then reads the whole feed again; one that cannot pass (404, not HTML, too large, robots.txt) is not.
 """
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from mapapp.articles.fetch import FEED_TYPES, Fetcher, FetchError, web_url
+from mapapp.articles.fetch import (
+    FEED_TYPES,
+    PASSING_REASONS,
+    Fetcher,
+    FetchError,
+    web_url,
+)
 from mapapp.articles.store import reresolve_pending
 from mapapp.articles.urls import FAILED, INGESTED, Outcome, ingest_url
 from mapapp.db import transaction
@@ -163,7 +170,7 @@ def poll_feeds(conn: sqlite3.Connection, parser, *, fetcher: Fetcher, feeds: lis
             for link in new:
                 outcome = ingest_url(conn, parser, link, fetcher=fetcher, regions=regions, **limit)
                 poll.outcomes.append(outcome)
-                if outcome.status != FAILED:  # failures are retried by the next poll
+                if outcome.reason not in PASSING_REASONS:  # a timeout or a 503 is retried by the next poll
                     with transaction(conn):
                         conn.execute("INSERT OR REPLACE INTO feed_items (feed_id, link, outcome, article_id,"
                                      " seen_at) VALUES (?, ?, ?, ?, ?)",
@@ -175,8 +182,9 @@ def poll_feeds(conn: sqlite3.Connection, parser, *, fetcher: Fetcher, feeds: lis
             failed = sum(o.status == FAILED for o in poll.outcomes)
             if new:
                 poll.status += f": {ingested} ingested, {len(new) - ingested - failed} skipped, {failed} failed"
-            # After a failed item the feed is fetched whole next time (no validators), so the item is retried.
-            if failed:
+            # After an item failed in a way that may pass, the feed is fetched whole next time (no validators:
+            # a 304 would hide the item from its retry).
+            if any(o.reason in PASSING_REASONS for o in poll.outcomes):
                 validators.update(etag=None, last_modified=None)
             _record(conn, poll.feed_id, poll.status, validators=True, **validators)
     for poll in polls:

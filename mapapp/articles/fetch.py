@@ -40,6 +40,10 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xm
               "application/feed+json")
 
 
+# Failures that may pass by themselves: a feed's item that failed so is fetched again by the next poll.
+PASSING_REASONS = frozenset({"timeout", "connection", "unavailable"})
+
+
 class FetchError(MapappError):
     """A URL that could not be fetched as wanted; `reason` is its class, the message one line naming the URL."""
 
@@ -163,7 +167,9 @@ class Fetcher:
             if response.status == 304 and (etag or last_modified):
                 return response
             if response.status >= 400 or response.status < 200 or response.status == 204:
-                raise FetchError(url, "http", f"HTTP {response.status}")
+                # 429 and 5xx may pass (feeds retry them); other statuses say the page is not there to have.
+                passing = response.status == 429 or response.status >= 500
+                raise FetchError(url, "unavailable" if passing else "http", f"HTTP {response.status}")
             if not _acceptable(response, accept):
                 raise FetchError(url, "not-html" if accept == HTML_TYPES else "not-feed",
                                  f"not {'an HTML page' if accept == HTML_TYPES else 'a feed'} "
