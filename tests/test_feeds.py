@@ -174,3 +174,35 @@ def test_feeds_remove_of_an_unknown_feed_is_one_line(runner):
 def test_every_feeds_command_has_help(runner, command):
     result = runner.invoke(["feeds", command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_feeds_poll_watch_polls_again_until_interrupted(site, data_dir):
+    """A real process: two polls one --interval apart (the second a 304), then Ctrl-C ends it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "MAPAPP_DATA": str(data_dir), "PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "mapapp", "feeds"]
+    subprocess.run([*command, "add", site.add_feed("/feed.rss", "feed.rss", etag='"v1"')], env=env, check=True,
+                   capture_output=True)
+    process = subprocess.Popen([*command, "poll", "--watch", "--interval", "1", "--delay", "0"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        feed_lines = []
+        for line in process.stdout:  # waits on the process's own output
+            if line.startswith("feed 1 "):
+                feed_lines.append(line.strip())
+            if len(feed_lines) == 2:
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert feed_lines[0].endswith("3 items, 3 new: 3 ingested, 0 skipped, 0 failed")
+    assert feed_lines[1].endswith("not modified since the last poll (HTTP 304)")
+    assert process.returncode == 0 and "Stopped." in rest

@@ -211,18 +211,22 @@ def feeds_poll_command(feeds, watch, interval, timeout, delay, max_size, data):
         tqdm.write(terminal_text(f"feed {poll.feed_id} {poll.url}: {poll.status}"),
                    file=sys.stderr if poll.failed else sys.stdout)
 
+    polls = []
     with opened(database_path(data)) as conn, _fetcher(timeout, delay, max_size) as fetcher:
-        while True:
-            started = time.monotonic()
-            polls = poll_feeds(conn, parser, fetcher=fetcher, feeds=list(feeds), regions=regions,
-                               on_outcome=echo_outcome, on_feed=feed_line)
-            if not polls:
-                click.echo("No feeds followed (mapapp feeds add URL).")
-            if not watch:
-                break
-            try:
+        try:
+            while True:
+                started = time.monotonic()
+                polls = poll_feeds(conn, parser, fetcher=fetcher, feeds=list(feeds), regions=regions,
+                                   on_outcome=echo_outcome, on_feed=feed_line)
+                if not polls:
+                    click.echo("No feeds followed (mapapp feeds add URL).")
+                if not watch:
+                    break
+                click.echo(f"Next poll in {max(0.0, interval - (time.monotonic() - started)):.0f} s (Ctrl-C stops).")
                 time.sleep(max(0.0, interval - (time.monotonic() - started)))
-            except KeyboardInterrupt:
-                break
+        except KeyboardInterrupt:
+            # Each item is stored in its own transaction: an interrupted poll keeps what it finished.
+            click.echo("Stopped.")
+            return
     if polls and all(poll.failed for poll in polls):
         raise click.ClickException("no feed could be polled")
