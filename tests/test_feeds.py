@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from web_support import ARTICLES, Route, news_site
+from web_support import ARTICLES, Route, local_fetcher, news_site
 
 from mapapp.articles.feeds import (
     add_feed,
@@ -11,7 +11,6 @@ from mapapp.articles.feeds import (
     poll_feeds,
     remove_feed,
 )
-from mapapp.articles.fetch import Fetcher
 from mapapp.db import DATABASE_NAME, connect
 from mapapp.errors import InvalidInput, NotFound
 
@@ -33,7 +32,7 @@ def conn(data_dir):
 
 
 def poll(conn, geoparser, **options):
-    with Fetcher(timeout=2.0, delay=0.0) as client:
+    with local_fetcher() as client:
         return poll_feeds(conn, geoparser, fetcher=client, progress=False, **options)
 
 

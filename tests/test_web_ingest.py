@@ -11,9 +11,9 @@ import threading
 
 import pytest
 from conftest import free_port
-from web_support import Route, news_site
+from web_support import Route, local_fetcher, news_site
 
-from mapapp.articles.fetch import USER_AGENT, Fetcher, FetchError
+from mapapp.articles.fetch import USER_AGENT, FetchError
 from mapapp.articles.fingerprint import NEAR_BITS, distance, fingerprint
 from mapapp.articles.urls import ingest_urls
 from mapapp.db import DATABASE_NAME, connect
@@ -32,8 +32,7 @@ def conn(data_dir):
     connection.close()
 
 
-def fetcher(**options) -> Fetcher:
-    return Fetcher(**{"timeout": 2.0, "delay": 0.0, **options})
+fetcher = local_fetcher
 
 
 def ingest(conn, geoparser, urls, **options):

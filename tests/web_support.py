@@ -132,3 +132,11 @@ def news_site():
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+
+def local_fetcher(**options):
+    """A Fetcher for the local site: no delay between requests, a short timeout."""
+    from mapapp.articles.fetch import Fetcher
+
+    return Fetcher(**{"timeout": 2.0, "delay": 0.0, **options})
