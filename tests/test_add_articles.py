@@ -25,7 +25,7 @@ def site():
 
 @pytest.fixture
 def fetch_app(small_dir):  # noqa: F811
-    return make_app(small_dir, FETCH_DELAY=0, FETCH_TIMEOUT=2)
+    return make_app(small_dir, FETCH_DELAY=0, FETCH_TIMEOUT=2, FETCH_ALLOW_PRIVATE=True)
 
 
 @pytest.fixture
@@ -83,3 +83,13 @@ def test_csrf_and_origin_are_checked(editor, site, small_dir):  # noqa: F811
     cross = post_form(editor, "/admin/articles", {"urls": url}, Origin="https://evil.example")
     assert cross.status_code == 403
     assert snapshot(small_dir / DATABASE_NAME) == before and site.requested("/news/gaza-aid.html") == 0
+
+
+def test_by_default_the_server_does_not_fetch_its_own_network(small_dir, site):  # noqa: F811
+    """Editors' URLs must not reach loopback or private addresses (FETCH_ALLOW_PRIVATE defaults to off)."""
+    client = login(make_app(small_dir, FETCH_DELAY=0).test_client(), "alice")
+    url = site.add_page("/news/gaza-aid.html", "gaza-aid.html")
+    [result] = post_json(client, "/admin/articles", {"urls": url}).get_json()["results"]
+    assert (result["status"], result["reason"]) == ("failed", "private-address")
+    assert "127.0.0.1 is a local or private address" in result["message"]
+    assert site.log == []  # not even robots.txt was asked for

@@ -7,7 +7,9 @@ line naming the URL.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import threading
 import time
 import urllib.robotparser
@@ -116,12 +118,17 @@ def _host(url: str) -> str:
 class Fetcher:
     """An HTTP client for articles and feeds: one User-Agent naming mapapp, robots.txt, a delay per host.
 
-    `timeout` bounds connecting and each read (seconds), three of them the whole body; `max_bytes` the body; `delay` the time between two
-    requests to one host (robots.txt's Crawl-delay for mapapp wins when longer). Thread-safe.
+    `timeout` bounds connecting and each read (seconds), three of them the whole body; `max_bytes` the body;
+    `delay` the time between two requests to one host (robots.txt's Crawl-delay for mapapp wins when longer).
+    Without `allow_private`, a URL whose host resolves to a loopback, private, link-local or otherwise
+    non-public address is refused (reason "private-address"): the web app's editors must not be able to make
+    the server read its own network. Thread-safe.
     """
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = MAX_FILE_BYTES,
-                 delay: float = DEFAULT_DELAY, user_agent: str = USER_AGENT, respect_robots: bool = True):
+                 delay: float = DEFAULT_DELAY, user_agent: str = USER_AGENT, respect_robots: bool = True,
+                 allow_private: bool = True):
+        self.allow_private = allow_private
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.delay = delay
@@ -159,6 +166,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         for _hop in range(MAX_REDIRECTS + 1):
+            self._check_address(url)
             self._check_robots(url)
             response = self._send(url, headers)
             if response.status in (301, 302, 303, 307, 308) and response.headers.get("location"):
@@ -218,6 +226,22 @@ class Fetcher:
             self._last[host] = start
         if start > now:
             time.sleep(start - now)
+
+    def _check_address(self, url: str) -> None:
+        """FetchError (reason "private-address") when `url`'s host is not a public address, unless allowed."""
+        if self.allow_private:
+            return
+        parts = urlsplit(url)
+        try:
+            infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                       type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError, ValueError):
+            raise FetchError(url, "connection", f"could not resolve {parts.hostname[:100]}") from None
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0].split("%")[0])
+            if not address.is_global:
+                raise FetchError(url, "private-address", f"{parts.hostname[:100]} is a local or private address "
+                                                         f"({address}), not fetched")
 
     # ----------------------------------------------------------------------------------------- robots.txt
     def _crawl_delay(self, host: str) -> float:

@@ -567,6 +567,8 @@ def _fetcher():
         config = current_app.config
         fetcher = current_app.extensions["mapapp.fetcher"] = Fetcher(
             timeout=config.get("FETCH_TIMEOUT", DEFAULT_TIMEOUT), delay=config.get("FETCH_DELAY", DEFAULT_DELAY),
+            # An editor's URL must not reach the server's own network (FETCH_ALLOW_PRIVATE=True allows it).
+            allow_private=bool(config.get("FETCH_ALLOW_PRIVATE", False)),
             **({"max_bytes": config["FETCH_MAX_BYTES"]} if config.get("FETCH_MAX_BYTES") else {}))
     return fetcher
 
