@@ -93,3 +93,13 @@ def test_by_default_the_server_does_not_fetch_its_own_network(small_dir, site): 
     assert (result["status"], result["reason"]) == ("failed", "private-address")
     assert "127.0.0.1 is a local or private address" in result["message"]
     assert site.log == []  # not even robots.txt was asked for
+
+
+def test_urls_left_when_the_time_budget_is_spent_are_reported_not_fetched(small_dir, site):  # noqa: F811
+    client = login(make_app(small_dir, FETCH_DELAY=0, FETCH_ALLOW_PRIVATE=True, FETCH_FORM_BUDGET=0).test_client(),
+                   "alice")
+    urls = [site.add_page(f"/news/{name}", name) for name in ("gaza-aid.html", "sindh-floods.html")]
+    results = post_json(client, "/admin/articles", {"urls": " ".join(urls)}).get_json()["results"]
+    # The first URL starts at once; by the second the zero-second budget is spent.
+    assert [r["reason"] for r in results] == ["new", "budget"]
+    assert "send it again" in results[1]["message"] and site.requested("/news/sindh-floods.html") == 0

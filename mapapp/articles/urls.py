@@ -7,6 +7,7 @@ the class). One URL's failure never stops the others.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -121,13 +122,23 @@ def ingest_url(conn: sqlite3.Connection, parser, url: str, *, fetcher: Fetcher, 
 
 def ingest_urls(conn: sqlite3.Connection, parser, urls: Iterable[str], *, fetcher: Fetcher,
                 regions: HomeRegions | None = None, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
-                progress: bool = True, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Ingest article URLs one after another (a progress bar counts them); one Outcome per URL, in order."""
+                progress: bool = True, on_outcome: Callable[[Outcome], None] | None = None,
+                budget: float | None = None) -> list[Outcome]:
+    """Ingest article URLs one after another (a progress bar counts them); one Outcome per URL, in order.
+
+    With `budget` (seconds), a URL not started within it (the first always is) is not fetched: it fails with reason "budget" (the
+    admin form answers while the editor waits).
+    """
     urls = list(urls)
+    started = time.monotonic()
     reresolve_pending(conn, parser)  # as ingest_paths: new articles must not join a stale gazetteer view
     outcomes = []
     for url in tqdm(urls, desc="Fetching", unit="page", disable=not progress, leave=False):
-        outcome = ingest_url(conn, parser, url, fetcher=fetcher, regions=regions, max_mentions=max_mentions)
+        if budget is not None and outcomes and time.monotonic() - started > budget:
+            outcome = Outcome(url.strip()[:500], FAILED, "budget",
+                              f"not fetched: the {budget:g} s this request may take were used up; send it again")
+        else:
+            outcome = ingest_url(conn, parser, url, fetcher=fetcher, regions=regions, max_mentions=max_mentions)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)

@@ -556,6 +556,7 @@ def export_corrections():
 # --------------------------------------------------------------------------------------------- add articles
 # Editors add articles by URL (mapapp.articles.urls): fetched politely, duplicates skipped, one result per URL.
 MAX_FORM_URLS = 20  # a form's URLs are fetched while the editor waits: one host's delay each
+FORM_BUDGET = 60.0  # seconds: URLs not started by then are reported as not fetched (FETCH_FORM_BUDGET)
 
 
 def _fetcher():
@@ -600,7 +601,8 @@ def add_articles():
             data.get("urls"), str) else "", outcomes=None, error=error.message), error.status
     parser = _geoparser()
     regions = HomeRegions(parser.gazetteer, sources=load_sources(current_app.config["DATA_DIR"]))
-    outcomes = ingest_urls(get_db(), parser, urls, fetcher=_fetcher(), regions=regions, progress=False)
+    outcomes = ingest_urls(get_db(), parser, urls, fetcher=_fetcher(), regions=regions, progress=False,
+                           budget=current_app.config.get("FETCH_FORM_BUDGET", FORM_BUDGET))
     if _json_reply():
         return jsonify({"results": [outcome.to_dict() for outcome in outcomes]})
     return render_template("admin/add_articles.html", urls="", outcomes=outcomes, error=None)
