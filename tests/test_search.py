@@ -138,3 +138,18 @@ def test_the_overview_keeps_the_text_filter(stored, client):
 
 def test_search_is_in_the_site_navigation(client):
     assert 'href="/search"' in client.get("/search").get_data(as_text=True)
+
+
+def test_the_api_search_gives_snippets_as_text_with_match_ranges(stored, client):
+    body = client.get("/api/search", query_string={"q": "Almaty", "limit": 1}).get_json()
+    [hit] = body["articles"]
+    assert body["total"] == 1 and hit["id"] == stored["karabakh-talks.html"] and body["next"] is None
+    start, end = hit["matches"][0]
+    assert hit["snippet"][start:end] == "Almaty" and hit["place_count"] > 0
+    assert client.get("/api/search", query_string={"q": "(x"}).get_json()["field"] == "q"
+    assert client.get("/api/search").status_code == 400
+
+
+def test_the_article_page_names_the_author(stored, client):
+    html = client.get(f"/articles/{stored['karabakh-talks.html']}").get_data(as_text=True)
+    assert '<dd class="article-author">Lilit Hakobyan</dd>' in html
