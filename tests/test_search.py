@@ -131,9 +131,13 @@ def test_the_text_filter_shows_only_the_matching_articles_places(stored, client)
     assert articles == {stored["gaza-aid.html"]}
 
 
-def test_the_overview_keeps_the_text_filter(stored, client):
+def test_the_overview_keeps_the_text_filter_and_says_so(stored, client):
     html = client.get("/", query_string={"text": "Rafah"}).get_data(as_text=True)
     assert '"fixedParams": {"text": "Rafah"}' in html or '"fixedParams":{"text":"Rafah"}' in html
+    assert "Only the places of the articles matching\n      “Rafah”" in html and 'href="/search?q=Rafah"' in html
+    hostile = client.get("/", query_string={"text": "<b>x</b>"}).get_data(as_text=True)
+    assert "“&lt;b&gt;x&lt;/b&gt;”" in hostile
+    assert 'id="text-filter"' not in client.get("/").get_data(as_text=True)
 
 
 def test_search_is_in_the_site_navigation(client):
