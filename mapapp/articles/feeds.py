@@ -50,7 +50,7 @@ class FeedPoll:
 
 
 def add_feed(conn: sqlite3.Connection, url: str, title: str = "") -> int:
-    """Follow the feed at `url` (http or https); its id. InvalidInput for a bad URL, Conflict-free if known."""
+    """Follow the feed at `url` (http or https); its id (the same id when it is followed already)."""
     try:
         url = web_url(url)
     except FetchError:
