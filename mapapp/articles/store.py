@@ -15,6 +15,7 @@ from tqdm import tqdm
 from mapapp import bundled
 from mapapp.articles.corrections import apply_pins
 from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
+from mapapp.articles.fingerprint import fingerprint
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.near import HomeRegions
 from mapapp.articles.sentences import Sentences
@@ -76,15 +77,19 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
                             "article may have (raise the limit with --max-mentions)", field="max_mentions")
     rows = _mention_rows(document.text, mentions)
     content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
+    # A fetched page has no file: its address is fetched_url.
+    path = None if document.fetched_url else str(document.path.resolve())
     with transaction(conn):
         conn.execute(
             "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at,"
-            " near) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " near, author, fetched_url, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET title = excluded.title, source = excluded.source,"
             " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
-            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near",
-            (document.key, title, source, published, document.url, str(document.path.resolve()),
-             document.text, content_hash, _now(), near.id if near is not None else None),
+            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near,"
+            " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint",
+            (document.key, title, source, published, document.url, path, document.text, content_hash, _now(),
+             near.id if near is not None else None, document.author, document.fetched_url,
+             fingerprint(document.text)),
         )
         article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
         # An editor's corrections of a re-ingested article stay where its text still matches them.

@@ -57,7 +57,8 @@ def overview_spec(conn: sqlite3.Connection, args, base: MapSpec) -> MapSpec:
     """Every article's places, fetched from the API; sources and dates go to the server, layers stay local."""
     filters = MapFilters.from_args(args)
     filters.check(conn)
-    fixed = {"place": filters.place, "q": filters.q or None, "demonyms": "1" if filters.demonyms else None}
+    fixed = {"place": filters.place, "q": filters.q or None, "demonyms": "1" if filters.demonyms else None,
+             "text": filters.text or None}
     return replace(base, data_url=base.data_url or "/api/features",
                    fixed_params={k: v for k, v in fixed.items() if v},
                    state=client_state(filters, args), view=map_view(args), facets=control_facets(conn))

@@ -551,3 +551,58 @@ def export_corrections():
     response = current_app.response_class(out.getvalue(), mimetype="application/x-ndjson")
     response.headers["Content-Disposition"] = "attachment; filename=mapapp-corrections.jsonl"
     return response
+
+
+# --------------------------------------------------------------------------------------------- add articles
+# Editors add articles by URL (mapapp.articles.urls): fetched politely, duplicates skipped, one result per URL.
+MAX_FORM_URLS = 20  # a form's URLs are fetched while the editor waits: one host's delay each
+FORM_BUDGET = 60.0  # seconds: URLs not started by then are reported as not fetched (FETCH_FORM_BUDGET)
+
+
+def _fetcher():
+    """The app's one Fetcher, so that its per-host delay holds across requests (FETCH_* settings)."""
+    from mapapp.articles.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, Fetcher
+
+    fetcher = current_app.extensions.get("mapapp.fetcher")
+    if fetcher is None:
+        config = current_app.config
+        fetcher = current_app.extensions["mapapp.fetcher"] = Fetcher(
+            timeout=config.get("FETCH_TIMEOUT", DEFAULT_TIMEOUT), delay=config.get("FETCH_DELAY", DEFAULT_DELAY),
+            # An editor's URL must not reach the server's own network (FETCH_ALLOW_PRIVATE=True allows it).
+            allow_private=bool(config.get("FETCH_ALLOW_PRIVATE", False)),
+            **({"max_bytes": config["FETCH_MAX_BYTES"]} if config.get("FETCH_MAX_BYTES") else {}))
+    return fetcher
+
+
+@bp.get("/articles/new")
+def new_articles():
+    """The "Add article" form: one or more article URLs, one a line."""
+    return render_template("admin/add_articles.html", urls="", outcomes=None, error=None)
+
+
+@bp.post("/articles")
+def add_articles():
+    """Fetch and ingest the URLs of the `urls` field (whitespace-separated); one result per URL, never a 500."""
+    from mapapp.articles.near import HomeRegions, load_sources
+    from mapapp.articles.urls import ingest_urls
+
+    data = _payload()
+    try:
+        raw = text_value(data.get("urls"), "urls", max_length=MAX_FORM_URLS * 2100) or ""
+        urls = list(dict.fromkeys(raw.split()))
+        if not urls:
+            raise InvalidInput("paste at least one article URL", field="urls")
+        if len(urls) > MAX_FORM_URLS:
+            raise InvalidInput(f"{len(urls)} URLs: at most {MAX_FORM_URLS} at a time", field="urls")
+    except InvalidInput as error:
+        if _json_reply():
+            raise
+        return render_template("admin/add_articles.html", urls=data.get("urls") if isinstance(
+            data.get("urls"), str) else "", outcomes=None, error=error.message), error.status
+    parser = _geoparser()
+    regions = HomeRegions(parser.gazetteer, sources=load_sources(current_app.config["DATA_DIR"]))
+    outcomes = ingest_urls(get_db(), parser, urls, fetcher=_fetcher(), regions=regions, progress=False,
+                           budget=current_app.config.get("FETCH_FORM_BUDGET", FORM_BUDGET))
+    if _json_reply():
+        return jsonify({"results": [outcome.to_dict() for outcome in outcomes]})
+    return render_template("admin/add_articles.html", urls="", outcomes=outcomes, error=None)

@@ -111,6 +111,19 @@ def place(place_id: str):
                                       place_id=row["id"])})
 
 
+@bp.get("/search")
+def search():
+    """Full-text search of the articles (?q=, same syntax as /search; ?offset=&limit=, at most 500): best first,
+    each with its snippet as text and the [start, end] ranges of the matched words in it."""
+    from mapapp.articles.search import search as search_articles
+
+    offset, limit = _page(50, 500)
+    total, hits = search_articles(get_db(), request.args.get("q") or "", limit=limit, offset=offset)
+    return jsonify({"q": request.args.get("q"), "total": total, "articles": [hit.to_dict() for hit in hits],
+                    "offset": offset, "limit": limit,
+                    "next": _next_url("api.search", offset, limit, len(hits), total, q=request.args.get("q"))})
+
+
 @bp.get("/features")
 def features():
     """GeoJSON FeatureCollection of the map view the query names (source, from, to, article, place, feature, q)."""

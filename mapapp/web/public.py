@@ -1,6 +1,8 @@
 """Blueprint 'public': the overview map, article pages, place pages and the offline basemap."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import (
     Blueprint,
     current_app,
@@ -117,6 +119,31 @@ def place(place_id: str):
     return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
                            country=country, kind=map_features.feature_label(view.place.feature),
                            download_ids=DOWNLOAD_IDS)
+
+
+SEARCH_PER_PAGE = 50
+
+
+@bp.get("/search")
+def search():
+    """Full-text search of the articles (?q=, ?page=): matches with escaped snippets, their places on a map."""
+    from mapapp.articles.search import search as search_articles
+    from mapapp.maps.filters import MapFilters
+
+    q = (request.args.get("q") or "").strip()
+    page = whole_number(request.args.get("page"), "page", minimum=1, maximum=10**6, default=1)
+    if not q:
+        return render_template("maps/search.html", q="", total=0, hits=[], page=1, pages=1, map=None, ids=PANEL_IDS,
+                               share_ids=SHARE_IDS)
+    db = get_db()
+    total, hits = search_articles(db, q, limit=SEARCH_PER_PAGE, offset=(page - 1) * SEARCH_PER_PAGE)
+    # The map shows the places of every matching article, as the overview does with ?text=.
+    spec = views.inline_spec(db, MapFilters(text=q), request.args, base_spec(
+        url_state=None, controls=frozenset({"list", "fit", "share"}), embed_path=url_for("embed.overview")))
+    spec = replace(spec, fixed_params={"text": q})
+    return render_template("maps/search.html", q=q, total=total, hits=hits, page=page,
+                           pages=max(1, -(-total // SEARCH_PER_PAGE)), map=render(spec), ids=PANEL_IDS,
+                           share_ids=SHARE_IDS)
 
 
 @bp.get("/outlines.json")

@@ -25,10 +25,10 @@ YEREVAN = "gn:616052"
 # Every query parameter the app reads (test_every_query_parameter_is_fuzzed checks the list against the code).
 QUERY_NAMES = ["source", "from", "to", "article", "place", "feature", "q", "demonyms", "lat", "lon", "zoom",
                "sel", "limit", "offset", "page", "a", "b", "name", "next", "country", "sort", "undated", "article_id",
-               "start", "end", "by", "count", "step", "view", "at"]
+               "start", "end", "by", "count", "step", "view", "at", "text"]
 BODY_FIELDS = ["name", "aliases", "feature", "country_code", "population", "notes", "lat", "lon", "geometry",
                "id", "version", "expected_version", "place_id", "delete", "key", "username", "password",
-               "article_id", "start", "end", "text", "action"]
+               "article_id", "start", "end", "text", "action", "urls"]
 DIGITS = st.builds(lambda digit, count, sign: sign + digit * count, st.sampled_from("19"),
                    st.sampled_from([19, 20, 400, 4300, 4301, 6000]), st.sampled_from(["", "-", "+"]))
 HOSTILE_TEXT = ["", " ", "0", "-1", "1", "2", "1.5", "1e999", "-0", "0x10", "NaN", "Infinity", "-inf", "１２", "١٢",
