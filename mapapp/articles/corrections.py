@@ -16,15 +16,11 @@ from collections.abc import Iterator
 from mapapp.articles.sentences import Sentences
 from mapapp.db import transaction
 from mapapp.errors import InvalidInput, NotFound
-from mapapp.gazetteer.editing import MAX_NAME
 from mapapp.gazetteer.names import normalise_name
+from mapapp.gazetteer.place import admin1_name, country_names, feature_label
 from mapapp.gazetteer.records import utc_now
-from mapapp.maps.features import (
-    admin1_name,
-    bump_articles_version,
-    country_names,
-    feature_label,
-)
+from mapapp.gazetteer.validation import MAX_NAME
+from mapapp.maps.features import bump_articles_version
 from mapapp.params import record_id, text_value, whole_number
 
 ACTIONS = ("place", "not_place")

@@ -1,20 +1,19 @@
 """`mapapp export`: one self-contained HTML file (scripts, styles, icons, data, basemap inline) for file://."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mapapp import files
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, MapSpec, render
-from mapapp.maps.vendor import SITE_CSS, inline_text
 from mapapp.maps.filters import MapFilters
+from mapapp.maps.vendor import SITE_CSS, inline_text
 
 # Coarser than the server's basemap: it travels inside every exported file.
 EXPORT_OUTLINE_TOLERANCE = 0.1
@@ -92,19 +91,7 @@ def write_atomic(path: Path, text: str) -> int:
         raise InvalidInput(f"{path} is a folder; give a file name such as {path / 'map.html'}", field="out")
     if not path.parent.is_dir():
         raise InvalidInput(f"folder {path.parent} does not exist", field="out")
-    data = text.encode("utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return len(data)
+    return files.write_atomic(path, text)
 
 
 def export_map(conn: sqlite3.Connection, database: str, out: Path, *, title: str = "", **options) -> ExportResult:

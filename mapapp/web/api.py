@@ -5,11 +5,11 @@ import json
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from mapapp.maps import features as map_features
-from mapapp.maps.filters import MapFilters
 from mapapp.db import get_db
 from mapapp.errors import NotFound
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import read_place
+from mapapp.maps import features as map_features
+from mapapp.maps.filters import MapFilters
 from mapapp.params import MAX_ID, record_id, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -89,23 +89,20 @@ def place(place_id: str):
     ?offset= (default 0) and ?limit= (default 500, at most 1000); mention_count and next say the rest."""
     offset, limit = _page(PLACE_MENTIONS_LIMIT, PLACE_MENTIONS_MAX)
     db = get_db()
-    row = db.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
-    if row is None:
+    found = read_place(db, place_id)
+    if found is None:
         raise NotFound(f"no place with id {place_id[:60]!r}", field="place_id")
-    names = [n["name"] for n in db.execute(
-        "SELECT name FROM place_names WHERE place_id = ? AND name != ? ORDER BY kind, name", (row["id"], row["name"]))]
-    record = Place.from_row(row, aliases=list(dict.fromkeys(names))).to_record()
     mention_count, article_count = db.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM mentions WHERE place_id = ?", (row["id"],)).fetchone()
+        "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM mentions WHERE place_id = ?", (found.id,)).fetchone()
     mentions = [{
         "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
         "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
         "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
-    } for m in map_features.place_mentions(db, row["id"], offset=offset, limit=limit)]
-    return jsonify({"place": record, "mention_count": mention_count, "article_count": article_count,
+    } for m in map_features.place_mentions(db, found.id, offset=offset, limit=limit)]
+    return jsonify({"place": found.to_record(), "mention_count": mention_count, "article_count": article_count,
                     "mentions": mentions, "offset": offset, "limit": limit,
                     "next": _next_url("api.place", offset, limit, len(mentions), mention_count,
-                                      place_id=row["id"])})
+                                      place_id=found.id)})
 
 
 @bp.get("/features")
