@@ -38,6 +38,7 @@ from mapapp.gazetteer.place import (
 )
 from mapapp.params import MAX_ID, load_json, record_id, text_value, whole_number
 from mapapp.web import auth
+from mapapp.web.clients import wants_json
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(auth.login_required_here)
@@ -74,7 +75,7 @@ def _payload() -> dict:
 
 
 def _json_reply() -> bool:
-    return request.is_json or auth.wants_json()
+    return request.is_json or wants_json()
 
 
 def _gazetteer():
@@ -195,7 +196,7 @@ def index():
     filters = {key: request.args.get(key, "").strip() for key in ("q", "feature", "country", "source")}
     page = whole_number(request.args.get("page"), "page", minimum=1, maximum=MAX_ID // PAGE_SIZE, default=1)
     places, total = search.search_places(conn, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"places": [p.to_record() for p in places], "total": total})
     return render_template("admin/index.html", places=places, total=total, filters=filters, page=page,
                            where=place_context(conn, places), feature_label=feature_label,
@@ -220,7 +221,7 @@ def edit_place(place_id: str):
     """The edit form of one place (JSON clients: its record)."""
     conn = get_db()
     place = editing.get_place(conn, place_id)
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"place": place.to_record()})
     return _form_page(place, _form_values(place))
 
@@ -321,7 +322,7 @@ def place_history(place_id: str):
     current = read_place(conn, place_id)
     if not entries and current is None:
         abort(404, f"no place {place_id!r}")
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"place_id": place_id, "history": entries})
     rows = [{**entry, "changes": history.diff(entry["before"], entry["after"])} for entry in entries]
     return render_template("admin/history.html", place_id=place_id, current=current, entries=rows,
@@ -341,7 +342,7 @@ def place_version(place_id: str, version: str):
     """One version of a place, on a map, with a restore button."""
     conn = get_db()
     rec = history.version_record(conn, place_id, record_id(version, "version", what=f"version of {place_id}"))
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"place": rec})
     return render_template("admin/version.html", place_id=place_id, rec=rec,
                            latest=_latest_version(conn, place_id), deleted=read_place(conn, place_id)
@@ -355,7 +356,7 @@ def compare_versions(place_id: str):
     a = history.version_record(conn, place_id, request.args.get("a"))
     b = history.version_record(conn, place_id, request.args.get("b"))
     changes = history.diff(a, b)
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"a": a["version"], "b": b["version"],
                         "changes": [{"field": f, "a": x, "b": y} for f, x, y in changes]})
     countries = country_names(conn)
@@ -396,7 +397,7 @@ def _readable(field: str, value, countries: dict) -> str:
 def deleted():
     """Deleted places, each restorable to the version it had when deleted."""
     entries = history.deleted_places(get_db())
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"deleted": entries})
     return render_template("admin/deleted.html", entries=entries)
 
@@ -411,7 +412,7 @@ def review_queue():
     from mapapp.articles.corrections import review_items
 
     corrected = review_items(conn)
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"groups": groups, "corrected": corrected})
     # The places the queue names, in words: name, kind and where (not a bare gn:… id).
     ids = sorted({pid for group in groups for pid in group["place_ids"]})
