@@ -424,6 +424,15 @@ def review_queue():
                            corrected=corrected)
 
 
+def _reviewed(pending, reply: dict, message):
+    """Re-resolve what a review action affects, then answer: JSON with the count, or `message(count)` and back."""
+    changed = _reresolve(pending)
+    if _json_reply():
+        return jsonify({**reply, "reresolved_mentions": changed})
+    flash(message(changed))
+    return redirect(url_for("admin.review_queue"))
+
+
 @bp.post("/review/alias")
 def review_alias():
     """Add a reviewed name as an alias of an existing place (a versioned update)."""
@@ -437,11 +446,9 @@ def review_alias():
         version = data.get("version") or before.version
         place = editing.add_alias(conn, place_id, data.get("name"), version, _user())
         pending = _queue(conn, _names(before, place), [place_id])
-    changed = _reresolve(pending)
-    if _json_reply():
-        return jsonify({"place": place.to_record(), "reresolved_mentions": changed})
-    flash(f"Added the alias to {place.name} (version {place.version}); {changed} mention(s) changed.")
-    return redirect(url_for("admin.review_queue"))
+    return _reviewed(pending, {"place": place.to_record()},
+                     lambda changed: f"Added the alias to {place.name} (version {place.version}); "
+                                     f"{changed} mention(s) changed.")
 
 
 @bp.post("/review/not-place")
@@ -452,11 +459,8 @@ def review_not_place():
     with transaction(conn):
         key = review.mark_not_place(conn, data.get("name"), _user())
         pending = _queue(conn, {key}, [])
-    changed = _reresolve(pending)
-    if _json_reply():
-        return jsonify({"not_place": key, "reresolved_mentions": changed})
-    flash(f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
-    return redirect(url_for("admin.review_queue"))
+    return _reviewed(pending, {"not_place": key},
+                     lambda changed: f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
 
 
 @bp.post("/review/not-place/undo")
@@ -467,11 +471,8 @@ def review_not_place_undo():
     with transaction(conn):
         name = review.unmark_not_place(conn, str(data.get("key") or ""))
         pending = _queue(conn, {name}, [])
-    changed = _reresolve(pending)
-    if _json_reply():
-        return jsonify({"restored": name, "reresolved_mentions": changed})
-    flash(f"{name} is read as a place again; {changed} mention(s) changed.")
-    return redirect(url_for("admin.review_queue"))
+    return _reviewed(pending, {"restored": name},
+                     lambda changed: f"{name} is read as a place again; {changed} mention(s) changed.")
 
 
 # --------------------------------------------------------------------------------------------- corrections
