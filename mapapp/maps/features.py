@@ -1,4 +1,4 @@
-"""Map features: the GeoJSON, facets and place mentions that a set of map filters selects."""
+"""Map features: the GeoJSON and facets that a set of map filters selects (mentions are read by mapapp.mentions)."""
 from __future__ import annotations
 
 import functools
@@ -90,17 +90,6 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
             "start": row["start"] - row["sentence_start"], "end": row["end"] - row["sentence_start"],
         })
     return mentions
-
-
-def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limit: int) -> list[dict]:
-    """A page of the mentions of one place, newest articles first, each with its article and its sentence."""
-    rows = [dict(row) for row in conn.execute(
-        "SELECT m.id, m.article_id, m.start, m.end, m.text, m.kind, m.sentence_start, m.sentence_end,"
-        " a.title, a.source, a.published, a.url FROM mentions m JOIN articles a ON a.id = m.article_id"
-        " WHERE m.place_id = ? ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id"
-        " LIMIT ? OFFSET ?", (place_id, limit, offset))]
-    attach_sentences(conn, rows)
-    return rows
 
 
 def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:

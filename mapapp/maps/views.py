@@ -10,8 +10,9 @@ from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place, read_place
 from mapapp.maps.builder import MapSpec
-from mapapp.maps.features import facets, feature_collection_json, place_mentions
+from mapapp.maps.features import facets, feature_collection_json
 from mapapp.maps.filters import MapFilters
+from mapapp.mentions import article_mentions, place_mentions
 from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500
@@ -119,11 +120,7 @@ def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
     mention_total, place_total = conn.execute(
         "SELECT COUNT(*), COUNT(DISTINCT place_id) FROM mentions WHERE article_id = ? AND place_id IS NOT NULL",
         (row["id"],)).fetchone()
-    mentions = conn.execute(
-        "SELECT m.*, p.name AS place_name, p.feature AS place_feature"
-        " FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
-        " ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
-        (row["id"], -1 if limit is None else limit, offset)).fetchall()
+    mentions = article_mentions(conn, row["id"], resolved_only=True, offset=offset, limit=limit)
     return ArticleView(row, mentions, text_pieces(row["text"], mentions), mention_total, place_total, offset,
                        limit)
 

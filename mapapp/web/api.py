@@ -10,6 +10,7 @@ from mapapp.errors import NotFound
 from mapapp.gazetteer.place import read_place
 from mapapp.maps import features as map_features
 from mapapp.maps.filters import MapFilters
+from mapapp.mentions import article_mentions, place_mentions
 from mapapp.params import MAX_ID, record_id, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -74,10 +75,7 @@ def article(article_id: str):
         "place_id": m["place_id"], "score": m["score"], "place_name": m["place_name"],
         "sentence_start": m["sentence_start"], "sentence_end": m["sentence_end"],
         "alternatives": json.loads(m["alternatives"]),
-    } for m in db.execute(
-        "SELECT m.*, p.name AS place_name FROM mentions m LEFT JOIN places p ON p.id = m.place_id"
-        " WHERE m.article_id = ? ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
-        (row["id"], limit, offset))]
+    } for m in article_mentions(db, row["id"], resolved_only=False, offset=offset, limit=limit)]
     return jsonify({**_article_summary(row), "text": row["text"], "mentions": mentions, "offset": offset,
                     "limit": limit, "next": _next_url("api.article", offset, limit, len(mentions),
                                                       row["mention_count"], article_id=row["id"])})
@@ -98,7 +96,7 @@ def place(place_id: str):
         "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
         "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
         "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
-    } for m in map_features.place_mentions(db, found.id, offset=offset, limit=limit)]
+    } for m in place_mentions(db, found.id, offset=offset, limit=limit)]
     return jsonify({"place": found.to_record(), "mention_count": mention_count, "article_count": article_count,
                     "mentions": mentions, "offset": offset, "limit": limit,
                     "next": _next_url("api.place", offset, limit, len(mentions), mention_count,
