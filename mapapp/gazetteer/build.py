@@ -453,10 +453,11 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
     """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings.
 
     With `progress`, stderr shows each of PHASES as its own bar with its real total. A missing curated file
-    is an error (BundledFileMissing) raised before anything is read or written, not a skip: a gazetteer
-    without its curated places would resolve the seed articles' regions wrongly without a word.
+    or gazetteer/names.json is an error (BundledFileMissing) raised before anything is read or written, not a
+    skip: a gazetteer without its curated places would resolve the seed articles' regions wrongly without a word.
     """
     curated = [bundled.require(Path(path), "curated gazetteer file") for path in curated]
+    name_tables()  # read now: a missing gazetteer/names.json stops the build before it writes anything
     started = time.perf_counter()
     bars = Progress(progress)
     with opened(db_path) as conn:
