@@ -10,7 +10,13 @@ from shapely.geometry import Point, shape
 
 from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
-from mapapp.gazetteer import Gazetteer, Place, get_gazetteer, normalise_name, open_gazetteer
+from mapapp.gazetteer import (
+    Gazetteer,
+    Place,
+    get_gazetteer,
+    normalise_name,
+    open_gazetteer,
+)
 from mapapp.gazetteer.records import bump_version, insert_places
 
 
@@ -263,7 +269,7 @@ def test_rebuild_is_idempotent_and_keeps_admin_edits(data_dir):
 def test_region_points_are_centres_of_area_not_of_degrees():
     from shapely.geometry import MultiPolygon, box
 
-    from mapapp.gazetteer.build import country_point, representative
+    from mapapp.gazetteer.geometry import country_point, representative
 
     # From 40°N to 80°N a square degree shrinks by half and more: the centre of area lies well south of 60°N.
     lat, lon = representative(box(0, 40, 10, 80), (0.0, 0.0))

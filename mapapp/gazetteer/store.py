@@ -26,7 +26,7 @@ from mapapp.coords import check_lat_lon
 from mapapp.db import connect, database_path
 from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
 from mapapp.gazetteer.names import normalise_name
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import Place, read_place, read_places
 
 _KIND_RANK = {"name": 0, "alias": 1, "abbreviation": 2, "demonym": 3}
 # Countries and continents must outrank cities named alike, whatever their populations; physical features
@@ -35,7 +35,9 @@ FEATURE_WEIGHT = {"continent": 1000.0, "country": 100.0}
 FEATURE_FLOOR = {"ocean": 9.5, "sea": 8.0, "gulf": 7.5, "desert": 7.0, "river": 6.5, "mountains": 6.5,
                  "peninsula": 6.5, "region": 6.5, "lake": 6.0, "strait": 6.0, "island": 6.0, "mountain": 5.5,
                  "corridor": 5.0}
-FEATURE_BONUS = {"PPLC": 1.0, "PPLA": 0.5}
+# By GeoNames feature code, not class: a capital (PPLC) or a first-level seat (PPLA) beats a namesake of its
+# size. (The geoparser's own prior by feature class is geoparse.resolve.FEATURE_PRIOR: a different scale.)
+SEAT_BONUS = {"PPLC": 1.0, "PPLA": 0.5}
 _CACHE_SIZE = 200_000
 
 
@@ -43,13 +45,8 @@ def importance(place: Place) -> float:
     """Ranking weight of a place: log10 of its population, floored and weighted by its feature class."""
     base = max(math.log10(max(place.population, 0) + 10), FEATURE_FLOOR.get(place.feature, 1.0))
     # A city beats a division of the same name and size ("Moscow", "Istanbul"): news mean the city.
-    base += FEATURE_BONUS.get(place.feature_code, 0.0) + (1.0 if place.feature == "city" else 0.0)
+    base += SEAT_BONUS.get(place.feature_code, 0.0) + (1.0 if place.feature == "city" else 0.0)
     return base * FEATURE_WEIGHT.get(place.feature, 1.0)
-
-
-def _parse_place(row, aliases=()) -> Place:
-    """A Place from a `places` row."""
-    return Place.from_row(row, aliases)
 
 
 def _parse_point(query) -> tuple[float, float]:
@@ -196,15 +193,7 @@ class Gazetteer(Geocoder, _NameIndex):
             missing = sorted({pid for rows in found.values() for pid, _ in rows if pid not in self._places})
             if len(self._places) + len(missing) > _CACHE_SIZE:
                 return  # get() reads them one by one, as it would without the prefetch
-            rows, aliases = [], {pid: set() for pid in missing}
-            for chunk in _chunks(missing):
-                rows += self._conn.execute(f"SELECT * FROM places WHERE id IN ({_marks(chunk)})", chunk).fetchall()
-                for place_id, name, kind in self._conn.execute(
-                        f"SELECT place_id, name, kind FROM place_names WHERE place_id IN ({_marks(chunk)}) "
-                        "AND kind IN ('alias', 'abbreviation')", chunk):
-                    aliases[place_id].add(name)
-        for row in rows:
-            self._places[row["id"]] = _parse_place(row, sorted(aliases[row["id"]]))
+            self._places.update(read_places(self._conn, missing))
 
     def _query_lookup(self, key: str) -> tuple[tuple[str, str], ...]:
         pending = self._pending.pop(key, None)
@@ -223,19 +212,12 @@ class Gazetteer(Geocoder, _NameIndex):
         if place is not None:
             return place
         with self._lock:
-            row = self._conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no place with id {place_id!r}", field="id")
-            aliases = self._aliases(place_id)
-        place = _parse_place(row, aliases)
+            place = read_place(self._conn, place_id)
+        if place is None:
+            raise NotFound(f"no place with id {place_id!r}", field="id")
         if len(self._places) < _CACHE_SIZE:
             self._places[place_id] = place
         return place
-
-    def _aliases(self, place_id: str) -> list[str]:
-        rows = self._conn.execute("SELECT name, kind FROM place_names WHERE place_id = ? AND kind != 'name'",
-                                  (place_id,)).fetchall()
-        return sorted({row[0] for row in rows if row[1] in ("alias", "abbreviation")})
 
     # ------------------------------------------------------------------------------------------ geopy
     def geocode(self, query, *, exactly_one=True, timeout=DEFAULT_SENTINEL, limit=None, **_kwargs):
@@ -323,7 +305,7 @@ class Gazetteer(Geocoder, _NameIndex):
         return None
 
     # -------------------------------------------------------------------------------------- overrides
-    def with_overrides(self, upserts=(), deleted_ids=()) -> "GazetteerView":
+    def with_overrides(self, upserts=(), deleted_ids=()) -> GazetteerView:
         """A read-only view that sees `upserts` (Places) as stored and `deleted_ids` as gone."""
         return GazetteerView(self, list(upserts), set(deleted_ids))
 
@@ -396,7 +378,7 @@ class GazetteerView(Geocoder, _NameIndex):
         """Refresh the base gazetteer if it changed."""
         return self.base.refresh_if_stale()
 
-    def with_overrides(self, upserts=(), deleted_ids=()) -> "GazetteerView":
+    def with_overrides(self, upserts=(), deleted_ids=()) -> GazetteerView:
         """A view on this view's base with both sets of edits (later ones win)."""
         merged = {**self.upserts, **{p.id: p for p in upserts}}
         deleted = (self.hidden - set(self.upserts)) | set(deleted_ids)

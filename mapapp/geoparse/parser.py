@@ -5,6 +5,7 @@ import itertools
 import threading
 
 from mapapp.errors import InvalidInput
+from mapapp.gazetteer.names import normalise_name
 from mapapp.geoparse import Mention
 from mapapp.geoparse.model import Model, shipped_model
 from mapapp.geoparse.recognize import (
@@ -12,7 +13,6 @@ from mapapp.geoparse.recognize import (
     Span,
     find_spans,
     titled_names,
-    token_key,
 )
 from mapapp.geoparse.resolve import (
     IMPORTANT,
@@ -141,7 +141,7 @@ class Geoparser:
         if people:
             for span in spans:
                 following = _next_token(text, span.end)
-                if (span.key in people or (following and token_key(following) in people)) and \
+                if (span.key in people or (following and normalise_name(following) in people)) and \
                         span.tokens == 1 and not names[span.key].is_demonym \
                         and names[span.key].best_prior < IMPORTANT + 3:
                     persons.add(span.key)

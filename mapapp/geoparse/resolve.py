@@ -24,7 +24,9 @@ from mapapp.geoparse.recognize import ADMIN_WORDS, CALENDAR_WORDS, Span
 from mapapp.geoparse.wordlists import surnames, word_commonness
 
 #: Feature classes as a news reader ranks them (log10-population units added to a candidate's score).
-FEATURE_BONUS = {
+#: Not the geocoder's ranking (gazetteer.store.importance, with its SEAT_BONUS by feature code): the two
+#: answer different questions and are tuned apart, so each keeps its own table.
+FEATURE_PRIOR = {
     "continent": 6.0, "ocean": 5.5, "country": 6.0, "sea": 4.5, "admin1": 2.5, "province": 3.0, "state": 3.0,
     "region": 3.5, "corridor": 3.0, "district": 2.0, "admin2": 0.8, "city": 0.0, "village": 1.0,
     # Physical features carry no population: their bonus stands for how often news names them.
@@ -49,7 +51,7 @@ IMPORTANT = 9.0        # score of a place known to everyone (countries; cities o
 
 def _prior(place: Place, key: str, kind: str) -> float:
     """What a reader assumes before context: big and important places first, the place's own name first."""
-    score = math.log10(max(place.population, 0) + 10) + FEATURE_BONUS.get(place.feature, 1.0)
+    score = math.log10(max(place.population, 0) + 10) + FEATURE_PRIOR.get(place.feature, 1.0)
     if place.feature_code == "PPLC":
         score += 3.0  # news names capitals for their governments: "Washington", "Ottawa"
     if kind == "name":

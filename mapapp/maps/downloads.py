@@ -19,12 +19,9 @@ from xml.sax.saxutils import escape
 import shapely
 from shapely.geometry import MultiPolygon, Point, shape
 
-from mapapp.maps.features import (
-    attach_sentences,
-    feature_collection,
-    feature_collection_json,
-)
+from mapapp.maps.features import feature_collection, feature_collection_json
 from mapapp.maps.filters import MapFilters
+from mapapp.mentions import attach_sentences
 
 
 @dataclass(frozen=True)

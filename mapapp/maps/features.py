@@ -1,4 +1,4 @@
-"""Map features: the GeoJSON, facets and place mentions that a set of map filters selects."""
+"""Map features: the GeoJSON and facets that a set of map filters selects (mentions are read by mapapp.mentions)."""
 from __future__ import annotations
 
 import functools
@@ -9,7 +9,9 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from mapapp.gazetteer.names import normalise_name
+from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps.filters import UNDATED_SQL, UNKNOWN_SOURCE, MapFilters, like_pattern
+from mapapp.mentions import attach_sentences
 
 MENTIONS_PER_PLACE = 10  # newest mentions listed in a place's popup
 
@@ -46,53 +48,6 @@ def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon
     return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
 
 
-# Feature types in plain words for readers (the gazetteer keeps GeoNames' codes).
-FEATURE_LABELS = {"admin1": "province or state", "admin2": "county or district"}
-
-
-def feature_label(feature: str | None) -> str:
-    """The feature type in plain words: "province or state" for admin1; other types are words already."""
-    return FEATURE_LABELS.get(feature or "", feature or "place")
-
-
-def country_names(conn: sqlite3.Connection) -> dict[str, str]:
-    """ISO country code -> the country's name in the gazetteer (the most populous place of that code wins)."""
-    names: dict[str, str] = {}
-    for code, name in conn.execute(
-            "SELECT country_code, name FROM places WHERE feature = 'country' AND COALESCE(country_code, '') != ''"
-            " ORDER BY population IS NULL, population DESC"):
-        names.setdefault(code, name)
-    return names
-
-
-def admin1_name(conn: sqlite3.Connection, country_code: str, admin1: str) -> str:
-    """The name of a country's first-level division (province or state) by its code; "" when unknown."""
-    if not admin1:
-        return ""
-    row = conn.execute("SELECT name FROM places WHERE feature = 'admin1' AND country_code = ? AND admin1 = ?"
-                       " LIMIT 1", (country_code, admin1)).fetchone()
-    return row[0] if row else ""
-
-
-def place_context(conn: sqlite3.Connection, places) -> dict[str, str]:
-    """Per place id, where it is in words: "Sangamon County, Illinois, United States" (county, state, country)."""
-    countries = country_names(conn)
-    context = {}
-    for place in places:
-        parts = []
-        code = place.country_code or ""
-        if place.admin2 and place.feature not in ("admin2", "admin1", "country"):
-            row = conn.execute("SELECT name FROM places WHERE feature = 'admin2' AND country_code = ? AND admin1 = ?"
-                               " AND admin2 = ? LIMIT 1", (code, place.admin1, place.admin2)).fetchone()
-            parts += [row[0]] if row else []
-        if place.admin1 and place.feature not in ("admin1", "country"):
-            parts += [name for name in (admin1_name(conn, code, place.admin1),) if name]
-        if code and place.feature != "country":
-            parts.append(countries.get(code, code))
-        context[place.id] = ", ".join(parts)
-    return context
-
-
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
 
 
@@ -113,24 +68,6 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
            " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
            f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})")
     return sql, params + kind_params
-
-
-def attach_sentences(conn: sqlite3.Connection, items: list[dict]) -> None:
-    """Set each mention's "sentence" (its sentence_start..sentence_end) from its article's text.
-
-    Each article's text is read once: SQL substr() loads the whole text for every mention it cuts, so one
-    article of 5 MB named in a page of 500 mentions read 2.5 GB.
-    """
-    by_article: dict[int, list[dict]] = {}
-    for item in items:
-        by_article.setdefault(item["article_id"], []).append(item)
-    ids = sorted(by_article)
-    for first in range(0, len(ids), 500):  # a cursor yields one text at a time: memory stays one article's
-        chunk = ids[first:first + 500]
-        for article_id, text in conn.execute(
-                f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-            for item in by_article[article_id]:
-                item["sentence"] = text[item["sentence_start"]:item["sentence_end"]]
 
 
 def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, list[dict]]:
@@ -154,17 +91,6 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
             "start": row["start"] - row["sentence_start"], "end": row["end"] - row["sentence_start"],
         })
     return mentions
-
-
-def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limit: int) -> list[dict]:
-    """A page of the mentions of one place, newest articles first, each with its article and its sentence."""
-    rows = [dict(row) for row in conn.execute(
-        "SELECT m.id, m.article_id, m.start, m.end, m.text, m.kind, m.sentence_start, m.sentence_end,"
-        " a.title, a.source, a.published, a.url FROM mentions m JOIN articles a ON a.id = m.article_id"
-        " WHERE m.place_id = ? ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id"
-        " LIMIT ? OFFSET ?", (place_id, limit, offset))]
-    attach_sentences(conn, rows)
-    return rows
 
 
 def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 
 from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import Place, read_place
 from mapapp.maps.builder import MapSpec
 from mapapp.maps.density import PERIOD_SQL, next_period
-from mapapp.maps.features import facets, feature_collection_json, place_mentions
+from mapapp.maps.features import facets, feature_collection_json
 from mapapp.maps.filters import MapFilters
+from mapapp.mentions import article_mentions, place_mentions
 from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500
@@ -121,11 +122,7 @@ def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
     mention_total, place_total = conn.execute(
         "SELECT COUNT(*), COUNT(DISTINCT place_id) FROM mentions WHERE article_id = ? AND place_id IS NOT NULL",
         (row["id"],)).fetchone()
-    mentions = conn.execute(
-        "SELECT m.*, p.name AS place_name, p.feature AS place_feature"
-        " FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
-        " ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
-        (row["id"], -1 if limit is None else limit, offset)).fetchall()
+    mentions = article_mentions(conn, row["id"], resolved_only=True, offset=offset, limit=limit)
     return ArticleView(row, mentions, text_pieces(row["text"], mentions), mention_total, place_total, offset,
                        limit)
 
@@ -140,7 +137,7 @@ class PlaceView:
     """One place: the record, its names, and the mentions of it (newest articles first)."""
 
     place: Place
-    names: list[sqlite3.Row]
+    names: list[dict]  # {"name", "kind"} of each of its names, by kind then name
     mentions: list[dict]
     mention_total: int
     offset: int = 0
@@ -198,12 +195,10 @@ def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
                limit: int = PLACE_MENTIONS_SHOWN) -> PlaceView:
     """The place with id `place_id`, its names and `limit` of its mentions from `offset` (newest articles
     first) with their sentences; NotFound when unknown."""
-    row = conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
-    if row is None:
+    place = read_place(conn, place_id)
+    if place is None:
         raise NotFound(f"no place with id {place_id[:80]!r}")
-    names = conn.execute("SELECT name, kind FROM place_names WHERE place_id = ? ORDER BY kind, name",
-                         (place_id,)).fetchall()
-    aliases = [n["name"] for n in names if n["name"] != row["name"]]
+    names = [{"name": name, "kind": kind} for name, kind in place.all_names()]
     total = conn.execute("SELECT COUNT(*) FROM mentions WHERE place_id = ?", (place_id,)).fetchone()[0]
     mentions = []
     for m in place_mentions(conn, place_id, offset=offset, limit=limit):
@@ -211,8 +206,7 @@ def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
         ok = 0 <= start < end <= len(sentence)
         mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,
                          "name": sentence[start:end] if ok else "", "after": sentence[end:] if ok else ""})
-    return PlaceView(Place.from_row(row, aliases), names, mentions, total, offset, limit,
-                     place_timeline(conn, place_id))
+    return PlaceView(place, names, mentions, total, offset, limit, place_timeline(conn, place_id))
 
 
 def place_spec(conn: sqlite3.Connection, view: PlaceView, args, base: MapSpec) -> MapSpec:

@@ -17,6 +17,7 @@ from flask import (
 from mapapp.articles import corrections
 from mapapp.db import get_db
 from mapapp.errors import InvalidInput
+from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps import basemap, views
 from mapapp.maps import features as map_features
 from mapapp.maps.builder import (
@@ -115,9 +116,9 @@ def place(place_id: str):
     spec = views.place_spec(db, view, request.args, base_spec(
         url_state=None, controls=frozenset({"fit", "share"}),
         embed_path=url_for("embed.place", place_id=view.place.id)))
-    country = map_features.country_names(db).get(view.place.country_code or "") if view.place.country_code else None
+    country = country_names(db).get(view.place.country_code or "") if view.place.country_code else None
     return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
-                           country=country, kind=map_features.feature_label(view.place.feature),
+                           country=country, kind=feature_label(view.place.feature),
                            download_ids=DOWNLOAD_IDS)
 
 
