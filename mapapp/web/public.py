@@ -19,7 +19,6 @@ from mapapp.db import get_db
 from mapapp.errors import InvalidInput
 from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps import basemap, views
-from mapapp.maps import features as map_features
 from mapapp.maps.builder import (
     ALL_CONTROLS,
     DENSITY_IDS,
