@@ -133,16 +133,29 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.delay = delay
         self.respect_robots = respect_robots
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-                                    headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
+        self._headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+        self._client = self._new_client()
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._last: dict[str, float] = {}
         self._lock = threading.Lock()
         self.requests = 0  # every request sent, robots.txt included (tests and benchmarks read it)
 
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False,
+                            headers=self._headers)
+
     def close(self) -> None:
         """Close the connections."""
         self._client.close()
+
+    def release(self) -> None:
+        """Close the open connections but stay usable, keeping robots.txt answers and per-host delays.
+
+        The web app's one Fetcher outlives each request: without this its pooled sockets would stay open
+        until the app is collected."""
+        with self._lock:
+            self._client.close()
+            self._client = self._new_client()
 
     def __enter__(self):
         return self

@@ -616,8 +616,12 @@ def add_articles():
             data.get("urls"), str) else "", outcomes=None, error=error.message), error.status
     parser = _geoparser()
     regions = HomeRegions(parser.gazetteer, sources=load_sources(current_app.config["DATA_DIR"]))
-    outcomes = ingest_urls(get_db(), parser, urls, fetcher=_fetcher(), regions=regions, progress=False,
-                           budget=current_app.config.get("FETCH_FORM_BUDGET", FORM_BUDGET))
+    fetcher = _fetcher()
+    try:
+        outcomes = ingest_urls(get_db(), parser, urls, fetcher=fetcher, regions=regions, progress=False,
+                               budget=current_app.config.get("FETCH_FORM_BUDGET", FORM_BUDGET))
+    finally:
+        fetcher.release()
     if _json_reply():
         return jsonify({"results": [outcome.to_dict() for outcome in outcomes]})
     return render_template("admin/add_articles.html", urls="", outcomes=outcomes, error=None)
