@@ -16,12 +16,12 @@ import math
 import os
 import sqlite3
 import threading
-from functools import lru_cache
 
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
+from mapapp.cache import lru, memoize
 from mapapp.coords import check_lat_lon
 from mapapp.db import connect, database_path
 from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
@@ -36,7 +36,6 @@ FEATURE_FLOOR = {"ocean": 9.5, "sea": 8.0, "gulf": 7.5, "desert": 7.0, "river": 
                  "peninsula": 6.5, "region": 6.5, "lake": 6.0, "strait": 6.0, "island": 6.0, "mountain": 5.5,
                  "corridor": 5.0}
 FEATURE_BONUS = {"PPLC": 1.0, "PPLA": 0.5}
-_CACHE_SIZE = 200_000
 
 
 def importance(place: Place) -> float:
@@ -126,10 +125,10 @@ class Gazetteer(Geocoder, _NameIndex):
             self._tree = None
             self._countries = None
             self._admin1 = None
-            self._places: dict[str, Place] = {}
+            self._places = lru("places")
             self._pending: dict[str, tuple] = {}  # prefetched lookups, until the lookup cache takes them
-            self._lookup = lru_cache(maxsize=_CACHE_SIZE)(self._query_lookup)
-            self._sorted_ids = lru_cache(maxsize=_CACHE_SIZE)(lambda key: tuple(_NameIndex._ids(self, key)))
+            self._lookup = memoize("name lookups")(self._query_lookup)
+            self._sorted_ids = memoize("ranked ids")(lambda key: tuple(_NameIndex._ids(self, key)))
             self.version = self._read_version()
             # Bumped by every invalidate(): what caches derived from this gazetteer compare against.
             self.generation = getattr(self, "generation", 0) + 1
@@ -184,6 +183,7 @@ class Gazetteer(Geocoder, _NameIndex):
         if not keys:
             return
         with self._lock:
+            places = self._places
             self._pending = {}  # what the last document left unread is not worth keeping
             found: dict[str, list] = {key: [] for key in keys}
             for chunk in _chunks(keys):
@@ -193,9 +193,10 @@ class Gazetteer(Geocoder, _NameIndex):
                         "ORDER BY key, place_id, kind", chunk):
                     found[key].append((place_id, kind))
             self._pending.update((key, tuple(rows)) for key, rows in found.items())
-            missing = sorted({pid for rows in found.values() for pid, _ in rows if pid not in self._places})
-            if len(self._places) + len(missing) > _CACHE_SIZE:
-                return  # get() reads them one by one, as it would without the prefetch
+            with places.lock:
+                missing = sorted({pid for rows in found.values() for pid, _ in rows if pid not in places})
+            if len(missing) > places.maxsize:
+                return  # they would push each other out: get() reads them one by one
             rows, aliases = [], {pid: set() for pid in missing}
             for chunk in _chunks(missing):
                 rows += self._conn.execute(f"SELECT * FROM places WHERE id IN ({_marks(chunk)})", chunk).fetchall()
@@ -203,8 +204,9 @@ class Gazetteer(Geocoder, _NameIndex):
                         f"SELECT place_id, name, kind FROM place_names WHERE place_id IN ({_marks(chunk)}) "
                         "AND kind IN ('alias', 'abbreviation')", chunk):
                     aliases[place_id].add(name)
-        for row in rows:
-            self._places[row["id"]] = _parse_place(row, sorted(aliases[row["id"]]))
+        read = [_parse_place(row, sorted(aliases[row["id"]])) for row in rows]
+        with places.lock:
+            places.update((place.id, place) for place in read)
 
     def _query_lookup(self, key: str) -> tuple[tuple[str, str], ...]:
         pending = self._pending.pop(key, None)
@@ -219,7 +221,9 @@ class Gazetteer(Geocoder, _NameIndex):
 
     def get(self, place_id: str) -> Place:
         """The place with this id; raises NotFound."""
-        place = self._places.get(place_id)
+        places = self._places
+        with places.lock:
+            place = places.get(place_id)
         if place is not None:
             return place
         with self._lock:
@@ -228,8 +232,8 @@ class Gazetteer(Geocoder, _NameIndex):
                 raise NotFound(f"no place with id {place_id!r}", field="id")
             aliases = self._aliases(place_id)
         place = _parse_place(row, aliases)
-        if len(self._places) < _CACHE_SIZE:
-            self._places[place_id] = place
+        with places.lock:
+            places[place_id] = place
         return place
 
     def _aliases(self, place_id: str) -> list[str]:
