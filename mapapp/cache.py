@@ -11,6 +11,7 @@ and scratch memos inside one call (the recogniser's, over one text) are not cach
 """
 from __future__ import annotations
 
+import functools
 import threading
 
 import cachetools
@@ -45,27 +46,40 @@ BY_BYTES = frozenset({"map views"})
 
 class LRU(cachetools.LRUCache):
     """A bounded least-recently-used cache with the lock its users take (cachetools' caches are not
-    thread-safe). A cache bounded by bytes refuses a value larger than a quarter of its budget: one huge
-    view would push out every other."""
+    thread-safe)."""
 
-    def __init__(self, maxsize: int, *, by_bytes: bool = False):
-        super().__init__(maxsize, getsizeof=len if by_bytes else None)
+    def __init__(self, maxsize: int, getsizeof=None):
+        super().__init__(maxsize, getsizeof)
         self.lock = threading.Lock()
-        self._largest = maxsize // 4 if by_bytes else maxsize
+
+
+class _ByteBudget(LRU):
+    """An LRU bounded by the bytes of its values; it refuses a value over a quarter of its budget (one huge
+    view would push out every other)."""
+
+    def __init__(self, budget: int):
+        super().__init__(budget, getsizeof=len)
+        self._largest = budget // 4
 
     def __setitem__(self, key, value):
-        if self._largest < self.maxsize and self.getsizeof(value) > self._largest:
+        if len(value) > self._largest:
             raise ValueError("value too large")  # what cachetools raises, and its decorators skip
         super().__setitem__(key, value)
 
 
 def lru(what: str) -> LRU:
     """A new, empty cache for `what` (a name in LIMITS), bounded as LIMITS says."""
-    return LRU(LIMITS[what], by_bytes=what in BY_BYTES)
+    return _ByteBudget(LIMITS[what]) if what in BY_BYTES else LRU(LIMITS[what])
 
 
-def memoize(what: str | LRU, *, key=hashkey):
+def memoize(what: str | LRU, *, key=None):
     """Decorator: keep a function's results in a cache (`what`: a name in LIMITS, or a cache of lru()),
-    keyed by `key(*args, **kwargs)` (default: the arguments); safe to call from several threads."""
+    keyed by `key(*args, **kwargs)`; safe to call from several threads.
+
+    Without `key`, keyed by the (hashable) arguments, in functools.lru_cache (the same policy, in C: what
+    the geoparser calls in its inner loops).
+    """
+    if key is None and isinstance(what, str) and what not in BY_BYTES:
+        return functools.lru_cache(maxsize=LIMITS[what])
     cache = lru(what) if isinstance(what, str) else what
-    return cachetools.cached(cache, key=key, lock=cache.lock)
+    return cachetools.cached(cache, key=key or hashkey, lock=cache.lock)

@@ -23,7 +23,8 @@ def test_the_least_recently_used_entry_goes_first():
 
 def test_a_cache_by_bytes_keeps_its_budget_and_refuses_a_value_over_a_quarter_of_it():
     calls = []
-    cache = LRU(100, by_bytes=True)
+    cache = lru("map views")
+    cache = type(cache)(100)  # the same kind of cache, on a budget of 100 bytes
 
     @memoize(cache)
     def body(size: int) -> bytes:

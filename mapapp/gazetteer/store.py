@@ -198,8 +198,9 @@ class Gazetteer(Geocoder, _NameIndex):
                         "ORDER BY key, place_id, kind", chunk):
                     found[key].append((place_id, kind))
             self._pending.update((key, tuple(rows)) for key, rows in found.items())
+            pids = {pid for rows in found.values() for pid, _ in rows}
             with places.lock:
-                missing = sorted({pid for rows in found.values() for pid, _ in rows if pid not in places})
+                missing = sorted(pid for pid in pids if pid not in places)
             if len(missing) > places.maxsize:
                 return  # they would push each other out: get() reads them one by one
             rows, aliases = [], {pid: set() for pid in missing}

@@ -73,7 +73,7 @@ class ArticleContext:
         self.admin1: dict[tuple[str, str], float] = {}
         self.own: dict[str, tuple[Place, float]] = {}
         self.divisions: dict[str, float] = {}  # weight of first-level divisions named, by country
-        self.regions: list[tuple[str, Place]] = []
+        self.regions: list[tuple[str, tuple]] = []  # (key, (place id, prepared shape, bounds))
         self.anchors: list[tuple[str, Place]] = []
         self.total = 0.0
 
@@ -90,7 +90,9 @@ class ArticleContext:
             self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
         if place.geometry and place.feature not in ("country", "continent") and \
                 place.geometry.get("type") in ("Polygon", "MultiPolygon"):
-            self.regions.append((key, place))
+            _, shape, bounds = _prepared(place)  # once per region here, not once per candidate tested
+            if shape is not None:
+                self.regions.append((key, (place.id, shape, bounds)))
         if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
             self.anchors.append((key, place))
 
@@ -152,16 +154,14 @@ def region_shape(place: Place):
     return _prepared(place)[1]
 
 
-def _inside_any(place: Place, regions: list[Place]) -> bool:
+def _inside_any(place: Place, regions: list[tuple[str, object, tuple]]) -> bool:
+    """True when the place's point lies in one of `regions` (place id, prepared shape, bounds) but its own."""
     from shapely import contains_xy
 
     x, y = place.lon, place.lat
-    for region in regions:
-        if region.id == place.id:
-            continue
-        _, geometry, bounds = _prepared(region)
+    for region_id, geometry, bounds in regions:
         # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
-        if geometry is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
+        if region_id != place.id and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
                 and contains_xy(geometry, x, y):
             return True
     return False
