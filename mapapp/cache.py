@@ -1,20 +1,24 @@
-"""The one cache policy: what mapapp keeps in memory, how it is keyed, how much of it (cachetools' LRU).
+"""The one cache policy: what mapapp keeps in memory, how it is keyed, how much of it.
 
-Every cache is a least-recently-used cache made here, bounded by the number of entries it holds or, for
-serialised responses, by their bytes (`LIMITS`). Its key holds everything the value depends on, the data
-version included: an admin edit bumps `meta.gazetteer_version` (and the edited place's `version`), a write to
-the articles bumps `meta.articles_version`, so a stale entry is never served; it is only unused, and ages
-out. Caches that belong to one Gazetteer or Geoparser are made anew when it sees another version.
+Every cache is a least-recently-used cache made here, bounded by the number of entries it holds (an
+`lru-dict` LRU: in C, so the geoparser's inner loops can afford it, and each get, set and `in` is atomic, so
+threads share it without a lock) or, for serialised responses, by their bytes (a `cachetools` LRUCache with
+its lock). Functions are memoized over either with `cachetools.cached`. The sizes are in `LIMITS`.
+
+A cache's key holds everything the value depends on, the data version included: an admin edit bumps
+`meta.gazetteer_version` (and the edited place's `version`), a write to the articles bumps
+`meta.articles_version`, so a stale entry is never served; it is only unused, and ages out. Caches that
+belong to one Gazetteer or Geoparser are made anew when it sees another version.
 
 Loading a file once per process (word lists, models: `functools.cache` on a function without arguments)
 and scratch memos inside one call (the recogniser's, over one text) are not caches in this sense.
 """
 from __future__ import annotations
 
-import functools
 import threading
 
 import cachetools
+import lru as lru_dict
 from cachetools.keys import hashkey
 
 MIB = 1024 * 1024
@@ -44,21 +48,22 @@ LIMITS = {
 BY_BYTES = frozenset({"map views"})
 
 
-class LRU(cachetools.LRUCache):
-    """A bounded least-recently-used cache with the lock its users take (cachetools' caches are not
-    thread-safe)."""
+class LRU(lru_dict.LRU):
+    """At most `maxsize` entries; the least recently used goes first."""
 
-    def __init__(self, maxsize: int, getsizeof=None):
-        super().__init__(maxsize, getsizeof)
-        self.lock = threading.Lock()
+    @property
+    def maxsize(self) -> int:
+        """How many entries it keeps."""
+        return self.get_size()
 
 
-class _ByteBudget(LRU):
-    """An LRU bounded by the bytes of its values; it refuses a value over a quarter of its budget (one huge
-    view would push out every other)."""
+class ByteBudget(cachetools.LRUCache):
+    """Values (bytes) up to a total of `budget` bytes, least recently used out first; it refuses a value over
+    a quarter of the budget (one huge view would push out every other). Take `lock` around every use."""
 
     def __init__(self, budget: int):
         super().__init__(budget, getsizeof=len)
+        self.lock = threading.Lock()
         self._largest = budget // 4
 
     def __setitem__(self, key, value):
@@ -67,19 +72,13 @@ class _ByteBudget(LRU):
         super().__setitem__(key, value)
 
 
-def lru(what: str) -> LRU:
+def lru(what: str) -> LRU | ByteBudget:
     """A new, empty cache for `what` (a name in LIMITS), bounded as LIMITS says."""
-    return _ByteBudget(LIMITS[what]) if what in BY_BYTES else LRU(LIMITS[what])
+    return ByteBudget(LIMITS[what]) if what in BY_BYTES else LRU(LIMITS[what])
 
 
-def memoize(what: str | LRU, *, key=None):
+def memoize(what: str | LRU | ByteBudget, *, key=hashkey):
     """Decorator: keep a function's results in a cache (`what`: a name in LIMITS, or a cache of lru()),
-    keyed by `key(*args, **kwargs)`; safe to call from several threads.
-
-    Without `key`, keyed by the (hashable) arguments, in functools.lru_cache (the same policy, in C: what
-    the geoparser calls in its inner loops).
-    """
-    if key is None and isinstance(what, str) and what not in BY_BYTES:
-        return functools.lru_cache(maxsize=LIMITS[what])
+    keyed by `key(*args, **kwargs)` (default: the arguments); safe to call from several threads."""
     cache = lru(what) if isinstance(what, str) else what
-    return cachetools.cached(cache, key=key or hashkey, lock=cache.lock)
+    return cachetools.cached(cache, key=key, lock=getattr(cache, "lock", None))

@@ -199,8 +199,7 @@ class Gazetteer(Geocoder, _NameIndex):
                     found[key].append((place_id, kind))
             self._pending.update((key, tuple(rows)) for key, rows in found.items())
             pids = {pid for rows in found.values() for pid, _ in rows}
-            with places.lock:
-                missing = sorted(pid for pid in pids if pid not in places)
+            missing = sorted(pid for pid in pids if pid not in places)
             if len(missing) > places.maxsize:
                 return  # they would push each other out: get() reads them one by one
             rows, aliases = [], {pid: set() for pid in missing}
@@ -210,9 +209,8 @@ class Gazetteer(Geocoder, _NameIndex):
                         f"SELECT place_id, name, kind FROM place_names WHERE place_id IN ({_marks(chunk)}) "
                         "AND kind IN ('alias', 'abbreviation')", chunk):
                     aliases[place_id].add(name)
-        read = [_parse_place(row, sorted(aliases[row["id"]])) for row in rows]
-        with places.lock:
-            places.update((place.id, place) for place in read)
+        for row in rows:
+            places[row["id"]] = _parse_place(row, sorted(aliases[row["id"]]))
 
     def _query_lookup(self, key: str) -> tuple[tuple[str, str], ...]:
         pending = self._pending.pop(key, None)
@@ -228,8 +226,7 @@ class Gazetteer(Geocoder, _NameIndex):
     def get(self, place_id: str) -> Place:
         """The place with this id; raises NotFound."""
         places = self._places
-        with places.lock:
-            place = places.get(place_id)
+        place = places.get(place_id)
         if place is not None:
             return place
         with self._lock:
@@ -237,9 +234,7 @@ class Gazetteer(Geocoder, _NameIndex):
             if row is None:
                 raise NotFound(f"no place with id {place_id!r}", field="id")
             aliases = self._aliases(place_id)
-        place = _parse_place(row, aliases)
-        with places.lock:
-            places[place_id] = place
+        place = places[place_id] = _parse_place(row, aliases)
         return place
 
     def _aliases(self, place_id: str) -> list[str]:

@@ -91,12 +91,9 @@ class Geoparser:
         if gazetteer is not self.gazetteer:
             return lookup(gazetteer, key, self.model)
         names = self._names_of(gazetteer)
-        with names.lock:
-            name = names.get(key)
+        name = names.get(key)
         if name is None:
-            name = lookup(gazetteer, key, self.model)
-            with names.lock:
-                names[key] = name
+            name = names[key] = lookup(gazetteer, key, self.model)
         return name
 
     def _names_of(self, gazetteer) -> LRU:
@@ -133,9 +130,7 @@ class Geoparser:
         if gazetteer is self.gazetteer and hasattr(gazetteer, "prefetch"):
             # One batch of queries for the names this process has not read yet, not one query per name.
             resolved = self._names_of(gazetteer)
-            with resolved.lock:
-                unread = [key for key in keys if key not in resolved]
-            gazetteer.prefetch(unread)
+            gazetteer.prefetch([key for key in keys if key not in resolved])
         names = {key: self._lookup(gazetteer, key) for key in keys}
         accepted = self._accept(text, spans, names, trace)
         return self._resolve(text, accepted, names, trace, near)
