@@ -94,6 +94,17 @@ CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
 -- Covering index: map views join 100,000 mentions to their article's date and source without reading texts.
 CREATE INDEX IF NOT EXISTS articles_meta ON articles(id, published, source);
 
+-- The distinct words of each article's text, normalised as place names are (rowid = articles.id): the articles
+-- an admin's edit of a name may touch are looked up here instead of normalising every text on each save
+-- (mapapp.articles.store.affected_articles). A row goes with its article's text; a missing one is added on use.
+CREATE VIRTUAL TABLE IF NOT EXISTS article_words USING fts5(words, tokenize = 'ascii', detail = none);
+CREATE TRIGGER IF NOT EXISTS article_words_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM article_words WHERE rowid = old.id;
+END;
+CREATE TRIGGER IF NOT EXISTS article_words_text AFTER UPDATE OF text ON articles BEGIN
+    DELETE FROM article_words WHERE rowid = old.id;
+END;
+
 CREATE TABLE IF NOT EXISTS mentions (
     id             INTEGER PRIMARY KEY,
     article_id     INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,

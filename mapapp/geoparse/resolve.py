@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from geopy.distance import EARTH_RADIUS
 
+from mapapp.cache import memoize
 from mapapp.gazetteer.place import Place
 from mapapp.geoparse.model import (
     CANDIDATE_FEATURES,
@@ -74,7 +75,7 @@ class ArticleContext:
         self.admin1: dict[tuple[str, str], float] = {}
         self.own: dict[str, tuple[Place, float]] = {}
         self.divisions: dict[str, float] = {}  # weight of first-level divisions named, by country
-        self.regions: list[tuple[str, Place]] = []
+        self.regions: list[tuple[str, tuple]] = []  # (key, (place id, prepared shape, bounds))
         self.anchors: list[tuple[str, Place]] = []
         self.total = 0.0
 
@@ -91,7 +92,9 @@ class ArticleContext:
             self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
         if place.geometry and place.feature not in ("country", "continent") and \
                 place.geometry.get("type") in ("Polygon", "MultiPolygon"):
-            self.regions.append((key, place))
+            _, shape, bounds = _prepared(place)  # once per region here, not once per candidate tested
+            if shape is not None:
+                self.regions.append((key, (place.id, shape, bounds)))
         if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
             self.anchors.append((key, place))
 
@@ -131,44 +134,36 @@ class ArticleContext:
         return country, siblings, division, inside, near
 
 
-_SHAPES: dict[tuple[str, int], tuple] = {}
-
-
+# Keyed by the geometry object too: a view's proposed edit may reuse a place's id and version. The entry holds
+# that object, so while it is cached no other object can have its id().
+@memoize("region shapes", key=lambda place: (place.id, place.version, id(place.geometry)))
 def _prepared(place: Place) -> tuple:
-    """(shape, bounds) of a place's geometry, prepared for fast tests; cached while the geometry is the same."""
-    cache_key = (place.id, place.version)
-    cached = _SHAPES.get(cache_key)
-    if cached is None or cached[0] is not place.geometry:  # a view's proposed edit may reuse id and version
-        from shapely import prepare
-        from shapely.geometry import shape
+    """(geometry dict, shape, bounds) of a place's geometry, the shape prepared for fast tests."""
+    from shapely import prepare
+    from shapely.geometry import shape
 
-        try:
-            geometry = shape(place.geometry)
-            prepare(geometry)
-            bounds = geometry.bounds
-        except (ValueError, TypeError, AttributeError, KeyError):
-            geometry, bounds = None, None
-        if len(_SHAPES) > 10_000:
-            _SHAPES.clear()
-        cached = _SHAPES[cache_key] = (place.geometry, geometry, bounds)
-    return cached[1], cached[2]
+    try:
+        geometry = shape(place.geometry)
+        prepare(geometry)
+        bounds = geometry.bounds
+    except (ValueError, TypeError, AttributeError, KeyError):
+        geometry, bounds = None, None
+    return place.geometry, geometry, bounds
 
 
 def region_shape(place: Place):
     """The place's shape, prepared for fast containment tests (None when it has none or it is broken)."""
-    return _prepared(place)[0]
+    return _prepared(place)[1]
 
 
-def _inside_any(place: Place, regions: list[Place]) -> bool:
+def _inside_any(place: Place, regions: list[tuple[str, object, tuple]]) -> bool:
+    """True when the place's point lies in one of `regions` (place id, prepared shape, bounds) but its own."""
     from shapely import contains_xy
 
     x, y = place.lon, place.lat
-    for region in regions:
-        if region.id == place.id:
-            continue
-        geometry, bounds = _prepared(region)
+    for region_id, geometry, bounds in regions:
         # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
-        if geometry is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
+        if region_id != place.id and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
                 and contains_xy(geometry, x, y):
             return True
     return False

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 
 import shapely
 from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
 from shapely.strtree import STRtree
 
-_cache: dict[tuple, dict] = {}
-_lock = threading.Lock()
+from mapapp.cache import memoize
 
 # Degrees: coarse enough for a backdrop (a few hundred kB for the world), fine enough to recognise countries.
 DEFAULT_TOLERANCE = 0.05
@@ -98,11 +96,11 @@ def outline(geometry_text: str, tolerance: float) -> dict | None:
 
 def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: float = DEFAULT_TOLERANCE) -> dict:
     """A FeatureCollection of every country with a polygon (properties: name only), cached per version."""
-    key = (database, tolerance, _version(conn))
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
+    return _country_outlines(conn, database, tolerance)
+
+
+@memoize("country outlines", key=lambda conn, database, tolerance: (database, tolerance, _version(conn)))
+def _country_outlines(conn: sqlite3.Connection, database: str, tolerance: float) -> dict:
     outlines = []
     for row in conn.execute("SELECT id, name, approximate, geometry FROM places WHERE feature = 'country'"
                             " AND geometry IS NOT NULL ORDER BY id"):
@@ -118,9 +116,4 @@ def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: floa
                 continue
         features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
                          "properties": {"name": row["name"]}})
-    collection = {"type": "FeatureCollection", "features": features}
-    with _lock:
-        for stale in [k for k in _cache if k[:2] == key[:2]]:
-            del _cache[stale]
-        _cache[key] = collection
-    return collection
+    return {"type": "FeatureCollection", "features": features}

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
 import folium
 from markupsafe import Markup
 
+from mapapp.cache import memoize
 from mapapp.maps import elements
 from mapapp.maps.vendor import icon_urls
 
@@ -141,29 +140,17 @@ def build(spec: MapSpec) -> folium.Map:
     return fmap
 
 
-# Rendered views that carry no inline data (the overview, its embeds), by their spec: the facets in the spec
-# change with the data, so an entry is never stale, only unused.
-_shells: OrderedDict[str, MapParts] = OrderedDict()
-_shells_lock = threading.Lock()
-SHELLS_KEPT = 256
-
-
 def render(spec: MapSpec) -> MapParts:
     """Render `spec` into the three parts a page template places (views without inline data are cached)."""
     if spec.data is not None or spec.articles is not None or spec.outlines is not None:
         return _render(spec)
-    key = json.dumps(asdict(spec), sort_keys=True, default=sorted)
-    with _shells_lock:
-        parts = _shells.get(key)
-        if parts is not None:
-            _shells.move_to_end(key)
-            return parts
-    parts = _render(spec)
-    with _shells_lock:
-        _shells[key] = parts
-        while len(_shells) > SHELLS_KEPT:
-            _shells.popitem(last=False)
-    return parts
+    return _render_shell(spec)
+
+
+# Keyed by the whole spec: the facets in it change with the data, so an entry is never stale, only unused.
+@memoize("map shells", key=lambda spec: json.dumps(asdict(spec), sort_keys=True, default=sorted))
+def _render_shell(spec: MapSpec) -> MapParts:
+    return _render(spec)
 
 
 def _render(spec: MapSpec) -> MapParts:

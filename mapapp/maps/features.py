@@ -1,13 +1,11 @@
 """Map features: the GeoJSON and facets that a set of map filters selects (mentions are read by mapapp.mentions)."""
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 
+from mapapp.cache import lru, memoize
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps.filters import UNDATED_SQL, UNKNOWN_SOURCE, MapFilters, like_pattern
@@ -42,7 +40,7 @@ def hidden_undated(conn: sqlite3.Connection, filters: MapFilters) -> int:
                         f" WHERE {where} AND {UNDATED_SQL}", params).fetchone()[0]
 
 
-@functools.lru_cache(maxsize=8192)
+@memoize("feature geometry")
 def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float) -> dict:
     # Keyed by version: an admin edit bumps it, so a stale shape is never served.
     return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
@@ -146,61 +144,27 @@ def bump_articles_version(conn: sqlite3.Connection) -> None:
                  " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
-class _ByteBudgetCache:
-    """A small thread-safe LRU of serialised views, bounded by total size rather than entry count."""
-
-    def __init__(self, budget: int):
-        self.budget = budget
-        self._items: OrderedDict = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value: bytes) -> None:
-        if len(value) > self.budget // 4:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = value
-            self._size += len(value)
-            while self._size > self.budget:
-                _key, old = self._items.popitem(last=False)
-                self._size -= len(old)
-
-
-_views = _ByteBudgetCache(64 * 1024 * 1024)
+_views = lru("map views")  # the GeoJSON and facets bytes, shared by both functions below
 
 
 def _database_file(conn: sqlite3.Connection) -> str:
     return conn.execute("PRAGMA database_list").fetchone()[2]
 
 
+@memoize(_views, key=lambda conn, filters: (_database_file(conn), data_version(conn), filters))
 def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
     """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
-    key = (_database_file(conn), data_version(conn), filters)
-    body = _views.get(key)
-    if body is None:
-        body = json.dumps(feature_collection(conn, filters), ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
-        _views.put(key, body)
-    return body
+    return json.dumps(feature_collection(conn, filters), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def facets(conn: sqlite3.Connection) -> dict:
     """What the filter controls can offer: sources, the date range, feature types present, article count."""
-    key = ("facets", _database_file(conn), data_version(conn))
-    cached = _views.get(key)
-    if cached is None:
-        cached = json.dumps(_facets(conn)).encode("utf-8")
-        _views.put(key, cached)
-    return json.loads(cached)  # a fresh copy: callers may change it
+    return json.loads(_facets_json(conn))  # a fresh copy: callers may change it
+
+
+@memoize(_views, key=lambda conn: ("facets", _database_file(conn), data_version(conn)))
+def _facets_json(conn: sqlite3.Connection) -> bytes:
+    return json.dumps(_facets(conn)).encode("utf-8")
 
 
 def _facets(conn: sqlite3.Connection) -> dict:
