@@ -22,7 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mapapp.db import DATABASE_NAME, connect, default_data_dir, transaction
+from mapapp.config import default_data_dir
+from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.maps.features import bump_articles_version
 
 SOURCES = ["Armenpress", "TASS", "Azernews", "Meduza", "Reuters", "The Jerusalem Post", "Interfax", "OC Media"]

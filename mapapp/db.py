@@ -1,4 +1,8 @@
-"""The SQLite database: connections (WAL, foreign keys), transactions, the request's connection on `g`."""
+"""The SQLite database: connections (WAL, foreign keys), transactions, the request's connection on `g`.
+
+Flask is imported only inside the request helpers, so that the library (gazetteer, geoparser, CLI) can use
+this module without loading the web stack.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -7,18 +11,16 @@ import sqlite3
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask, current_app, g
+
+from mapapp.config import default_data_dir
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DATABASE_NAME = "mapapp.sqlite3"
-
-
-def default_data_dir() -> Path:
-    """The data folder: $MAPAPP_DATA, else instance/ in the checkout (or, for an installed wheel, here)."""
-    from mapapp.bundled import checkout_root
-
-    return Path(os.environ.get("MAPAPP_DATA") or (checkout_root() or Path.cwd()) / "instance")
 
 
 def database_path(data_dir: str | os.PathLike | None = None) -> Path:
@@ -148,6 +150,8 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True):
 
 def get_db() -> sqlite3.Connection:
     """The current request's connection, opened on first use."""
+    from flask import current_app, g
+
     if "db" not in g:
         g.db = connect(current_app.config["DATABASE"])
     return g.db
@@ -155,6 +159,8 @@ def get_db() -> sqlite3.Connection:
 
 def close_db(_error: BaseException | None = None) -> None:
     """Close the request's connection, if one was opened."""
+    from flask import g
+
     db = g.pop("db", None)
     if db is not None:
         db.close()
@@ -163,6 +169,8 @@ def close_db(_error: BaseException | None = None) -> None:
 @click.command("init-db")
 def init_db_command() -> None:
     """Create the database schema in the app's data folder."""
+    from flask import current_app
+
     connect(current_app.config["DATABASE"]).close()
     click.echo(f"Initialised {current_app.config['DATABASE']}")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mapapp.cli import data_option, max_size_option, near_option
+from mapapp.cli_options import data_option, max_size_option, near_option
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
 

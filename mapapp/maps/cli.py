@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from mapapp import OSM_ATTRIBUTION, OSM_TILES
-from mapapp.cli import data_option
+from mapapp.cli_options import data_option
 from mapapp.db import connect, database_path
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text

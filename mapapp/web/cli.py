@@ -5,7 +5,7 @@ import os
 
 import click
 
-from mapapp.cli import data_option
+from mapapp.cli_options import data_option
 from mapapp.escaping import terminal_text
 
 
