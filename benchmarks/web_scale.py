@@ -99,7 +99,7 @@ def start_server(data_dir: Path):
 
     from mapapp import create_app
 
-    app = create_app({"DATA_DIR": str(data_dir), "LOAD_SEEDS": False, "TILES_URL": ""})
+    app = create_app(data_dir, {"LOAD_SEEDS": False, "TILES_URL": ""})
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     return f"http://127.0.0.1:{server.effective_port}", server

@@ -44,7 +44,8 @@ DEFAULTS: dict = {
     "LOGIN_BACKOFF_MAX": 900,
     # The CSRF token lives as long as the session (bounded by SESSION_MAX_AGE on the server).
     "WTF_CSRF_TIME_LIMIT": None,
-    # The review queue lists mentions resolved with a score below this (mapapp.review).
+    # The review queue lists mentions resolved with a score below this (mapapp.review): the geoparser counts
+    # a reading as sure from 0.75 on (its own bar for article context).
     "REVIEW_SCORE_THRESHOLD": 0.75,
     # Test-only: a FIFO at which an admin save pauses between its commit and its re-resolution.
     "TEST_PAUSE_FIFO": None,

@@ -125,8 +125,8 @@ def sample(data_dir) -> dict:
 @pytest.fixture
 def app(data_dir):
     """The app over this test's own database; seeds are not loaded unless a test does it."""
-    return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False,
-                       "SECRET_KEY": "test", "TILES_URL": ""})
+    return create_app(data_dir, {"TESTING": True, "LOAD_SEEDS": False,
+                                 "SECRET_KEY": "test", "TILES_URL": ""})
 
 
 @pytest.fixture
@@ -249,5 +249,5 @@ def seeded_template(gazetteer_template, geoparser, tmp_path_factory) -> Path:
 def seeded_app(seeded_template, tmp_path):
     """The app over a fresh copy of the seeded data folder."""
     folder = copy_data_dir(seeded_template, tmp_path / "seeded")
-    return create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False,
-                       "SECRET_KEY": "test", "TILES_URL": ""})
+    return create_app(folder, {"TESTING": True, "LOAD_SEEDS": False,
+                               "SECRET_KEY": "test", "TILES_URL": ""})

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 
 from mapapp import coords
 from mapapp.db import transaction
-from mapapp.errors import Conflict, InvalidCoordinates, InvalidGeometry, InvalidInput, NotFound
+from mapapp.errors import Conflict, InvalidCoordinates, InvalidGeometry, InvalidInput, InvalidPlace, NotFound
 from mapapp.escaping import is_invisible
 from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.names import normalise_name
@@ -66,7 +66,7 @@ class _Errors:
         if self.fields:
             field, message = next(iter(self.fields.items()))
             cls = InvalidGeometry if field == "geometry" else (
-                InvalidCoordinates if field in ("lat", "lon") else InvalidInput)
+                InvalidCoordinates if field in ("lat", "lon") else InvalidPlace)
             raise cls(message, field=field, detail={"errors": dict(self.fields)})
 
 

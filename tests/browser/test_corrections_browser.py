@@ -31,8 +31,8 @@ def site(seeded_template, tmp_path):
     conn = connect(folder / DATABASE_NAME)
     create_user(conn, "alice", PASSWORD)
     conn.close()
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = create_app(folder, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                              "TILES_URL": ""})
     with serving(app) as base:
         yield base, folder
 

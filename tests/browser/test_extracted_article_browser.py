@@ -26,8 +26,8 @@ def site(gazetteer_template, geoparser, tmp_path):
         [article_id] = ingest_paths(conn, geoparser, [PAGE], progress=False)
     finally:
         conn.close()
-    return create_app({"TESTING": True, "DATA_DIR": str(data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                       "TILES_URL": ""}), article_id
+    return create_app(data, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                             "TILES_URL": ""}), article_id
 
 
 @pytest.fixture

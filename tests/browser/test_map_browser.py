@@ -40,8 +40,8 @@ def seeded_data(gazetteer_template, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(seeded_data):
     """mapapp on waitress over the seeded data (no tiles: nothing may leave the machine); yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(seeded_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = create_app(seeded_data, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                                   "TILES_URL": ""})
     with serving(app) as base:
         yield base
 

@@ -40,8 +40,8 @@ def folder(seeded_template, geoparser, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(folder):
     """mapapp on waitress over the module's seeded data (no tiles); yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = create_app(folder, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                              "TILES_URL": ""})
     with serving(app) as base:
         yield base
 
@@ -208,8 +208,8 @@ def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_templa
     create_user(conn, "alice", PASSWORD)
     conn.close()
     # A tile server that refuses every connection: what an offline admin sees.
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
+    app = create_app(folder, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                              "TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png"})
     with serving(app) as base:
         page.goto(f"{base}/admin/places/cur:nagorno-karabakh")
         page.fill("input[name=username]", "alice")
@@ -378,8 +378,8 @@ def admin_data(seeded_template, tmp_path):
 @pytest.fixture
 def admin_server(admin_data):
     """The app over admin_data on waitress; yields its base URL."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(admin_data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = create_app(admin_data, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                                  "TILES_URL": ""})
     with serving(app) as base:
         yield base
 
