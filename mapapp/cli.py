@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from mapapp import migrations
 from mapapp.accounts import admin_group
 from mapapp.articles.cli import corrections_group, ingest_command
 from mapapp.cli_options import data_option
@@ -66,6 +67,35 @@ def db_check_command(data) -> None:
     for problem in problems:
         click.echo(problem)
     sys.exit(1)
+
+
+@db_group.command("migrate")
+@data_option
+def db_migrate_command(data) -> None:
+    """Apply the schema migrations the database lacks (each in its own transaction); says from and to which version.
+
+    Every command and `mapapp serve` also migrate on opening the database; this does it on its own, and reports.
+    """
+    import sqlite3
+
+    from mapapp.db import connect, database_path
+
+    path = database_path(data)
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path}")
+    try:
+        conn = connect(path, migrate=False)
+        try:
+            done = migrations.migrate(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    if done.start == done.end:
+        click.echo(f"{terminal_text(path)}: at version {done.end}, nothing to migrate")
+        return
+    start = "a schema from before numbered migrations" if done.unnumbered else f"version {done.start}"
+    click.echo(f"{terminal_text(path)}: migrated from {start} to version {done.end}")
 
 
 for _command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,

