@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _python(code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
 
 
 @pytest.mark.parametrize("module", ["mapapp.geoparse", "mapapp.gazetteer", "mapapp.gazetteer.store",
