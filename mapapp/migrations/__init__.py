@@ -3,6 +3,7 @@
 A database's version is the number of the last migration applied to it (0: none), kept in SQLite's
 `PRAGMA user_version` and written in the same transaction as the migration, so a crash leaves either the old
 version whole or the new one. To change the schema, add the next file; never edit one that has shipped.
+(Another store would apply the same numbered steps and keep the number in its own way, e.g. a one-row table.)
 
 Databases made before the numbering carry no version but a CRC of the whole schema script in user_version
 (or 0, from before that stamp, with tables in it). They are brought to version 1 in one transaction by
