@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from web_scale import generate, prepare_gazetteer  # noqa: E402
 
-from mapapp.db import DATABASE_NAME, connect, default_data_dir  # noqa: E402
+from mapapp.config import default_data_dir  # noqa: E402
+from mapapp.db import DATABASE_NAME, connect  # noqa: E402
 
 PATHS = ["/", "/api/features?source=TASS&from=2023-01-01&to=2023-12-31"]
 

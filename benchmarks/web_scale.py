@@ -22,7 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mapapp.db import DATABASE_NAME, connect, default_data_dir, transaction
+from mapapp.config import default_data_dir
+from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.maps.features import bump_articles_version
 
 SOURCES = ["Armenpress", "TASS", "Azernews", "Meduza", "Reuters", "The Jerusalem Post", "Interfax", "OC Media"]
@@ -98,7 +99,7 @@ def start_server(data_dir: Path):
 
     from mapapp import create_app
 
-    app = create_app({"DATA_DIR": str(data_dir), "LOAD_SEEDS": False, "TILES_URL": ""})
+    app = create_app(data_dir, {"LOAD_SEEDS": False, "TILES_URL": ""})
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     return f"http://127.0.0.1:{server.effective_port}", server

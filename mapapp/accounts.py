@@ -9,7 +9,7 @@ import unicodedata
 import click
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mapapp.cli import data_option
+from mapapp.cli_options import data_option
 from mapapp.db import database_path, opened, transaction
 from mapapp.errors import Conflict, InvalidInput
 from mapapp.gazetteer.records import utc_now

@@ -1,16 +1,24 @@
-"""The `mapapp` command: one group, each subcommand defined next to the code it drives."""
+"""The `mapapp` command: one group, each subcommand defined next to the code it drives.
+
+The subcommand modules take their shared options from mapapp.cli_options, never from here, so this module
+can import them all at the top.
+"""
 from __future__ import annotations
 
-import functools
-import re
 import sys
-from pathlib import Path
 
 import click
 
-from mapapp.db import default_data_dir
+from mapapp import migrations
+from mapapp.accounts import admin_group
+from mapapp.articles.cli import corrections_group, feeds_group, ingest_command
+from mapapp.cli_options import data_option
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
+from mapapp.gazetteer.cli import gazetteer_group
+from mapapp.geoparse.cli import evaluate_command, geoparse_command, train_command
+from mapapp.maps.cli import export_command
+from mapapp.web.cli import serve_command
 
 
 class _Group(click.Group):
@@ -31,62 +39,6 @@ class _Group(click.Group):
         except click.ClickException as error:
             error.message = terminal_text(error.message)
             raise
-
-    # Subcommands are registered on first use: their modules import this one (data_option), so registering
-    # them at import time would be a circular import whenever one of them is imported first.
-    def get_command(self, ctx, cmd_name):
-        _register()
-        return super().get_command(ctx, cmd_name)
-
-    def list_commands(self, ctx):
-        _register()
-        return super().list_commands(ctx)
-
-
-def data_option(command):
-    """Add `--data DIR` (env MAPAPP_DATA; default instance/) and pass it on as a resolved Path `data`."""
-
-    @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), envvar="MAPAPP_DATA",
-                  default=None, help="Folder that holds the databases (env MAPAPP_DATA; default: instance/).")
-    @functools.wraps(command)
-    def wrapper(*args, data: Path | None = None, **kwargs):
-        return command(*args, data=(data or default_data_dir()).resolve(), **kwargs)
-
-    return wrapper
-
-
-def near_option(command):
-    """Add `--near PLACE`: the home region of every article read (see mapapp.articles.near)."""
-    return click.option("--near", "near", default=None, metavar="PLACE",
-                        help="Home region of these articles, e.g. \"Lamar County, Texas\" or a place id: their "
-                             "bare names are read as local ones (an article's front matter `near:` wins).")(command)
-
-
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
-
-
-class _Size(click.ParamType):
-    """A byte count: 1048576, 500kB, 20MB or 1GB (k/M/G are powers of 1024)."""
-
-    name = "size"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        match = re.fullmatch(r"\s*(\d{1,12})\s*(?:([kmg])i?b?|(b))?\s*", str(value), re.IGNORECASE)
-        size = int(match.group(1)) * _SIZE_UNITS[(match.group(2) or match.group(3) or "").lower()] if match else 0
-        if size <= 0:
-            self.fail(f"'{terminal_text(value)}' is not a size such as 20MB, 500kB or 1048576", param, ctx)
-        return size
-
-
-def max_size_option(command):
-    """Add `--max-size SIZE` (default: the ingest limit, 5 MB) and pass it on as a byte count `max_size`."""
-    from mapapp.articles.documents import MAX_FILE_BYTES, format_size
-
-    limit = format_size(MAX_FILE_BYTES)
-    return click.option("--max-size", "max_size", type=_Size(), default=MAX_FILE_BYTES,
-                        help=f"Refuse files larger than this, e.g. 20MB or 500kB (default {limit}).")(command)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,19 +69,38 @@ def db_check_command(data) -> None:
     sys.exit(1)
 
 
-def _register() -> None:
-    if main.commands:
-        return
-    from mapapp.accounts import admin_group
-    from mapapp.articles.cli import corrections_group, feeds_group, ingest_command
-    from mapapp.gazetteer.cli import gazetteer_group
-    from mapapp.geoparse.cli import evaluate_command, geoparse_command, train_command
-    from mapapp.maps.cli import export_command
-    from mapapp.web.cli import serve_command
+@db_group.command("migrate")
+@data_option
+def db_migrate_command(data) -> None:
+    """Apply the schema migrations the database lacks (each in its own transaction); says from and to which version.
 
-    for command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,
-                    serve_command, export_command, admin_group, db_group, corrections_group, feeds_group):
-        main.add_command(command)
+    Every command and `mapapp serve` also migrate on opening the database; this does it on its own, and reports.
+    """
+    import sqlite3
+
+    from mapapp.db import connect, database_path
+
+    path = database_path(data)
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path}")
+    try:
+        conn = connect(path, migrate=False)
+        try:
+            done = migrations.migrate(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    if done.start == done.end:
+        click.echo(f"{terminal_text(path)}: at version {done.end}, nothing to migrate")
+        return
+    start = "a schema from before numbered migrations" if done.unnumbered else f"version {done.start}"
+    click.echo(f"{terminal_text(path)}: migrated from {start} to version {done.end}")
+
+
+for _command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,
+                 serve_command, export_command, admin_group, db_group, corrections_group, feeds_group):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,12 +1,13 @@
-"""The one exception hierarchy of mapapp, and its single mapping to HTTP responses."""
-from __future__ import annotations
+"""The one exception hierarchy of mapapp. Framework-free: it imports nothing, so the library never loads Flask.
 
-from flask import Flask, jsonify, render_template
-from werkzeug.exceptions import HTTPException
+`status` is the HTTP code each error stands for; mapapp.web.errors turns errors into responses, and the
+`mapapp` command turns them into a one-line message.
+"""
+from __future__ import annotations
 
 
 class MapappError(Exception):
-    """Base class of every error mapapp raises on purpose; `status` is its HTTP code."""
+    """Base class of every error mapapp raises on purpose (raise a subclass); `status` is its HTTP code."""
 
     status = 500
 
@@ -39,6 +40,10 @@ class InvalidGeometry(InvalidInput):
     """A shape that is not valid GeoJSON or not a valid geometry."""
 
 
+class InvalidPlace(InvalidInput):
+    """A place record with a bad field other than its shape or position: id, name, aliases, population."""
+
+
 class InputTooLarge(InvalidInput):
     """An upload, field or document beyond the size mapapp accepts."""
 
@@ -56,7 +61,7 @@ class MalformedFile(InvalidInput):
 
 
 class NotFound(MapappError, LookupError):
-    """An id that names nothing stored."""
+    """An id that names nothing stored, or a file a command was pointed at that is not there."""
 
     status = 404
 
@@ -73,27 +78,17 @@ class GazetteerMissing(MapappError, RuntimeError):
     status = 503
 
 
+class MissingDependency(MapappError, RuntimeError):
+    """An optional feature asked for whose package (scikit-learn, spaCy and its model) is not installed."""
+
+    status = 503
+
+
+class IncompatibleDatabase(MapappError, RuntimeError):
+    """A database whose schema a newer mapapp made: this one cannot read it safely."""
+
+    status = 503
+
+
 class BundledFileMissing(MapappError, FileNotFoundError):
     """A file the app ships (browser code, curated places, seed articles) is not where the install put it."""
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Map MapappError and HTTP errors to JSON (API, JSON clients) or an HTML page."""
-    from mapapp.web.clients import wants_json
-
-    @app.errorhandler(MapappError)
-    def _mapapp_error(error: MapappError):
-        if wants_json():
-            return jsonify(error.to_dict()), error.status
-        return render_template("error.html", status=error.status, message=error.message), error.status
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
-        if not wants_json():
-            return error
-        response = jsonify({"error": error.description, "status": error.code})
-        response.status_code = error.code or 500
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response

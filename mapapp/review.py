@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 
+from mapapp.config import DEFAULTS
 from mapapp.db import transaction
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.names import normalise_name
@@ -11,8 +12,8 @@ from mapapp.gazetteer.records import bump_version, utc_now
 from mapapp.gazetteer.validation import MAX_NAME, clean_text
 from mapapp.mentions import attach_sentences
 
-# The geoparser counts a reading as sure from 0.75 on (its own bar for article context); below is worth a look.
-LOW_CONFIDENCE = 0.75
+# Below the configured bar a reading is worth a look (see mapapp.config).
+LOW_CONFIDENCE = DEFAULTS["REVIEW_SCORE_THRESHOLD"]
 EXAMPLES_PER_NAME = 5
 
 

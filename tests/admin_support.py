@@ -48,8 +48,8 @@ def make_small_data_dir(folder: Path) -> Path:
 
 def make_app(data_dir: Path, **config):
     """The app over `data_dir`, configured as the shared `app` fixture is."""
-    return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False, "SECRET_KEY": "test",
-                       "TILES_URL": "", **config})
+    return create_app(data_dir, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "test",
+                                 "TILES_URL": "", **config})
 
 
 @pytest.fixture(scope="session")

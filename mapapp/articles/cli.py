@@ -6,7 +6,7 @@ import sys
 import click
 from tqdm import tqdm
 
-from mapapp.cli import data_option, max_size_option, near_option
+from mapapp.cli_options import data_option, max_size_option, near_option
 from mapapp.db import database_path, opened
 from mapapp.errors import InvalidInput
 from mapapp.escaping import terminal_text

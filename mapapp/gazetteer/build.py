@@ -23,7 +23,6 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from importlib import resources
 from pathlib import Path
 
 import pycountry
@@ -87,7 +86,6 @@ _ADMIN2_PREFIX = re.compile(r"^(departement|provincia|province|regierungsbezirk|
                             re.IGNORECASE)
 _SLUG = re.compile(r"[^a-z0-9]+")
 _DIGIT = re.compile(r"\d")
-_TRIGGERS = re.compile(r"CREATE TRIGGER IF NOT EXISTS (name_keys_\w+).*?END;", re.DOTALL)
 POINTS_FILE = bundled.path("gazetteer", "geonames_points.tsv")
 
 
@@ -431,11 +429,12 @@ def _geonames_points(conn, points: dict[str, tuple[float, float]]) -> None:
 
 def _suspend_name_key_triggers(conn) -> list[str]:
     """Drop the triggers that keep `name_keys` (one bulk refill is far cheaper); returns their SQL."""
-    schema = resources.files("mapapp").joinpath("schema.sql").read_text(encoding="utf-8")
-    matches = list(_TRIGGERS.finditer(schema))
-    for match in matches:
-        conn.execute(f"DROP TRIGGER IF EXISTS {match.group(1)}")
-    return [match.group(0) for match in matches]
+    # Read back from the database, as its migrations made them.
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'place_names'"
+                            ).fetchall()
+    for name, _sql in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    return [sql for _name, sql in triggers]
 
 
 def _restore_name_key_triggers(conn, triggers: list[str]) -> None:

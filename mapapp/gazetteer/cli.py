@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from mapapp.cli import data_option
+from mapapp.cli_options import data_option
 from mapapp.db import database_path
 from mapapp.escaping import terminal_text
 

@@ -16,7 +16,7 @@ from shapely.geometry import shape
 from mapapp import bundled, files
 from mapapp.coords import check_lat_lon
 from mapapp.db import opened, transaction
-from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
+from mapapp.errors import InvalidCoordinates, InvalidGeometry, InvalidPlace, MalformedFile
 from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.place import Place, read_place, read_places
 from mapapp.gazetteer.records import bump_version, insert_places, utc_now
@@ -42,10 +42,10 @@ def feature_to_place(feature: dict, *, default_source: str = "curated") -> Place
     geometry = check_geometry(feature.get("geometry"))
     place_id = props.get("id", feature.get("id"))
     if not isinstance(place_id, str) or not place_id.strip():
-        raise InvalidGeometry("feature has no string id", field="id")
+        raise InvalidPlace("feature has no string id", field="id")
     name = props.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InvalidGeometry(f"{place_id}: name is required", field="name")
+        raise InvalidPlace(f"{place_id}: name is required", field="name")
     if props.get("lat") is not None and props.get("lon") is not None:
         lat, lon = check_lat_lon(props["lat"], props["lon"])
     elif geometry is not None:
@@ -57,10 +57,10 @@ def feature_to_place(feature: dict, *, default_source: str = "curated") -> Place
         geometry = None  # a point is the place's (lat, lon); the table stores NULL for it
     aliases = props.get("aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise InvalidGeometry(f"{place_id}: aliases must be a list of strings", field="aliases")
+        raise InvalidPlace(f"{place_id}: aliases must be a list of strings", field="aliases")
     population = props.get("population") or 0
     if isinstance(population, bool) or not isinstance(population, int) or population < 0:
-        raise InvalidGeometry(f"{place_id}: population must be a non-negative integer", field="population")
+        raise InvalidPlace(f"{place_id}: population must be a non-negative integer", field="population")
     return Place(
         id=place_id.strip(), name=name.strip(), feature=str(props.get("feature") or "region"),
         lat=lat, lon=lon, feature_code=str(props.get("feature_code") or ""),
@@ -87,7 +87,7 @@ def read_features(path: str | os.PathLike, *, default_source: str = "curated") -
     for index, feature in enumerate(data["features"]):
         try:
             place = feature_to_place(feature, default_source=default_source)
-        except (InvalidGeometry, InvalidCoordinates) as error:
+        except (InvalidGeometry, InvalidCoordinates, InvalidPlace) as error:
             raise MalformedFile(f"feature {index}: {error.message}", path=str(path)) from None
         if place.id in seen:
             raise MalformedFile(f"feature {index}: duplicate id {place.id!r}", path=str(path))

@@ -114,7 +114,6 @@ class Gazetteer(Geocoder, _NameIndex):
             raise GazetteerMissing(f"no gazetteer at {self.path}: run `mapapp gazetteer build`")
         self._lock = threading.RLock()
         self._conn = connect(self.path)
-        _backfill_name_keys(self._conn)
         self._conn.execute("PRAGMA query_only=ON")
         self.invalidate()
 
@@ -441,15 +440,6 @@ def _cap_boxes(lat: float, lon: float, km: float) -> list:
     if east > 180.0:
         boxes.append(box(-180.0, south, east - 360.0, north))
     return boxes
-
-
-def _backfill_name_keys(conn) -> None:
-    # A database written before the name_keys table existed: fill it once (the triggers keep it after that).
-    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM name_keys) AND EXISTS (SELECT 1 FROM place_names)").fetchone()[0]:
-        from mapapp.db import transaction
-
-        with transaction(conn):
-            conn.execute("INSERT OR IGNORE INTO name_keys (key) SELECT DISTINCT key FROM place_names")
 
 
 def _geocode(index, query, *, exactly_one: bool, limit):

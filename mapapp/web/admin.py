@@ -407,7 +407,7 @@ def deleted():
 def review_queue():
     """Mentions left unresolved or resolved with low confidence, grouped by name."""
     conn = get_db()
-    threshold = current_app.config.get("REVIEW_SCORE_THRESHOLD", review.LOW_CONFIDENCE)
+    threshold = current_app.config["REVIEW_SCORE_THRESHOLD"]
     groups = review.queue(conn, threshold=threshold)
     from mapapp.articles.corrections import review_items
 

@@ -242,15 +242,6 @@ bp.after_request(private_headers)
 
 def init_app(app: Flask) -> None:
     """CSRF tokens and an Origin check on every state-changing request; the logged-in user on g.user."""
-    app.config.setdefault("SESSION_MAX_AGE", 12 * 3600)
-    app.config.setdefault("LOGIN_FAILURE_LIMIT", 10)
-    app.config.setdefault("LOGIN_FAILURE_WINDOW", 60)
-    app.config.setdefault("LOGIN_USER_FAILURES", 20)
-    app.config.setdefault("LOGIN_USER_WINDOW", 900)
-    app.config.setdefault("LOGIN_BACKOFF_START", 1)
-    app.config.setdefault("LOGIN_BACKOFF_MAX", 900)
-    # The token lives as long as the session (bounded by SESSION_MAX_AGE on the server).
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.session_interface = SessionInterface()
     app.before_request(check_origin)
     csrf.init_app(app)

@@ -1,11 +1,9 @@
 """`mapapp serve`: the web app on waitress, a production WSGI server."""
 from __future__ import annotations
 
-import os
-
 import click
 
-from mapapp.cli import data_option
+from mapapp.cli_options import data_option
 from mapapp.escaping import terminal_text
 
 
@@ -19,18 +17,16 @@ def serve_command(host, port, threads, data):
     """Serve the map app: builds a missing gazetteer and loads the seed articles on first start."""
     from waitress.server import create_server
 
-    from mapapp import create_app
     from mapapp.articles import load_seeds, reresolve_pending
     from mapapp.db import opened
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import get_geoparser
     from mapapp.maps.features import feature_collection_json
     from mapapp.maps.filters import MapFilters
+    from mapapp.web import create_app
 
-    # create_app() reads MAPAPP_* settings and instance/config.py; --data must win over the environment.
-    os.environ["MAPAPP_DATA"] = str(data)
     open_gazetteer(data, build_if_missing=True, progress=True).close()
-    app = create_app()
+    app = create_app(data)
     with app.app_context(), opened(app.config["DATABASE"]) as conn:
         # A save that crashed between its commit and its re-resolution left the debt queued: pay it first.
         changed = reresolve_pending(conn, get_geoparser())

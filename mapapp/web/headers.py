@@ -11,7 +11,7 @@ from flask import Flask, current_app, g, request
 
 
 def _frame_ancestors() -> str:
-    allowed = current_app.config.get("EMBED_FRAME_ANCESTORS", "*")
+    allowed = current_app.config["EMBED_FRAME_ANCESTORS"]
     if isinstance(allowed, (list, tuple)):
         allowed = " ".join(allowed)
     return allowed.strip() or "'none'"

@@ -39,8 +39,7 @@ def server(gazetteer_template, tmp_path_factory):
         ids["azerbaijan"] = conn.execute("SELECT id FROM places WHERE feature = 'country' AND country_code = 'AZ'"
                                          ).fetchone()[0]
         conn.execute("UPDATE places SET name = ?, version = version + 1 WHERE id = ?", (HOSTILE, ids["armenia"]))
-    app = create_app({"TESTING": True, "DATA_DIR": str(data), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = create_app(data, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t", "TILES_URL": ""})
     with serving(app) as base:
         yield base, ids
 

@@ -13,7 +13,7 @@ SAMPLE_ARGS = {"place_id": "gn:174982", "version": 1, "correction_id": 1}
 
 
 def _admin_rules():
-    app = create_app({"TESTING": True, "DATA_DIR": tempfile.mkdtemp(prefix="mapapp-rules-"), "SECRET_KEY": "x"})
+    app = create_app(tempfile.mkdtemp(prefix="mapapp-rules-"), {"TESTING": True, "SECRET_KEY": "x"})
     rules = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin."):

@@ -54,8 +54,8 @@ def test_hostile_titles_are_stored_and_served_as_literal_json(data_dir, geoparse
     [article_id] = ingest_paths(conn, geoparser, [path], progress=False)
     row = conn.execute("SELECT title, source FROM articles WHERE id = ?", (article_id,)).fetchone()
     assert tuple(row) == (hostile, hostile)
-    client = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                         "TILES_URL": ""}).test_client()
+    client = create_app(data_dir, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                                   "TILES_URL": ""}).test_client()
     for route in (f"/api/articles/{article_id}", "/api/articles", f"/api/features?article={article_id}"):
         response = client.get(route)
         assert response.status_code == 200

@@ -118,8 +118,8 @@ def test_control_and_bidi_characters_are_stripped_from_stored_articles(runner, d
     article_id = news["id"]
     conn.close()
 
-    client = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                         "TILES_URL": ""}).test_client()
+    client = create_app(data_dir, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t",
+                                   "TILES_URL": ""}).test_client()
     served = client.get(f"/api/articles/{article_id}")
     assert served.status_code == 200
     body = served.get_data(as_text=True)

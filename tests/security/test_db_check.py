@@ -3,7 +3,7 @@
 Issue 7, fault 9: PRAGMA integrity_check said "NULL value in place_names.name" for every row. Cause: a bug of
 SQLite 3.40.0-3.40.1 (fixed in 3.41.0): for a WITHOUT ROWID table its NOT NULL check misreads a column that
 is not in the PRIMARY KEY but is declared before the key's last column. The schema now declares the key
-columns first, and mapapp.db migrates databases made with the old column order.
+columns first, and mapapp.migrations rewrites databases made with the old column order.
 """
 from __future__ import annotations
 

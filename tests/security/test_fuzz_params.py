@@ -49,8 +49,8 @@ RAW_BODIES = ["[" * 100_000, "{\"a\":" * 50_000, '{"lat": 1' + "0" * 5000 + "}",
 
 
 def _routes() -> list[tuple[str, str, str]]:
-    app = create_app({"TESTING": True, "DATA_DIR": str(ROOT / "instance-fuzz-unused"), "SECRET_KEY": "x",
-                      "LOAD_SEEDS": False})
+    app = create_app(ROOT / "instance-fuzz-unused", {"TESTING": True, "SECRET_KEY": "x",
+                                                     "LOAD_SEEDS": False})
     return sorted((rule.endpoint, rule.rule, method) for rule in app.url_map.iter_rules()
                   for method in rule.methods - {"HEAD", "OPTIONS"})
 
