@@ -56,7 +56,13 @@ def _old_database(path: Path, *, stamp: int = OLD_STAMP) -> dict[str, list[tuple
 
 
 def _rows(conn) -> dict[str, list[tuple]]:
-    return {table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}")) for table in ROWS}
+    """Every row of ROWS' tables, in the columns the old schema had (later migrations add columns)."""
+    old = sqlite3.connect(":memory:")
+    old.executescript(OLD_SCRIPT)
+    columns = {table: [row[1] for row in old.execute(f"PRAGMA table_info({table})")] for table in ROWS}
+    old.close()
+    return {table: sorted(tuple(row) for row in conn.execute(f"SELECT {', '.join(columns[table])} FROM {table}"))
+            for table in ROWS}
 
 
 def _schema(conn) -> dict[str, str]:
@@ -77,6 +83,9 @@ def test_a_database_with_the_old_schema_stamp_upgrades_with_every_row_kept(tmp_p
     fresh = connect(tmp_path / "fresh.sqlite3")
     assert _schema(conn) == _schema(fresh)  # the same tables, indexes and triggers as a new database
     assert {row[0] for row in conn.execute("SELECT key FROM name_keys")} == {"gyumri", "leninakan"}
+    # The columns later steps added have their defaults, and the search index holds the article stored before.
+    assert tuple(conn.execute("SELECT author, fetched_url, fingerprint FROM articles").fetchone()) == ("", None, None)
+    assert [tuple(r) for r in conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'gyumri'")] == [(1,)]
     conn.close()
     fresh.close()
     assert check(tmp_path / DATABASE_NAME) == []
@@ -87,10 +96,11 @@ def test_db_migrate_reports_the_upgrade_then_nothing_to_do(tmp_path):
     first = _migrate_command(tmp_path)
     assert first.exit_code == 0, first.output
     path = tmp_path / DATABASE_NAME
-    assert first.output == f"{path}: migrated from a schema from before numbered migrations to version 1\n"
+    latest = migrations.latest()
+    assert first.output == f"{path}: migrated from a schema from before numbered migrations to version {latest}\n"
     second = _migrate_command(tmp_path)
     assert second.exit_code == 0, second.output
-    assert second.output == f"{path}: at version 1, nothing to migrate\n"
+    assert second.output == f"{path}: at version {latest}, nothing to migrate\n"
     conn = sqlite3.connect(path)
     assert _rows(conn) == rows
     conn.close()

@@ -4,7 +4,9 @@ The news pages come from a local HTTP server (tests/web_support.py); nothing rea
 """
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 
 import pytest
 from admin_support import PASSWORD
@@ -60,7 +62,7 @@ def place_ids(data_dir, name):
         conn.close()
 
 
-def test_ingest_three_articles_by_url_and_see_their_places_on_the_map(newsroom, data_dir, page):
+def test_ingest_three_articles_by_url_and_see_their_places_on_the_map(newsroom, data_dir, page, tmp_path):
     base, site = newsroom
     urls = [site.add_page(f"/news/{name}", name) for name in ARTICLES]
     log_in(page, base)
@@ -79,8 +81,61 @@ def test_ingest_three_articles_by_url_and_see_their_places_on_the_map(newsroom, 
         assert ids and ids <= listed, name
     drawn = page.evaluate("() => Object.keys(mapapp.current.layers)")
     assert all(place_ids(data_dir, name) <= set(drawn) for name in ARTICLES.values())
-    # The density view, the timeline and the GeoPackage download of this test belong to the other parts of
-    # issue 12 and are joined here when they are merged.
+
+    # The density view: each article's country is shaded.
+    page.get_by_label("Density (regions shaded by count)").check()
+    page.locator(".mapapp-map[data-density='ready']").wait_for(timeout=15000)
+    countries = {name: country_code(data_dir, name) for name in ARTICLES.values()}
+    assert shaded_countries(page) >= set(countries.values())
+    # The timeline, a month a frame, from the first dated article (May 2024) to the last (August 2024).
+    page.locator("#density-step").select_option("month")
+    page.get_by_role("button", name="Play the timeline").click()
+    page.locator(".mapapp-map[data-density='ready'][data-density-frame='2024-05-01']").wait_for(timeout=15000)
+    assert countries["Almaty"] in shaded_countries(page) and countries["Karachi"] not in shaded_countries(page)
+    expect(page.locator("#filter-from")).to_have_value("2024-05-01")
+    page.locator(".mapapp-map[data-density='ready'][data-density-frame='2024-08-01']").wait_for(timeout=30000)
+    assert countries["Karachi"] in shaded_countries(page) and countries["Almaty"] not in shaded_countries(page)
+    page.get_by_role("button", name="Pause the timeline").click()
+    page.get_by_role("button", name="All dates").click()
+    page.locator(".mapapp-map[data-density='ready'][data-density-frame='all']").wait_for(timeout=15000)
+
+    # The view's GeoPackage, from the page's link, opens in GDAL with every stored mention.
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("ogrinfo is missing: install Debian gdal-bin (make gdal)")
+    with page.expect_download() as info:
+        page.locator("#download-gpkg").click()
+    path = tmp_path / "view.gpkg"
+    info.value.save_as(path)
+    result = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], check=False, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "using driver `GPKG' successful" in result.stdout
+    mentions = result.stdout.split("Layer name: mentions", 1)[1]
+    assert f"Feature Count: {mention_count(data_dir)}" in mentions
+
+
+def country_code(data_dir, name):
+    conn = sqlite3.connect(data_dir / DATABASE_NAME)
+    try:
+        return conn.execute("SELECT DISTINCT p.country_code FROM mentions m JOIN places p ON p.id = m.place_id"
+                            " WHERE p.name = ?", (name,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def mention_count(data_dir):
+    conn = sqlite3.connect(data_dir / DATABASE_NAME)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM mentions WHERE place_id IS NOT NULL AND kind = 'place'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def shaded_countries(page) -> set[str]:
+    """The country codes the density view shades in the frame shown."""
+    return set(page.evaluate(
+        "() => { const out = []; mapapp.current.density.group.eachLayer(l => {"
+        " if (l.options.fillOpacity) { out.push(l.feature.properties.code); } }); return out; }"))
 
 
 def test_search_highlights_matching_places_and_hostile_snippets_stay_text(newsroom, data_dir, page):
