@@ -85,7 +85,8 @@ def test_a_database_with_the_old_schema_stamp_upgrades_with_every_row_kept(tmp_p
     assert {row[0] for row in conn.execute("SELECT key FROM name_keys")} == {"gyumri", "leninakan"}
     # The columns later steps added have their defaults, and the search index holds the article stored before.
     assert tuple(conn.execute("SELECT author, fetched_url, fingerprint FROM articles").fetchone()) == ("", None, None)
-    assert [tuple(r) for r in conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'gyumri'")] == [(1,)]
+    found = conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'gyumri'").fetchall()
+    assert [tuple(row) for row in found] == [(1,)]
     conn.close()
     fresh.close()
     assert check(tmp_path / DATABASE_NAME) == []
