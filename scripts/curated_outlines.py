@@ -4,6 +4,7 @@
 
 Each outline is the union of the Natural Earth shapes named below (by FIPS code and Natural Earth's
 GeoNames-style name, since Natural Earth's own `name` field is wrong for some rayons: Lachin is "Lankaran").
+Where Natural Earth is not good enough (KEPT), the hand-drawn outline stays and its notes say why.
 The source of every outline is written into its feature's notes.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from dataclasses import replace
 
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from mapapp.gazetteer import boundaries
 from mapapp.gazetteer.curated import CURATED_FILE, read_features, write_features
@@ -21,20 +22,18 @@ from mapapp.gazetteer.curated import CURATED_FILE, read_features, write_features
 OUTLINES = {
     "cur:syunik-province": ([("AM08", "Syunik'i Marz")], False, "Syunik Marz"),
     "cur:kalbajar-district": ([("AJ26", "Kalbacar Rayonu")], False, "Kalbajar Rayon"),
-    "cur:lachin-district": ([("AJ55", "Lacin Rayonu")], False, "Lachin Rayon"),
     "cur:nakhchivan": ([("AJ72", "Babek Rayon"), ("AJ73", "Julfa Rayon"), ("AJ75", "Nakhchivan City"),
                         ("AM10", "Sharur Rayon"), ("AJ77", "Sadarak Rayon"), ("AJ74", "Kangarli Rayon"),
                         ("AJ78", "Shahbuz Rayon"), ("AJ76", "Ordubad Rayon")], False,
-                       "the union of the rayons of Nakhchivan (Babek, Julfa, Nakhchivan City, Sharur, Sadarak, "
-                       "Kangarli, Shahbuz, Ordubad)"),
-    "cur:nagorno-karabakh": ([("AJ64", "Xankandi Sahari"), ("AJ64", "Xocali Rayonu"), ("AJ55", "Susa Rayonu"),
-                              ("AJ55", "Susa Sahari"), ("AJ65", "Xocavand Rayonu")], True,
-                             "the union of the rayons that lie within the former Nagorno-Karabakh Autonomous "
-                             "Oblast (Khankendi, Khojaly, Shusha, Khojavend), plus the part of the earlier "
-                             "hand-drawn outline inside Tartar and Kalbajar rayons, standing for the NKAO's "
-                             "Mardakert (Aghdara) district that was split between them after 1991 (that part is "
-                             "approximate)"),
+                       ("the union of the rayons of Nakhchivan (Babek, Julfa, Nakhchivan City, Sharur, Sadarak, "
+                        "Kangarli, Shahbuz, Ordubad)")),
 }
+
+# Hand-drawn outlines kept: Natural Earth's rayons around Karabakh are misplaced by kilometres there (its
+# Shusha rayon holds Lachin town), so neither Lachin District nor an NKAO-like union of rayons is usable.
+KEPT = ("cur:lachin-district", "cur:nagorno-karabakh", "cur:lachin-corridor")
+KEPT_NOTE = ("Natural Earth admin-1 v4.1.0 was checked and not used here: its rayon shapes around Karabakh are "
+             "kilometres out (its Shusha rayon holds Lachin town).")
 
 
 def main() -> int:
@@ -45,12 +44,11 @@ def main() -> int:
         if spec is not None:
             keys, approximate, what = spec
             geom = shapely.union_all([provinces[key] for key in keys])
-            if place.id == "cur:nagorno-karabakh":
-                rest = shapely.union_all([provinces[("AJ57", "Tartar Rayon")], provinces[("AJ26", "Kalbacar Rayonu")]])
-                geom = shapely.union_all([geom, shape(place.geometry).intersection(rest)])
             geom = shapely.set_precision(shapely.make_valid(geom), 0.0001)
             notes = f"Outline: {what}, from {boundaries.SOURCE}." + (" Approximate in part." if approximate else "")
             place = replace(place, geometry=mapping(geom), approximate=approximate, notes=notes)
+        elif place.id in KEPT and KEPT_NOTE not in place.notes:
+            place = replace(place, notes=f"{place.notes} {KEPT_NOTE}")
         places.append(place)
     write_features(CURATED_FILE, places)
     return 0

@@ -86,8 +86,13 @@ def test_missing_boundary_file_is_a_one_line_error(monkeypatch, tmp_path):
         boundaries.boundaries_file()
 
 
-@pytest.mark.parametrize("place_id", ["cur:syunik-province", "cur:kalbajar-district", "cur:lachin-district",
-                                      "cur:nakhchivan", "cur:nagorno-karabakh"])
-def test_curated_regions_record_their_natural_earth_source(place_id):
+@pytest.mark.parametrize("place_id", ["cur:syunik-province", "cur:kalbajar-district", "cur:nakhchivan"])
+def test_curated_regions_redrawn_from_natural_earth_say_so(place_id):
     place = {p.id: p for p in read_features(CURATED_FILE)}[place_id]
-    assert "Natural Earth" in place.notes
+    assert "Natural Earth admin-1" in place.notes and not place.approximate
+
+
+@pytest.mark.parametrize("place_id", ["cur:lachin-district", "cur:nagorno-karabakh", "cur:lachin-corridor"])
+def test_hand_drawn_regions_say_why_natural_earth_was_not_used(place_id):
+    place = {p.id: p for p in read_features(CURATED_FILE)}[place_id]
+    assert place.approximate and "not used" in place.notes
