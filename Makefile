@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install chromium clean
+.PHONY: run test install chromium boundaries clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,19 @@ chromium:
 	    echo "chromium is missing: run as root: apt-get update && apt-get install -y chromium" >&2; exit 1; \
 	  fi; }
 
-run: install
+## Debian's qgis-common ships Natural Earth's admin-1 shapes (world_map.gpkg) that `mapapp gazetteer build` reads.
+boundaries:
+	@test -f /usr/share/qgis/resources/data/world_map.gpkg || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends qgis-common >/dev/null; \
+	  else \
+	    echo "qgis-common is missing: run as root: apt-get update && apt-get install -y --no-install-recommends qgis-common" >&2; exit 1; \
+	  fi; }
+
+run: install boundaries
 	$(BIN)/mapapp serve
 
-test: install chromium
+test: install chromium boundaries
 	$(BIN)/python -m pytest
 
 clean:
