@@ -89,7 +89,7 @@ def test_missing_boundary_file_is_a_one_line_error(monkeypatch, tmp_path):
 @pytest.mark.parametrize("place_id", ["cur:syunik-province", "cur:kalbajar-district", "cur:nakhchivan"])
 def test_curated_regions_redrawn_from_natural_earth_say_so(place_id):
     place = {p.id: p for p in read_features(CURATED_FILE)}[place_id]
-    assert "Natural Earth admin-1" in place.notes and not place.approximate
+    assert "Natural Earth 10m admin-1" in place.notes and not place.approximate
 
 
 @pytest.mark.parametrize("place_id", ["cur:lachin-district", "cur:nagorno-karabakh", "cur:lachin-corridor"])

@@ -156,3 +156,29 @@ def division_points(cities) -> dict:
             points[(cc, admin1)].append((lon, lat))
     return points
 
+
+
+def outside_real(fallbacks: dict, real_divisions: dict) -> dict:
+    """Approximate first-level shapes by (cc, admin1), less the real shapes of their country's other divisions.
+
+    A Voronoi cell knows nothing of a real border; cut, it cannot claim a town that a real shape holds (nor
+    win reverse() there by being smaller). A shape that nothing would be left of stays as it was.
+    """
+    taken_by_country = defaultdict(list)
+    for (cc, _admin1), geom in real_divisions.items():
+        taken_by_country[cc].append(geom)
+    result, taken = {}, {}
+    for label, geom in fallbacks.items():
+        parts = taken_by_country.get(label[0])
+        if geom is None or not parts:
+            result[label] = geom
+            continue
+        if label[0] not in taken:
+            taken[label[0]] = shapely.union_all([part.simplify(0.002) for part in parts])
+        try:
+            rest = geom.difference(taken[label[0]])
+        except shapely.errors.GEOSException:
+            rest = geom
+        polygons = [p for p in getattr(rest, "geoms", [rest]) if p.geom_type in ("Polygon", "MultiPolygon")]
+        result[label] = shapely.union_all(polygons) if polygons and rest.area > 0.0001 else geom
+    return result

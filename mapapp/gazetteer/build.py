@@ -469,6 +469,7 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
                     outline, others = outlines.get(area), country_points[area]
                 shapes.update(division_shapes(groups, outline, others))
             builder.progress.update(sum(len(group) for group in (groups or {}).values()) + skipped[area])
+    admin1_shapes = boundaries.outside_real(admin1_shapes, real.divisions)
     builder.progress.phase("divisions", len(admin1_points) + len(admin2_points), " divisions")
     iso = _iso_subdivisions()
     states = {state["code"]: state for state in us_states.values()}
