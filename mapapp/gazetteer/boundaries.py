@@ -27,6 +27,9 @@ DIVISION_NOTE = f"Shape: {SOURCE}."
 COUNTRY_NOTE = f"Outline: union of its first-level divisions, {SOURCE}."
 # A division whose own places fall inside its matched shapes less often than this keeps its Voronoi shape.
 MIN_SHARE = 0.5
+# Shapes (iso_a2, gn_name) that are kilometres out and would answer reverse() wrongly: they count for their
+# country's outline but give no division its shape (Natural Earth's Shusha rayon holds Lachin town).
+MISPLACED = {("AZ", "Susa Rayonu"), ("AZ", "Susa Sahari"), ("AZ", "Lacin Rayonu")}
 # GeoPackage geometry header: 8 bytes, then an envelope whose size the flags' bits 1-3 give.
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -109,6 +112,8 @@ def match(provinces: list[Province], admin1_points: dict) -> Matched:
     known = set(admin1_points)
     owner, by_fips = {}, 0
     for j, province in enumerate(provinces):
+        if (province.iso_a2, province.gn_name) in MISPLACED:
+            continue
         if votes[j]:
             owner[j] = votes[j].most_common(1)[0][0]
         else:
@@ -127,7 +132,7 @@ def match(provinces: list[Province], admin1_points: dict) -> Matched:
             result.divisions[label] = shapely.union_all([provinces[j].geom for j in shapes])
     by_country = defaultdict(list)
     for j, province in enumerate(provinces):
-        cc = owner[j][0] if j in owner else province.iso_a2
+        cc = owner[j][0] if j in owner else province.iso_a2  # a misplaced shape still belongs to its country
         if len(cc) == 2 and cc.isalpha():
             by_country[cc].append(province.geom)
     result.countries = {cc: shapely.union_all(parts) for cc, parts in by_country.items()}
