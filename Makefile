@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ESLint and its rules, pinned in package.json and package-lock.json, installed into node_modules/ (not in git).
 ESLINT := node_modules/.bin/eslint
 
-.PHONY: run test test-fast lint install chromium gdal clean
+.PHONY: run test test-fast lint install chromium gdal boundaries clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,14 +35,23 @@ gdal:
 	    echo "ogrinfo is missing: run as root: apt-get update && apt-get install -y gdal-bin" >&2; exit 1; \
 	  fi; }
 
-run: install
+## Debian's qgis-common ships Natural Earth's admin-1 shapes (world_map.gpkg) that `mapapp gazetteer build` reads.
+boundaries:
+	@test -f /usr/share/qgis/resources/data/world_map.gpkg || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends qgis-common >/dev/null; \
+	  else \
+	    echo "qgis-common is missing: run as root: apt-get update && apt-get install -y --no-install-recommends qgis-common" >&2; exit 1; \
+	  fi; }
+
+run: install boundaries
 	$(BIN)/mapapp serve
 
-test: install chromium gdal
+test: install chromium gdal boundaries
 	$(BIN)/python -m pytest
 
 ## Everything but the browser tests (tests/browser/ and any test that starts Chromium) and the slow ones.
-test-fast: install
+test-fast: install boundaries
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 $(ESLINT): package.json package-lock.json

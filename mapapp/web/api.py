@@ -121,9 +121,12 @@ def search():
 
 @bp.get("/features")
 def features():
-    """GeoJSON FeatureCollection of the map view the query names (source, from, to, article, place, feature, q)."""
+    """GeoJSON FeatureCollection of the map view the query names (source, from, to, article, place, feature, q);
+    `zoom` (0-19) serves shapes at the detail that zoom shows."""
     filters = MapFilters.from_args(request.args)
-    body = map_features.feature_collection_json(get_db(), filters)
+    zoom = request.args.get("zoom")
+    zoom = whole_number(zoom, "zoom", maximum=19) if zoom not in (None, "") else None
+    body = map_features.feature_collection_json(get_db(), filters, zoom=zoom)
     return Response(body, mimetype="application/geo+json")
 
 
