@@ -62,18 +62,20 @@ def test_the_index_follows_updates_and_deletes(stored, conn, geoparser, tmp_path
 
 
 def test_an_older_database_gets_its_articles_indexed(stored, data_dir):
-    """A database made before the search index (no FTS table, no web columns): opening it fills the index."""
+    """A database at schema version 1 (before the search index, the web columns and the feeds): opening it
+    migrates it and fills the index with the articles it holds."""
     path = data_dir / DATABASE_NAME
     raw = sqlite3.connect(path)
     old_columns = "id, key, title, source, published, url, path, text, content_hash, ingested_at, near"
     raw.executescript(
         "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update;"
-        " DROP TABLE articles_fts; DROP INDEX articles_fetched_url;"
+        " DROP TABLE articles_fts; DROP INDEX articles_fetched_url; DROP TABLE feed_items; DROP TABLE feeds;"
+        " DROP TRIGGER article_words_delete; DROP TRIGGER article_words_text; DROP TABLE article_words;"
         " CREATE TABLE articles_old (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '',"
         " source TEXT NOT NULL DEFAULT '', published TEXT, url TEXT, path TEXT, text TEXT NOT NULL,"
         " content_hash TEXT NOT NULL, ingested_at TEXT NOT NULL, near TEXT);"
         f" INSERT INTO articles_old SELECT {old_columns} FROM articles; DROP TABLE articles;"
-        " ALTER TABLE articles_old RENAME TO articles; PRAGMA user_version = 0;")
+        " ALTER TABLE articles_old RENAME TO articles; PRAGMA user_version = 1;")
     raw.close()
     conn = connect(path)
     try:
