@@ -153,7 +153,10 @@ def test_cli_ingests_through_a_scheduler_address(runner, data_dir, client, corpu
 
 
 def test_cli_says_what_to_install_without_dask(runner, tmp_path, monkeypatch):
+    import mapapp.articles
+
     monkeypatch.delitem(sys.modules, "mapapp.articles.batch", raising=False)
+    monkeypatch.delattr(mapapp.articles, "batch", raising=False)
     monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` now fails as if not installed
     (tmp_path / "a.txt").write_text("Rain in Paris.", encoding="utf-8")
     result = runner.invoke(["ingest", str(tmp_path / "a.txt"), "--scheduler", "local"])
