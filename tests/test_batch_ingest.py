@@ -77,8 +77,9 @@ def run(data_dir, geoparser, client, corpus, **kwargs) -> tuple[list[int], list]
     errors = []
     conn = connect(data_dir / DATABASE_NAME)
     try:
+        # Small tasks: 15 of them for 2 workers, so that a killed worker surely has some left to lose.
         ids = ingest_on_cluster(conn, geoparser, client, corpus, data_dir=data_dir, progress=False,
-                                on_error=errors.append, **kwargs)
+                                on_error=errors.append, files_per_task=4, **kwargs)
     finally:
         conn.close()
     return ids, errors
