@@ -36,9 +36,12 @@ from mapapp.errors import InvalidInput, MalformedFile, MapappError
 #: Articles a write transaction holds: large enough that a commit's fsync is paid rarely, small enough that
 #: an interruption loses little work and the writer never holds SQLite's lock for long.
 BATCH_SIZE = 200
-#: Files one Dask task reads and geoparses: a task cost about 8 ms of scheduling and transfer here (2 busy
-#: cores), a news article 5-10 ms to geoparse; 16 a task keep that overhead small while the load still spreads.
+#: Files one Dask task reads and geoparses, at least: a task cost about 8 ms of scheduling and transfer here
+#: (2 busy cores), a news article 4-5 ms to geoparse; 16 a task keep that overhead small. A large input gets
+#: larger tasks, about TASKS_PER_WORKER a worker, so that the scheduler's load stays flat as workers are added.
 FILES_PER_TASK = 16
+TASKS_PER_WORKER = 64
+MAX_FILES_PER_TASK = 256
 
 
 class GeoparseSetup(distributed.WorkerPlugin):
@@ -124,11 +127,11 @@ def ingest_on_cluster(conn: sqlite3.Connection, parser, client, paths: Iterable,
                       on_batch: Callable[[list[int]], None] | None = None, follow_symlinks: bool = False,
                       max_bytes: int = MAX_FILE_BYTES, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
                       near: str | None = None, sources: dict[str, str] | None = None,
-                      batch_size: int = BATCH_SIZE, files_per_task: int = FILES_PER_TASK) -> list[int]:
+                      batch_size: int = BATCH_SIZE, files_per_task: int | None = None) -> list[int]:
     """ingest_paths with the reading and geoparsing on `client`'s workers; the ids of the stored articles.
 
     Stores what a plain ingest stores, in batches of `batch_size` articles a transaction; a Dask task reads
-    `files_per_task` files. Two files with the
+    `files_per_task` files (default: 16, more for a large input on many workers). Two files with the
     same key: the later in the input wins, as in a plain ingest, whatever order the workers finish them in.
     `on_batch` is called with each committed batch's article ids. Bad files go to `on_error` as in
     ingest_paths (else the first is raised once the rest are stored).
@@ -147,13 +150,17 @@ def ingest_on_cluster(conn: sqlite3.Connection, parser, client, paths: Iterable,
         if on_error is None:
             raise error
         on_error(error)
-    setup = GeoparseSetup(data_dir, near=near, sources=sources)
-    client.register_plugin(setup, name=setup.name)
+    threads = max(sum(client.nthreads().values()), 1)
+    if files_per_task is None:
+        wanted = -(-len(files) // (threads * TASKS_PER_WORKER))
+        files_per_task = min(max(FILES_PER_TASK, wanted), MAX_FILES_PER_TASK)
     chunks = [[(number, str(path)) for number, path in enumerate(files[start:start + files_per_task], start)]
               for start in range(0, len(files), files_per_task)]
     ids_by_key: dict[str, tuple[int, int]] = {}  # key -> (number of the file stored under it, article id)
     ids: list[int] = []
     pending: list[tuple[int, PreparedArticle]] = []
+    setup = GeoparseSetup(data_dir, near=near, sources=sources)
+    client.register_plugin(setup, name=setup.name)
     bar = tqdm(total=len(files), desc="Ingesting", unit="doc", disable=not progress, leave=False)
 
     in_flight: set = set()
@@ -181,7 +188,7 @@ def ingest_on_cluster(conn: sqlite3.Connection, parser, client, paths: Iterable,
             on_batch(written)
 
     try:
-        window = 2 * max(sum(client.nthreads().values()), 1) + 2  # tasks in flight: every worker busy, RAM bounded
+        window = 2 * threads + 2  # tasks in flight: every worker busy, memory bounded
         queue = iter(chunks)
         running = distributed.as_completed([submit(chunk) for chunk in _take(queue, window)])
         for future in running:
