@@ -16,7 +16,6 @@ from mapapp.articles.batch import ingest_on_cluster  # noqa: E402
 from mapapp.db import DATABASE_NAME, connect  # noqa: E402
 from mapapp.geoparse.evaluate import load_geovirus, load_trnews  # noqa: E402
 
-pytestmark = pytest.mark.slow
 PER_CORPUS = 30
 DUPLICATE = "trnews-003.txt"  # also in the second folder, with other text: the later file in the input wins
 
@@ -85,6 +84,7 @@ def run(data_dir, geoparser, client, corpus, **kwargs) -> tuple[list[int], list]
     return ids, errors
 
 
+@pytest.mark.slow  # a LocalCluster of 2 processes, and 60 articles
 def test_two_workers_store_exactly_the_mentions_of_a_plain_ingest(data_dir, geoparser, client, corpus, plain):
     ids, errors = run(data_dir, geoparser, client, corpus, batch_size=10)
     articles, mentions = snapshot(data_dir)
@@ -97,6 +97,7 @@ def test_two_workers_store_exactly_the_mentions_of_a_plain_ingest(data_dir, geop
     assert duplicate[6].startswith("Floods closed the roads")  # the later file won, whichever finished first
 
 
+@pytest.mark.slow  # a LocalCluster of 2 processes, and 60 articles
 def test_a_killed_worker_and_an_interrupted_writer_lose_and_duplicate_nothing(data_dir, gazetteer_template, geoparser,
                                                                              client, corpus, plain):
     victim = sorted(client.nthreads())[0]
@@ -132,6 +133,7 @@ def test_a_killed_worker_and_an_interrupted_writer_lose_and_duplicate_nothing(da
     assert snapshot(fresh) == plain
 
 
+@pytest.mark.slow  # a LocalCluster of 2 processes, and 60 articles
 def test_rerunning_a_completed_ingest_adds_nothing(data_dir, geoparser, client, corpus, plain):
     first, _ = run(data_dir, geoparser, client, corpus, batch_size=25)
     conn = connect(data_dir / DATABASE_NAME)
@@ -145,6 +147,7 @@ def test_rerunning_a_completed_ingest_adds_nothing(data_dir, geoparser, client, 
     assert snapshot(data_dir) == plain
 
 
+@pytest.mark.slow  # a LocalCluster of 2 processes, and 60 articles
 def test_cli_ingests_through_a_scheduler_address(runner, data_dir, client, corpus):
     result = runner.invoke(["ingest", corpus[0], "--scheduler", client.scheduler.address, "--batch-size", "16"])
     assert result.exit_code == 0, result.output
@@ -187,3 +190,20 @@ def test_cli_names_a_scheduler_that_does_not_answer(runner, tmp_path):
     assert result.exit_code == 1
     assert "no Dask scheduler answers at tcp://127.0.0.1:9" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.slow  # a LocalCluster of 2 processes, and 60 articles
+def test_workers_that_cannot_open_the_data_folder_stop_the_run_naming_it(data_dir, geoparser, client, corpus,
+                                                                         tmp_path):
+    from mapapp.errors import MapappError
+
+    conn = connect(data_dir / DATABASE_NAME)
+    try:
+        with pytest.raises(MapappError, match=r"Dask worker on .*: no gazetteer in .*elsewhere.* at the same path"):
+            ingest_on_cluster(conn, geoparser, client, corpus, data_dir=tmp_path / "elsewhere", progress=False,
+                              on_error=lambda error: None)
+        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0
+    finally:
+        conn.close()
+    left = client.run(lambda dask_worker: [name for name in dask_worker.plugins if name.startswith("mapapp-")])
+    assert left == {address: [] for address in client.nthreads()}  # no half-set-up plugin stays on a worker

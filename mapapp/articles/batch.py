@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
@@ -31,7 +32,7 @@ from mapapp.articles.store import (
     reresolve_pending,
     write_articles,
 )
-from mapapp.errors import InvalidInput, MalformedFile, MapappError
+from mapapp.errors import GazetteerMissing, InvalidInput, MalformedFile, MapappError
 
 #: Articles a write transaction holds: large enough that a commit's fsync is paid rarely, small enough that
 #: an interruption loses little work and the writer never holds SQLite's lock for long.
@@ -60,7 +61,11 @@ class GeoparseSetup(distributed.WorkerPlugin):
         from mapapp.gazetteer import open_gazetteer
         from mapapp.geoparse import Geoparser
 
-        gazetteer = open_gazetteer(self.data_dir, build_if_missing=False, progress=False)
+        try:
+            gazetteer = open_gazetteer(self.data_dir, build_if_missing=False, progress=False)
+        except GazetteerMissing as error:
+            raise GazetteerMissing(f"Dask worker on {socket.gethostname()}: {error.message} (a worker reads the "
+                                   "data folder at the same path as the ingest command)") from None
         self.parser = Geoparser(gazetteer)
         self.parser.name_index()  # now, not in the first task: the dashboard then shows geoparsing time only
         self.regions = HomeRegions(gazetteer, default=self.near, sources=self.sources)
@@ -160,7 +165,6 @@ def ingest_on_cluster(conn: sqlite3.Connection, parser, client, paths: Iterable,
     ids: list[int] = []
     pending: list[tuple[int, PreparedArticle]] = []
     setup = GeoparseSetup(data_dir, near=near, sources=sources)
-    client.register_plugin(setup, name=setup.name)
     bar = tqdm(total=len(files), desc="Ingesting", unit="doc", disable=not progress, leave=False)
 
     in_flight: set = set()
@@ -188,6 +192,8 @@ def ingest_on_cluster(conn: sqlite3.Connection, parser, client, paths: Iterable,
             on_batch(written)
 
     try:
+        # Raises what a worker's setup raised (a data folder missing there: GazetteerMissing, naming it).
+        client.register_plugin(setup, name=setup.name)
         window = 2 * threads + 2  # tasks in flight: every worker busy, memory bounded
         queue = iter(chunks)
         running = distributed.as_completed([submit(chunk) for chunk in _take(queue, window)])
