@@ -207,3 +207,14 @@ def test_workers_that_cannot_open_the_data_folder_stop_the_run_naming_it(data_di
         conn.close()
     left = client.run(lambda dask_worker: [name for name in dask_worker.plugins if name.startswith("mapapp-")])
     assert left == {address: [] for address in client.nthreads()}  # no half-set-up plugin stays on a worker
+
+
+@pytest.mark.slow  # starts its own LocalCluster
+# Another session's cluster may hold the dashboard's default port: Dask then serves it on another, and says so.
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+def test_cli_local_cluster_ingests_like_a_plain_ingest(runner, data_dir, corpus, plain):
+    result = runner.invoke(["ingest", *corpus, "--scheduler", "local", "--jobs", "2", "--batch-size", "7"])
+    assert result.exit_code == 1  # the one bad file, reported on its own line
+    assert "broken.txt: binary file" in result.output and "Dask dashboard: http" in result.output
+    assert f"Ingested {2 * PER_CORPUS + 1} articles" in result.output
+    assert snapshot(data_dir) == plain
