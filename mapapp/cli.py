@@ -121,14 +121,14 @@ def _register() -> None:
     if main.commands:
         return
     from mapapp.accounts import admin_group
-    from mapapp.articles.cli import corrections_group, ingest_command
+    from mapapp.articles.cli import corrections_group, feeds_group, ingest_command
     from mapapp.gazetteer.cli import gazetteer_group
     from mapapp.geoparse.cli import evaluate_command, geoparse_command, train_command
     from mapapp.maps.cli import export_command
     from mapapp.web.cli import serve_command
 
     for command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,
-                    serve_command, export_command, admin_group, db_group, corrections_group):
+                    serve_command, export_command, admin_group, db_group, corrections_group, feeds_group):
         main.add_command(command)
 
 

@@ -143,3 +143,19 @@ def test_an_index_for_a_view_adds_new_names_without_rebuilding():
     view = base.with_keys(frozenset({"paris", "new town of parukh"}))
     assert view.longest == {"paris": 1, "new": 4}
     assert base.longest == {"paris": 1}
+
+
+def test_names_inside_run_together_hashtags_but_not_inside_handles(geoparser):
+    text = "Stop the violence #GazaUnderAttack #PrayForBrazil, says @BBCAfrica"
+    mentions = geoparser.parse(text)
+    assert [(m.text, m.start) for m in mentions] == [("Gaza", text.index("Gaza")), ("Brazil", text.index("Brazil"))]
+    assert mentions[1].place.country_code == "BR"
+
+
+@pytest.mark.parametrize("text, name", [("They flew to Mexico City on Monday.", "Mexico City"),
+                                        ("Kansas City police said on Monday.", "Kansas City"),
+                                        ("Kentucky State Police said on Monday.", "Kentucky")])
+def test_a_city_named_with_an_ordinary_last_word_keeps_it(geoparser, text, name):
+    [mention] = geoparser.parse(text)
+    assert mention.text == name
+    assert mention.place.feature == ("city" if "City" in name else "admin1")

@@ -134,3 +134,10 @@ def test_the_same_names_as_places(geoparser):
     mentions = geoparser.parse("Flooding hit Victoria, Australia, and floods reached Chelsea in London.")
     assert [m.text for m in mentions] == ["Victoria", "Australia", "Chelsea", "London"]
     assert mentions[0].place.country_code == "AU" and mentions[2].place.country_code == "GB"
+
+
+def test_a_bare_name_is_the_known_place_not_a_far_province_of_that_name(geoparser):
+    # "Gaza" is also a province of Mozambique: the Strip (or its city) is meant.
+    [mention] = geoparser.parse("There is much we can do to stop the violence in Gaza right now.")
+    assert mention.place.country_code != "MZ"
+    assert mention.place.lat == pytest.approx(31.4, abs=0.3) and mention.place.lon == pytest.approx(34.4, abs=0.3)

@@ -41,6 +41,7 @@ CANDIDATE_FEATURES = (
     "log_population", "continent", "water", "country", "admin1", "region", "admin2", "city", "village",
     "physical", "other_feature", "capital", "admin_capital", "kind_name", "kind_alias", "kind_abbreviation",
     "curated", "capital_over_division", "admin_word_match", "admin_word_mismatch", "comma_container",
+    "division_outnumbered",
     "context_country", "context_siblings", "context_admin1", "context_inside", "context_near",
 )
 BASE_COUNT = CANDIDATE_FEATURES.index("context_country")

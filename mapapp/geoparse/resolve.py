@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from geopy.distance import EARTH_RADIUS
 
+from mapapp.cache import memoize
 from mapapp.gazetteer.place import Place
 from mapapp.geoparse.model import (
     CANDIDATE_FEATURES,
@@ -24,7 +25,9 @@ from mapapp.geoparse.recognize import ADMIN_WORDS, CALENDAR_WORDS, Span
 from mapapp.geoparse.wordlists import surnames, word_commonness
 
 #: Feature classes as a news reader ranks them (log10-population units added to a candidate's score).
-FEATURE_BONUS = {
+#: Not the geocoder's ranking (gazetteer.store.importance, with its SEAT_BONUS by feature code): the two
+#: answer different questions and are tuned apart, so each keeps its own table.
+FEATURE_PRIOR = {
     "continent": 6.0, "ocean": 5.5, "country": 6.0, "sea": 4.5, "admin1": 2.5, "province": 3.0, "state": 3.0,
     "region": 3.5, "corridor": 3.0, "district": 2.0, "admin2": 0.8, "city": 0.0, "village": 1.0,
     # Physical features carry no population: their bonus stands for how often news names them.
@@ -49,7 +52,7 @@ IMPORTANT = 9.0        # score of a place known to everyone (countries; cities o
 
 def _prior(place: Place, key: str, kind: str) -> float:
     """What a reader assumes before context: big and important places first, the place's own name first."""
-    score = math.log10(max(place.population, 0) + 10) + FEATURE_BONUS.get(place.feature, 1.0)
+    score = math.log10(max(place.population, 0) + 10) + FEATURE_PRIOR.get(place.feature, 1.0)
     if place.feature_code == "PPLC":
         score += 3.0  # news names capitals for their governments: "Washington", "Ottawa"
     if kind == "name":
@@ -72,7 +75,7 @@ class ArticleContext:
         self.admin1: dict[tuple[str, str], float] = {}
         self.own: dict[str, tuple[Place, float]] = {}
         self.divisions: dict[str, float] = {}  # weight of first-level divisions named, by country
-        self.regions: list[tuple[str, Place]] = []
+        self.regions: list[tuple[str, tuple]] = []  # (key, (place id, prepared shape, bounds))
         self.anchors: list[tuple[str, Place]] = []
         self.total = 0.0
 
@@ -89,7 +92,9 @@ class ArticleContext:
             self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
         if place.geometry and place.feature not in ("country", "continent") and \
                 place.geometry.get("type") in ("Polygon", "MultiPolygon"):
-            self.regions.append((key, place))
+            _, shape, bounds = _prepared(place)  # once per region here, not once per candidate tested
+            if shape is not None:
+                self.regions.append((key, (place.id, shape, bounds)))
         if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
             self.anchors.append((key, place))
 
@@ -129,44 +134,36 @@ class ArticleContext:
         return country, siblings, division, inside, near
 
 
-_SHAPES: dict[tuple[str, int], tuple] = {}
-
-
+# Keyed by the geometry object too: a view's proposed edit may reuse a place's id and version. The entry holds
+# that object, so while it is cached no other object can have its id().
+@memoize("region shapes", key=lambda place: (place.id, place.version, id(place.geometry)))
 def _prepared(place: Place) -> tuple:
-    """(shape, bounds) of a place's geometry, prepared for fast tests; cached while the geometry is the same."""
-    cache_key = (place.id, place.version)
-    cached = _SHAPES.get(cache_key)
-    if cached is None or cached[0] is not place.geometry:  # a view's proposed edit may reuse id and version
-        from shapely import prepare
-        from shapely.geometry import shape
+    """(geometry dict, shape, bounds) of a place's geometry, the shape prepared for fast tests."""
+    from shapely import prepare
+    from shapely.geometry import shape
 
-        try:
-            geometry = shape(place.geometry)
-            prepare(geometry)
-            bounds = geometry.bounds
-        except (ValueError, TypeError, AttributeError, KeyError):
-            geometry, bounds = None, None
-        if len(_SHAPES) > 10_000:
-            _SHAPES.clear()
-        cached = _SHAPES[cache_key] = (place.geometry, geometry, bounds)
-    return cached[1], cached[2]
+    try:
+        geometry = shape(place.geometry)
+        prepare(geometry)
+        bounds = geometry.bounds
+    except (ValueError, TypeError, AttributeError, KeyError):
+        geometry, bounds = None, None
+    return place.geometry, geometry, bounds
 
 
 def region_shape(place: Place):
     """The place's shape, prepared for fast containment tests (None when it has none or it is broken)."""
-    return _prepared(place)[0]
+    return _prepared(place)[1]
 
 
-def _inside_any(place: Place, regions: list[Place]) -> bool:
+def _inside_any(place: Place, regions: list[tuple[str, object, tuple]]) -> bool:
+    """True when the place's point lies in one of `regions` (place id, prepared shape, bounds) but its own."""
     from shapely import contains_xy
 
     x, y = place.lon, place.lat
-    for region in regions:
-        if region.id == place.id:
-            continue
-        geometry, bounds = _prepared(region)
+    for region_id, geometry, bounds in regions:
         # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
-        if geometry is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
+        if region_id != place.id and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
                 and contains_xy(geometry, x, y):
             return True
     return False
@@ -403,6 +400,18 @@ def _capital_over_division(name: _Name, spans: list[Span]) -> Place | None:
     return None
 
 
+def _outnumbered_divisions(name: _Name) -> set[str]:
+    """Ids of divisions that a more populous city of their name in another country outnumbers.
+
+    A bare name read as a far-away province over the known city of that name ("Gaza": the city, not
+    Mozambique's province) is the error; the ranker weighs the evidence.
+    """
+    top = name.candidates[:5]
+    cities = [place for place, _ in top if place.feature == "city"]
+    return {place.id for place, _ in top if place.feature in DIVISIONS and any(
+        city.country_code != place.country_code and city.population >= place.population for city in cities)}
+
+
 _F = {name: number for number, name in enumerate(CANDIDATE_FEATURES)}
 _CONTEXT_SLOTS = tuple(_F[name] for name in ("context_country", "context_siblings", "context_admin1",
                                              "context_inside", "context_near"))
@@ -418,6 +427,7 @@ def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: 
     """
     admin_words = {ADMIN_WORDS[s.admin_word] for s in spans if s.admin_word}
     capital = _capital_over_division(name, spans)
+    outnumbered = _outnumbered_divisions(name)
     weights = model.candidate_weights
     scored = []
     for place, base, base_score in name.ranked[:MAX_CANDIDATES]:
@@ -426,6 +436,8 @@ def rank(name: _Name, spans: list[Span], context: ArticleContext | None, hints: 
         extra = []
         if place is capital:
             extra.append((_F["capital_over_division"], 1.0))
+        if place.id in outnumbered:
+            extra.append((_F["division_outnumbered"], 1.0))
         if admin_words:
             extra.append((_F["admin_word_match"] if place.feature in DIVISIONS else _F["admin_word_mismatch"], 1.0))
         if hints.get(place.id):
