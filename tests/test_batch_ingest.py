@@ -49,7 +49,8 @@ def snapshot(data_dir) -> tuple[list[tuple], list[tuple]]:
     conn = connect(data_dir / DATABASE_NAME)
     try:
         articles = [tuple(row) for row in conn.execute(
-            "SELECT key, title, source, published, url, path, text, content_hash, near FROM articles ORDER BY key")]
+            "SELECT key, title, source, published, url, path, text, content_hash, near, author, fetched_url,"
+            " fingerprint, (SELECT words FROM article_words w WHERE w.rowid = a.id) FROM articles a ORDER BY key")]
         mentions = [tuple(row) for row in conn.execute(
             "SELECT a.key, m.start, m.end, m.place_id, m.kind, m.text, m.sentence_start, m.sentence_end"
             " FROM mentions m JOIN articles a ON a.id = m.article_id ORDER BY a.key, m.start")]
@@ -93,6 +94,7 @@ def test_two_workers_store_exactly_the_mentions_of_a_plain_ingest(data_dir, geop
     assert len(articles) == 2 * PER_CORPUS and len(mentions) > 500
     assert articles == plain[0]
     assert mentions == plain[1]  # mention by mention: article, start, end, place id, kind, text, sentence
+    assert all(article[11] is not None and article[12] for article in articles)  # fingerprint, indexed words
     duplicate = next(article for article in articles if article[0] == DUPLICATE)
     assert duplicate[6].startswith("Floods closed the roads")  # the later file won, whichever finished first
 
