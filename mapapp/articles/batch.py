@@ -38,7 +38,7 @@ from mapapp.errors import GazetteerMissing, InvalidInput, MalformedFile, MapappE
 #: an interruption loses little work and the writer never holds SQLite's lock for long.
 BATCH_SIZE = 200
 #: Files one Dask task reads and geoparses, at least: a task cost about 8 ms of scheduling and transfer here
-#: (2 busy cores), a news article 4-5 ms to geoparse; 16 a task keep that overhead small. A large input gets
+#: (2 busy cores), a news article 5-7 ms to geoparse; 16 a task keep that overhead small. A large input gets
 #: larger tasks, about TASKS_PER_WORKER a worker, so that the scheduler's load stays flat as workers are added.
 FILES_PER_TASK = 16
 TASKS_PER_WORKER = 64
