@@ -44,10 +44,19 @@ def echo_outcome(outcome) -> None:
               help="Read symbolic links given as PATH or leading out of a folder (refused by default: a link "
                    "could publish any file you can read).")
 @fetch_options
+@click.option("--scheduler", "scheduler", default=None, metavar="ADDRESS",
+              help="Read and geoparse the files on a Dask cluster: 'local' (worker processes on this machine) "
+                   "or a scheduler's address, tcp://HOST:8786; this process writes the results (needs "
+                   "mapapp[dask]).")
+@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --scheduler local: N worker processes (default: one a core).")
+@click.option("--batch-size", "batch_size", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --scheduler: articles stored per transaction (default 200).")
 @near_option
 @max_size_option
 @data_option
-def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, near, max_size, data):
+def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, scheduler, jobs, batch_size, near, max_size,
+                   data):
     """Add or update articles from files or folders (.txt, .md, .html; optional front matter) or web pages.
 
     Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read (not a
@@ -62,9 +71,24 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, near, m
 
     Each article's home region is its front matter's `near:`, else --near, else its source's entry in
     DATA_DIR/sources.toml; a name the gazetteer does not know is an error.
+
+    With --scheduler, Dask workers read and geoparse the files (URLs are fetched here, as without it) and this
+    process stores them in batches (the same articles and mentions as without it); workers on other hosts
+    need the files and the data folder at the same paths. Running it again after an interruption stores
+    nothing twice.
     """
     if "" in paths:  # Path("") is the current folder: refuse before reading anything
         raise InvalidInput("an empty path was given; name a file or folder")
+    if scheduler is None and (jobs is not None or batch_size is not None):
+        raise InvalidInput(f"{'--jobs' if jobs is not None else '--batch-size'} needs --scheduler")
+    if scheduler is not None:
+        try:
+            from mapapp.articles import batch
+        except ModuleNotFoundError as error:
+            if (error.name or "").partition(".")[0] in ("dask", "distributed"):
+                raise InvalidInput("--scheduler needs Dask: pip install 'mapapp[dask]'") from None
+            raise
+        batch.check_scheduler(scheduler, jobs)
     from mapapp.articles import ingest_paths
     from mapapp.articles.fetch import is_web_url
     from mapapp.articles.near import HomeRegions, load_sources
@@ -76,7 +100,8 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, near, m
     urls = [path for path in paths if is_web_url(path)]
     files = [path for path in paths if not is_web_url(path)]
     parser = Geoparser(open_gazetteer(data, build_if_missing=True, progress=True))
-    regions = HomeRegions(parser.gazetteer, default=near, sources=load_sources(data))
+    sources = load_sources(data)
+    regions = HomeRegions(parser.gazetteer, default=near, sources=sources)  # an unknown --near stops here
     failed = []
 
     def report(error):
@@ -87,8 +112,18 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, near, m
     limit = max_mentions or MAX_MENTIONS_PER_ARTICLE
     outcomes = []
     with opened(database_path(data)) as conn:
-        ids = ingest_paths(conn, parser, files, progress=True, on_error=report, follow_symlinks=follow_symlinks,
-                           max_bytes=max_size, max_mentions=limit, regions=regions) if files else []
+        if not files:
+            ids = []
+        elif scheduler is None:
+            ids = ingest_paths(conn, parser, files, progress=True, on_error=report, follow_symlinks=follow_symlinks,
+                               max_bytes=max_size, max_mentions=limit, regions=regions)
+        else:
+            with batch.dask_client(scheduler, jobs=jobs) as client:
+                click.echo(f"Dask dashboard: {terminal_text(client.dashboard_link)}", err=True)
+                ids = batch.ingest_on_cluster(conn, parser, client, files, data_dir=data, on_error=report,
+                                              follow_symlinks=follow_symlinks, max_bytes=max_size,
+                                              max_mentions=limit, near=near, sources=sources,
+                                              batch_size=batch_size or batch.BATCH_SIZE)
         if urls:
             with _fetcher(timeout, delay, max_size) as fetcher:
                 outcomes = ingest_urls(conn, parser, urls, fetcher=fetcher, regions=regions, max_mentions=limit,

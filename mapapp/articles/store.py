@@ -8,6 +8,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -58,13 +59,33 @@ def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tupl
     )
 
 
-def save_document(conn: sqlite3.Connection, parser, document: Document, *,
-                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE, regions: HomeRegions | None = None) -> int:
-    """Insert or update (same key) one article and replace its mentions; returns the article id.
+@dataclass
+class PreparedArticle:
+    """One article read and geoparsed, ready to store: what `write_articles` needs, and nothing of a connection.
 
-    InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
-    The article's home region (`regions`, default: its front matter only) is stored with it, so that
-    re-resolutions after gazetteer edits keep it.
+    Plain data, so that a Dask worker can make it and the one writing process store it (mapapp.articles.batch).
+    """
+
+    key: str
+    title: str
+    source: str
+    published: str | None
+    url: str | None
+    path: str | None  # None for a fetched page (its address is fetched_url)
+    text: str
+    content_hash: str
+    near_id: str | None
+    rows: list[tuple]
+    author: str = ""
+    fetched_url: str | None = None
+    fingerprint: int | None = None  # simhash of the text (mapapp.articles.fingerprint), for near-duplicates
+
+
+def prepare_document(parser, document: Document, *, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
+                     regions: HomeRegions | None = None) -> PreparedArticle:
+    """Detect the metadata of `document`, choose its home region and geoparse it; writes nothing.
+
+    InputTooLarge (naming the file and the limit) when it has more than `max_mentions` place mentions.
     """
     detected = detect_metadata(document.text)
     title = document.title or detected["title"] or one_line(document.path.stem)
@@ -75,28 +96,54 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
     if len(mentions) > max_mentions:
         raise InputTooLarge(f"{document.path}: {len(mentions)} place mentions, more than the {max_mentions} an "
                             "article may have (raise the limit with --max-mentions)", field="max_mentions")
-    rows = _mention_rows(document.text, mentions)
-    content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
-    # A fetched page has no file: its address is fetched_url.
-    path = None if document.fetched_url else str(document.path.resolve())
+    return PreparedArticle(
+        key=document.key, title=title, source=source, published=published, url=document.url,
+        # A fetched page has no file: its address is fetched_url.
+        path=None if document.fetched_url else str(document.path.resolve()), text=document.text,
+        content_hash=hashlib.sha256(document.text.encode("utf-8")).hexdigest(),
+        near_id=near.id if near is not None else None, rows=_mention_rows(document.text, mentions),
+        author=document.author, fetched_url=document.fetched_url, fingerprint=fingerprint(document.text))
+
+
+def write_articles(conn: sqlite3.Connection, articles: list[PreparedArticle]) -> list[int]:
+    """Insert or update (same key) each article and replace its mentions, all in one transaction; their ids.
+
+    A re-ingest is an update, never a second copy, so writing the same articles again adds nothing.
+    """
+    ids = []
     with transaction(conn):
-        conn.execute(
-            "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at,"
-            " near, author, fetched_url, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET title = excluded.title, source = excluded.source,"
-            " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
-            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near,"
-            " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint",
-            (document.key, title, source, published, document.url, path, document.text, content_hash, _now(),
-             near.id if near is not None else None, document.author, document.fetched_url,
-             fingerprint(document.text)),
-        )
-        article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
-        _index_words(conn, article_id, document.text)
-        # An editor's corrections of a re-ingested article stay where its text still matches them.
-        _replace_mentions(conn, article_id, apply_pins(conn, article_id, document.text, rows))
-        bump_articles_version(conn)
-    return article_id
+        for article in articles:
+            conn.execute(
+                "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at,"
+                " near, author, fetched_url, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET title = excluded.title, source = excluded.source,"
+                " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
+                " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near,"
+                " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint",
+                (article.key, article.title, article.source, article.published, article.url, article.path,
+                 article.text, article.content_hash, _now(), article.near_id, article.author, article.fetched_url,
+                 article.fingerprint),
+            )
+            article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (article.key,)).fetchone()[0]
+            _index_words(conn, article_id, article.text)
+            # An editor's corrections of a re-ingested article stay where its text still matches them.
+            _replace_mentions(conn, article_id, apply_pins(conn, article_id, article.text, article.rows))
+            ids.append(article_id)
+        if articles:
+            bump_articles_version(conn)
+    return ids
+
+
+def save_document(conn: sqlite3.Connection, parser, document: Document, *,
+                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE, regions: HomeRegions | None = None) -> int:
+    """Insert or update (same key) one article and replace its mentions; returns the article id.
+
+    InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
+    The article's home region (`regions`, default: its front matter only) is stored with it, so that
+    re-resolutions after gazetteer edits keep it.
+    """
+    prepared = prepare_document(parser, document, max_mentions=max_mentions, regions=regions)
+    return write_articles(conn, [prepared])[0]
 
 
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
