@@ -4,11 +4,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from mapapp import bundled
 from mapapp.db import database_path, default_data_dir
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask is imported by create_app, not here: every `mapapp` command imports this package first.
 
 # The default tile layer of the app and of exported maps.
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -28,6 +32,8 @@ def _secret_key(data_dir: Path) -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the Flask app: defaults, then instance config.py and MAPAPP_* env vars (or test_config)."""
+    from flask import Flask
+
     data_dir = Path((test_config or {}).get("DATA_DIR") or default_data_dir()).resolve()
     app = Flask(
         __name__,

@@ -33,9 +33,10 @@ class _Group(click.Group):
             raise
 
     # Subcommands are registered on first use: their modules import this one (data_option), so registering
-    # them at import time would be a circular import whenever one of them is imported first.
+    # them at import time would be a circular import whenever one of them is imported first. Only the module
+    # of the command asked for is imported: `mapapp geoparse` must not pay for Flask and the web package.
     def get_command(self, ctx, cmd_name):
-        _register()
+        _register(cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx):
@@ -117,19 +118,28 @@ def db_check_command(data) -> None:
     sys.exit(1)
 
 
-def _register() -> None:
-    if main.commands:
-        return
-    from mapapp.accounts import admin_group
-    from mapapp.articles.cli import corrections_group, ingest_command
-    from mapapp.gazetteer.cli import gazetteer_group
-    from mapapp.geoparse.cli import evaluate_command, geoparse_command, train_command
-    from mapapp.maps.cli import export_command
-    from mapapp.web.cli import serve_command
+#: Each subcommand's module and attribute, imported when that command is used (or when all are listed).
+_COMMANDS = {
+    "gazetteer": ("mapapp.gazetteer.cli", "gazetteer_group"),
+    "geoparse": ("mapapp.geoparse.cli", "geoparse_command"),
+    "evaluate": ("mapapp.geoparse.cli", "evaluate_command"),
+    "train": ("mapapp.geoparse.cli", "train_command"),
+    "ingest": ("mapapp.articles.cli", "ingest_command"),
+    "serve": ("mapapp.web.cli", "serve_command"),
+    "export": ("mapapp.maps.cli", "export_command"),
+    "admin": ("mapapp.accounts", "admin_group"),
+    "corrections": ("mapapp.articles.cli", "corrections_group"),
+}
 
-    for command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,
-                    serve_command, export_command, admin_group, db_group, corrections_group):
-        main.add_command(command)
+
+def _register(name: str | None = None) -> None:
+    import importlib
+
+    for command_name, (module, attribute) in _COMMANDS.items():
+        if command_name not in main.commands and name in (None, command_name):
+            main.add_command(getattr(importlib.import_module(module), attribute), command_name)
+    if "db" not in main.commands:
+        main.add_command(db_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

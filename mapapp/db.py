@@ -7,9 +7,14 @@ import sqlite3
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask, current_app, g
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask is imported where a request needs it: the command-line paths (geoparse, ingest) never load it.
 
 DATABASE_NAME = "mapapp.sqlite3"
 
@@ -148,6 +153,8 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True):
 
 def get_db() -> sqlite3.Connection:
     """The current request's connection, opened on first use."""
+    from flask import current_app, g
+
     if "db" not in g:
         g.db = connect(current_app.config["DATABASE"])
     return g.db
@@ -155,6 +162,8 @@ def get_db() -> sqlite3.Connection:
 
 def close_db(_error: BaseException | None = None) -> None:
     """Close the request's connection, if one was opened."""
+    from flask import g
+
     db = g.pop("db", None)
     if db is not None:
         db.close()
@@ -163,6 +172,8 @@ def close_db(_error: BaseException | None = None) -> None:
 @click.command("init-db")
 def init_db_command() -> None:
     """Create the database schema in the app's data folder."""
+    from flask import current_app
+
     connect(current_app.config["DATABASE"]).close()
     click.echo(f"Initialised {current_app.config['DATABASE']}")
 

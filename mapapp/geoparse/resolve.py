@@ -129,14 +129,42 @@ class ArticleContext:
         return country, siblings, division, inside, near
 
 
-_SHAPES: dict[tuple[str, int], tuple] = {}
+_SHAPES: dict[tuple[str, int], list] = {}
+_UNMADE = object()  # the shapely shape of an entry not yet made: most regions never need one
+
+
+def _entry(place: Place) -> list:
+    """[geometry, shape or _UNMADE, bounds] of a place; cached while the geometry is the same."""
+    cache_key = (place.id, place.version)
+    cached = _SHAPES.get(cache_key)
+    if cached is None or cached[0] is not place.geometry:  # a view's proposed edit may reuse id and version
+        if len(_SHAPES) > 10_000:
+            _SHAPES.clear()
+        cached = _SHAPES[cache_key] = [place.geometry, _UNMADE, _bounds(place.geometry)]
+    return cached
+
+
+def _bounds(geometry) -> tuple | None:
+    """(min lon, min lat, max lon, max lat) of a GeoJSON geometry's positions, in plain Python: shapely (and
+    its import) is needed only for the points that fall inside a box. None when it has no positions."""
+    try:
+        coordinates = geometry["coordinates"]
+        depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                 "MultiPolygon": 3}[geometry["type"]]
+        positions = [coordinates]
+        for _ in range(depth):
+            positions = [item for part in positions for item in part]
+        lons = [position[0] for position in positions]
+        lats = [position[1] for position in positions]
+        return (min(lons), min(lats), max(lons), max(lats)) if lons else None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return None
 
 
 def _prepared(place: Place) -> tuple:
     """(shape, bounds) of a place's geometry, prepared for fast tests; cached while the geometry is the same."""
-    cache_key = (place.id, place.version)
-    cached = _SHAPES.get(cache_key)
-    if cached is None or cached[0] is not place.geometry:  # a view's proposed edit may reuse id and version
+    cached = _entry(place)
+    if cached[1] is _UNMADE:
         from shapely import prepare
         from shapely.geometry import shape
 
@@ -146,9 +174,7 @@ def _prepared(place: Place) -> tuple:
             bounds = geometry.bounds
         except (ValueError, TypeError, AttributeError, KeyError):
             geometry, bounds = None, None
-        if len(_SHAPES) > 10_000:
-            _SHAPES.clear()
-        cached = _SHAPES[cache_key] = (place.geometry, geometry, bounds)
+        cached[1], cached[2] = geometry, bounds
     return cached[1], cached[2]
 
 
@@ -158,17 +184,19 @@ def region_shape(place: Place):
 
 
 def _inside_any(place: Place, regions: list[Place]) -> bool:
-    from shapely import contains_xy
-
     x, y = place.lon, place.lat
     for region in regions:
         if region.id == place.id:
             continue
-        geometry, bounds = _prepared(region)
+        bounds = _entry(region)[2]
         # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
-        if geometry is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
-                and contains_xy(geometry, x, y):
-            return True
+        if bounds is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]:
+            geometry, bounds = _prepared(region)
+            if geometry is not None:
+                from shapely import contains_xy
+
+                if contains_xy(geometry, x, y):
+                    return True
     return False
 
 
@@ -367,7 +395,8 @@ def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *
         lowered_previous in MOTION_VERBS, span.next_word.lower() in LOCATIVES,
         # Interactions a linear model cannot form itself: evidence that overrides other evidence.
         located and person_name, located and best >= IMPORTANT - 2, person_name and best >= IMPORTANT - 2,
-        span.capitalised_neighbour and best >= IMPORTANT, (span.sentence_initial or span.title_case_line) and common >= COMMON_WORD,
+        span.capitalised_neighbour and best >= IMPORTANT,
+        (span.sentence_initial or span.title_case_line) and common >= COMMON_WORD,
     ]
 
 
