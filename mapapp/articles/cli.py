@@ -22,10 +22,12 @@ from mapapp.escaping import terminal_text
 @click.option("--follow-symlinks", is_flag=True,
               help="Read symbolic links given as PATH or leading out of a folder (refused by default: a link "
                    "could publish any file you can read).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes that read and parse the files (default: every core); one writer stores them.")
 @near_option
 @max_size_option
 @data_option
-def ingest_command(paths, max_mentions, follow_symlinks, near, max_size, data):
+def ingest_command(paths, max_mentions, follow_symlinks, jobs, near, max_size, data):
     """Add or update articles from files or folders (.txt, .md, .html; optional front matter).
 
     Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read (not a
@@ -43,6 +45,7 @@ def ingest_command(paths, max_mentions, follow_symlinks, near, max_size, data):
     from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
+    from mapapp.geoparse.workers import default_jobs
 
     parser = Geoparser(open_gazetteer(data, build_if_missing=True, progress=True))
     regions = HomeRegions(parser.gazetteer, default=near, sources=load_sources(data))
@@ -56,7 +59,7 @@ def ingest_command(paths, max_mentions, follow_symlinks, near, max_size, data):
     with opened(database_path(data)) as conn:
         ids = ingest_paths(conn, parser, paths, progress=True, on_error=report, follow_symlinks=follow_symlinks,
                            max_bytes=max_size, max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE,
-                           regions=regions)
+                           regions=regions, jobs=jobs or default_jobs())
     click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {terminal_text(database_path(data))}")
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")

@@ -57,14 +57,10 @@ def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tupl
     )
 
 
-def save_document(conn: sqlite3.Connection, parser, document: Document, *,
-                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE, regions: HomeRegions | None = None) -> int:
-    """Insert or update (same key) one article and replace its mentions; returns the article id.
-
-    InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
-    The article's home region (`regions`, default: its front matter only) is stored with it, so that
-    re-resolutions after gazetteer edits keep it.
-    """
+def parse_document(parser, document: Document, *, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
+                   regions: HomeRegions | None = None) -> tuple:
+    """What save_document stores of `document`, found without the database (so in any process):
+    (title, source, published, home region id, mention rows). InputTooLarge past `max_mentions`."""
     detected = detect_metadata(document.text)
     title = document.title or detected["title"] or one_line(document.path.stem)
     source = document.source or detected["source"]
@@ -74,7 +70,12 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
     if len(mentions) > max_mentions:
         raise InputTooLarge(f"{document.path}: {len(mentions)} place mentions, more than the {max_mentions} an "
                             "article may have (raise the limit with --max-mentions)", field="max_mentions")
-    rows = _mention_rows(document.text, mentions)
+    return title, source, published, near.id if near is not None else None, _mention_rows(document.text, mentions)
+
+
+def store_document(conn: sqlite3.Connection, document: Document, parsed: tuple) -> int:
+    """Insert or update (same key) one article parsed by parse_document and replace its mentions; its id."""
+    title, source, published, near_id, rows = parsed
     content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
     with transaction(conn):
         conn.execute(
@@ -84,7 +85,7 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
             " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
             " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near",
             (document.key, title, source, published, document.url, str(document.path.resolve()),
-             document.text, content_hash, _now(), near.id if near is not None else None),
+             document.text, content_hash, _now(), near_id),
         )
         article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
         # An editor's corrections of a re-ingested article stay where its text still matches them.
@@ -93,13 +94,54 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
     return article_id
 
 
+def save_document(conn: sqlite3.Connection, parser, document: Document, *,
+                  max_mentions: int = MAX_MENTIONS_PER_ARTICLE, regions: HomeRegions | None = None) -> int:
+    """Insert or update (same key) one article and replace its mentions; returns the article id.
+
+    InputTooLarge (naming the file and the limit, nothing stored) when it has more than `max_mentions`.
+    The article's home region (`regions`, default: its front matter only) is stored with it, so that
+    re-resolutions after gazetteer edits keep it.
+    """
+    return store_document(conn, document, parse_document(parser, document, max_mentions=max_mentions,
+                                                         regions=regions))
+
+
+def _read_and_parse(parser, regions, path: Path, max_bytes: int, max_mentions: int) -> tuple:
+    """(document, parsed, None) or (None, None, error) for one file; what an ingest worker sends back."""
+    try:
+        document = read_document(path, max_bytes=max_bytes)
+        return document, parse_document(parser, document, max_mentions=max_mentions, regions=regions), None
+    except MapappError as error:
+        return None, None, error
+    except OSError as error:
+        return None, None, MalformedFile(error.strerror or str(error), path=str(path))
+
+
+def _parsed_files(parser, files: list, regions: HomeRegions | None, jobs: int, max_bytes: int, max_mentions: int):
+    """_read_and_parse of each file, in order: here, or in `jobs` worker processes (the writer stays here)."""
+    tasks = [(path, max_bytes, max_mentions) for path in files]
+    if jobs <= 1 or len(files) <= 1:
+        regions = regions or HomeRegions(parser.gazetteer)
+        yield from (_read_and_parse(parser, regions, *task) for task in tasks)
+        return
+    from mapapp.geoparse import workers
+
+    # The workers resolve the same home regions from their ids (already checked here).
+    near = regions.default.id if regions is not None and regions.default is not None else None
+    sources = {source: place.id for source, place in regions.sources.items()} if regions is not None else {}
+    with workers.parse_pool(parser.gazetteer.path, jobs=min(jobs, len(files)), ner=parser.ner, near=near,
+                            sources=sources) as pool:
+        yield from workers.run(pool, _read_and_parse, tasks, jobs)
+
+
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
                  on_error: Callable[[MapappError], None] | None = None, follow_symlinks: bool = False,
                  max_bytes: int = MAX_FILE_BYTES, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
-                 regions: HomeRegions | None = None) -> list[int]:
+                 regions: HomeRegions | None = None, jobs: int = 1) -> list[int]:
     """Ingest files and folders (each file in its own transaction); returns the ids of the stored articles.
 
     `regions` gives each article its home region (see mapapp.articles.near; default: front matter only).
+    With `jobs` > 1 the files are read and parsed in that many worker processes, and stored here, in order.
 
     A bad file (or one with more than `max_mentions` mentions) raises MalformedFile / InputTooLarge, or, when
     `on_error` is given, is reported to it and skipped. Symbolic links are refused that way (see iter_paths)
@@ -113,16 +155,19 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
         if on_error is None:
             raise error
         on_error(error)
-    for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
-        try:
-            ids.append(save_document(conn, parser, read_document(path, max_bytes=max_bytes),
-                                     max_mentions=max_mentions, regions=regions))
-        except (MapappError, OSError) as error:
-            if on_error is None:
-                raise
-            if isinstance(error, OSError):
-                error = MalformedFile(error.strerror or str(error), path=str(path))
-            on_error(error)
+    files = list(files)
+    results = _parsed_files(parser, files, regions, jobs, max_bytes, max_mentions)
+    for document, parsed, error in tqdm(results, total=len(files), desc="Ingesting", unit="file",
+                                        disable=not progress, leave=False):
+        if error is None:
+            try:
+                ids.append(store_document(conn, document, parsed))
+                continue
+            except MapappError as raised:
+                error = raised
+        if on_error is None:
+            raise error
+        on_error(error)
     return ids
 
 
