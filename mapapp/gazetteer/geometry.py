@@ -1,9 +1,6 @@
 """GeoJSON geometry checks for the gazetteer: one validator for admin edits and for curated files."""
 from __future__ import annotations
 
-import shapely
-from shapely.geometry import shape
-
 from mapapp import coords
 from mapapp.errors import InvalidCoordinates, InvalidGeometry
 from mapapp.params import load_json
@@ -83,6 +80,11 @@ def check_geometry(value, *, types=ALL_TYPES, field: str = "geometry", label: st
     elif kind == "MultiLineString" and any(len(line) < 2 for line in coordinates):
         raise check.fail("needs at least 2 positions for each line")
     geometry = {"type": kind, "coordinates": coordinates}
+    # shapely (and numpy) are imported at the first check, not with the module: `mapapp serve` and the
+    # web package import this module, and most of their requests never check a shape.
+    import shapely
+    from shapely.geometry import shape
+
     try:
         geom = shape(geometry)
     except (ValueError, TypeError, shapely.errors.ShapelyError) as error:
