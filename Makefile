@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ESLint and its rules, pinned in package.json and package-lock.json, installed into node_modules/ (not in git).
 ESLINT := node_modules/.bin/eslint
 
-.PHONY: run test test-fast lint install chromium clean
+.PHONY: run test test-fast lint install chromium gdal clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,19 @@ chromium:
 	    echo "chromium is missing: run as root: apt-get update && apt-get install -y chromium" >&2; exit 1; \
 	  fi; }
 
+## GDAL's ogrinfo (Debian gdal-bin): the download tests open the GeoPackage and KML files with it.
+gdal:
+	@command -v ogrinfo >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null; \
+	  else \
+	    echo "ogrinfo is missing: run as root: apt-get update && apt-get install -y gdal-bin" >&2; exit 1; \
+	  fi; }
+
 run: install
 	$(BIN)/mapapp serve
 
-test: install chromium
+test: install chromium gdal
 	$(BIN)/python -m pytest
 
 ## Everything but the browser tests (tests/browser/ and any test that starts Chromium) and the slow ones.

@@ -129,6 +129,7 @@ _COMMANDS = {
     "export": ("mapapp.maps.cli", "export_command"),
     "admin": ("mapapp.accounts", "admin_group"),
     "corrections": ("mapapp.articles.cli", "corrections_group"),
+    "feeds": ("mapapp.articles.cli", "feeds_group"),
 }
 
 

@@ -93,6 +93,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE articles ADD COLUMN near TEXT")
 
 
+# --- issue 12 (articles from the web, full-text search): one schema step, kept apart so that it ports as is.
+_WEB_ARTICLE_COLUMNS = {"author": "TEXT NOT NULL DEFAULT ''", "fetched_url": "TEXT", "fingerprint": "INTEGER"}
+
+
+def _add_web_article_columns(conn: sqlite3.Connection) -> bool:
+    """Give an older articles table the web-ingest columns; True when its search index must be filled after."""
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(articles)")]
+    if not columns:
+        return False  # a new database: the schema script creates everything
+    for name, declaration in _WEB_ARTICLE_COLUMNS.items():
+        if name not in columns:
+            conn.execute(f"ALTER TABLE articles ADD COLUMN {name} {declaration}")
+    return not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone()
+
+
+def _fill_search_index(conn: sqlite3.Connection) -> None:
+    """Index the articles that existed before the search index was created (after the schema script)."""
+    conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+# --- end of issue 12's schema step
+
+
 def init_schema(conn: sqlite3.Connection) -> None:
     """Create every table and index that does not exist yet and migrate old ones (no-op when current)."""
     if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_STAMP:
@@ -103,8 +124,11 @@ def init_schema(conn: sqlite3.Connection) -> None:
         if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_STAMP:
             return
         _migrate(conn)
+        fill_search_index = _add_web_article_columns(conn)
         for statement in _STATEMENTS:
             conn.execute(statement)
+        if fill_search_index:
+            _fill_search_index(conn)
         conn.execute(f"PRAGMA user_version = {_SCHEMA_STAMP}")
 
 

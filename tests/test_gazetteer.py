@@ -1,17 +1,28 @@
 """The built gazetteer: coverage, ranking, the geopy geocoder API, the name index, overrides, rebuilds."""
 from __future__ import annotations
 
+import math
+import random
 import sqlite3
 
+import numpy
 import pytest
+from geopy.distance import EARTH_RADIUS, great_circle
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.location import Location
 from shapely.geometry import Point, shape
 
 from mapapp.db import DATABASE_NAME, connect, transaction
 from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
-from mapapp.gazetteer import Gazetteer, Place, get_gazetteer, normalise_name, open_gazetteer
+from mapapp.gazetteer import (
+    Gazetteer,
+    Place,
+    get_gazetteer,
+    normalise_name,
+    open_gazetteer,
+)
 from mapapp.gazetteer.records import bump_version, insert_places
+from mapapp.gazetteer.store import NEAREST_WITHIN_KM
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +121,29 @@ def test_reverse_returns_the_smallest_region(gazetteer):
 def test_reverse_in_open_ocean(gazetteer):
     assert gazetteer.reverse((30.0, -40.0)).raw["id"] == "phys:atlantic-ocean"
     assert gazetteer.reverse((-30.0, 80.0)).raw["id"] == "phys:indian-ocean"
+
+
+def test_nearest_point_place_is_the_brute_force_nearest_on_random_points(gazetteer):
+    # Every place without a shape, and the great-circle distance to each, by brute force (numpy haversine).
+    with sqlite3.connect(gazetteer.path) as conn:
+        rows = conn.execute("SELECT id, lat, lon FROM places WHERE geometry IS NULL").fetchall()
+    lats, lons = numpy.radians([row[1] for row in rows]), numpy.radians([row[2] for row in rows])
+    rng = random.Random(20261202)
+    points = [(math.degrees(math.asin(rng.uniform(-1, 1))), rng.uniform(-180, 180)) for _ in range(80)]
+    for _ in range(80):  # near a place: where the boxes of degrees once missed the nearest
+        _id, lat, lon = rng.choice(rows)
+        points.append((min(90, max(-90, lat + rng.gauss(0, 0.3))), min(180, max(-180, lon + rng.gauss(0, 0.3)))))
+    points += [(0.0, 179.99), (-17.8, -179.99), (-17.8, 179.99), (65.0, -179.9), (89.9, 10.0), (-89.9, 0.0)]
+    for lat, lon in points:
+        phi, lam = math.radians(lat), math.radians(lon)
+        a = numpy.sin((lats - phi) / 2) ** 2 + math.cos(phi) * numpy.cos(lats) * numpy.sin((lons - lam) / 2) ** 2
+        brute = float((2 * EARTH_RADIUS * numpy.arcsin(numpy.minimum(1.0, numpy.sqrt(a)))).min())
+        place = gazetteer._nearest_point(lat, lon)
+        if brute > NEAREST_WITHIN_KM:
+            assert place is None, (lat, lon)
+        else:
+            assert place is not None and place.geometry is None, (lat, lon)
+            assert great_circle((lat, lon), (place.lat, place.lon)).km == pytest.approx(brute, abs=1e-6), (lat, lon)
 
 
 @pytest.mark.parametrize("query, field", [((95, 0), "lat"), ((10, 200), "lon"), ("north, east", "lat"),
@@ -263,7 +297,7 @@ def test_rebuild_is_idempotent_and_keeps_admin_edits(data_dir):
 def test_region_points_are_centres_of_area_not_of_degrees():
     from shapely.geometry import MultiPolygon, box
 
-    from mapapp.gazetteer.build import country_point, representative
+    from mapapp.gazetteer.geometry import country_point, representative
 
     # From 40°N to 80°N a square degree shrinks by half and more: the centre of area lies well south of 60°N.
     lat, lon = representative(box(0, 40, 10, 80), (0.0, 0.0))

@@ -76,7 +76,7 @@ def test_the_wheel_holds_the_browser_code_curated_places_and_seeds(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
     expected = {"mapapp/static/" + p.relative_to(ROOT / "static").as_posix()
                 for p in (ROOT / "static").rglob("*") if p.is_file()}
-    expected |= {f"mapapp/gazetteer_data/{p.name}" for p in (ROOT / "gazetteer").glob("*.geojson")}
+    expected |= {f"mapapp/gazetteer_data/{p.name}" for p in (ROOT / "gazetteer").glob("*") if p.is_file()}
     expected |= {f"mapapp/seeds/{p.name}" for p in (ROOT / "seeds").glob("*.txt")}
     assert "mapapp/static/map/mapapp.js" in expected and "mapapp/gazetteer_data/curated.geojson" in expected
     assert expected <= names, sorted(expected - names)

@@ -12,8 +12,29 @@ from mapapp.errors import InvalidInput
 from mapapp.escaping import terminal_text
 
 
+def fetch_options(command):
+    """Add --timeout and --delay: how long to wait for a server, and between two requests to one host."""
+    command = click.option("--delay", "delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                           metavar="SECONDS", help="Pause between two requests to the same host (a robots.txt "
+                                                   "Crawl-delay for mapapp, when longer, wins).")(command)
+    return click.option("--timeout", "timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                        metavar="SECONDS", help="Give up on a server that does not connect or send within this "
+                                                "long (the whole page: three times it).")(command)
+
+
+def _fetcher(timeout, delay, max_size):
+    from mapapp.articles.fetch import Fetcher
+
+    return Fetcher(timeout=timeout, delay=delay, max_bytes=max_size)
+
+
+def echo_outcome(outcome) -> None:
+    """One line per URL: to stdout when it was stored or skipped, to stderr when it failed."""
+    tqdm.write(terminal_text(outcome.line()), file=sys.stderr if outcome.status == "failed" else sys.stdout)
+
+
 @click.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str), metavar="PATH_OR_URL...")
 # The default is resolved in the command: importing the articles package here would slow every command's start.
 @click.option("--max-mentions", "max_mentions", type=click.IntRange(min=1), default=None, metavar="N",
               envvar="MAPAPP_MAX_MENTIONS_PER_ARTICLE",
@@ -24,16 +45,22 @@ from mapapp.escaping import terminal_text
                    "could publish any file you can read).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes that read and parse the files (default: every core); one writer stores them.")
+@fetch_options
 @near_option
 @max_size_option
 @data_option
-def ingest_command(paths, max_mentions, follow_symlinks, jobs, near, max_size, data):
-    """Add or update articles from files or folders (.txt, .md, .html; optional front matter).
+def ingest_command(paths, max_mentions, follow_symlinks, jobs, timeout, delay, near, max_size, data):
+    """Add or update articles from files or folders (.txt, .md, .html; optional front matter) or web pages.
 
     Re-ingesting an article (same URL, else same file name) updates it. A file that cannot be read (not a
     regular file, too large, a symbolic link), or that has more place mentions than --max-mentions, is
     reported on one line and skipped (a stored version of it stays as it was); the command then exits with
     status 1.
+
+    An http(s) URL is fetched (robots.txt respected, --delay between requests to one host, --timeout,
+    --max-size) and read as an .html file is. Each URL gets one line: ingested, skipped (a duplicate: the same
+    address, canonical URL or text as a stored article) or failed (why). A failed URL does not stop the
+    others; URLs make the command exit 1 only when none could be ingested and at least one failed.
 
     Each article's home region is its front matter's `near:`, else --near, else its source's entry in
     DATA_DIR/sources.toml; a name the gazetteer does not know is an error.
@@ -41,12 +68,16 @@ def ingest_command(paths, max_mentions, follow_symlinks, jobs, near, max_size, d
     if "" in paths:  # Path("") is the current folder: refuse before reading anything
         raise InvalidInput("an empty path was given; name a file or folder")
     from mapapp.articles import ingest_paths
+    from mapapp.articles.fetch import is_web_url
     from mapapp.articles.near import HomeRegions, load_sources
     from mapapp.articles.store import MAX_MENTIONS_PER_ARTICLE
+    from mapapp.articles.urls import failed_completely, ingest_urls
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
     from mapapp.geoparse.workers import default_jobs
 
+    urls = [path for path in paths if is_web_url(path)]
+    files = [path for path in paths if not is_web_url(path)]
     parser = Geoparser(open_gazetteer(data, build_if_missing=True, progress=True))
     regions = HomeRegions(parser.gazetteer, default=near, sources=load_sources(data))
     failed = []
@@ -56,13 +87,27 @@ def ingest_command(paths, max_mentions, follow_symlinks, jobs, near, max_size, d
         # tqdm.write keeps the message on its own line above the progress bar.
         tqdm.write(f"error: {terminal_text(error.message)}", file=sys.stderr)
 
+    limit = max_mentions or MAX_MENTIONS_PER_ARTICLE
+    outcomes = []
     with opened(database_path(data)) as conn:
-        ids = ingest_paths(conn, parser, paths, progress=True, on_error=report, follow_symlinks=follow_symlinks,
-                           max_bytes=max_size, max_mentions=max_mentions or MAX_MENTIONS_PER_ARTICLE,
-                           regions=regions, jobs=jobs or default_jobs())
-    click.echo(f"Ingested {len(ids)} article{'s' * (len(ids) != 1)} into {terminal_text(database_path(data))}")
+        ids = ingest_paths(conn, parser, files, progress=True, on_error=report, follow_symlinks=follow_symlinks,
+                           max_bytes=max_size, max_mentions=limit, regions=regions,
+                           jobs=jobs or default_jobs()) if files else []
+        if urls:
+            with _fetcher(timeout, delay, max_size) as fetcher:
+                outcomes = ingest_urls(conn, parser, urls, fetcher=fetcher, regions=regions, max_mentions=limit,
+                                       on_outcome=echo_outcome)
+    stored = len(ids) + sum(o.status == "ingested" for o in outcomes)
+    summary = f"Ingested {stored} article{'s' * (stored != 1)} into {terminal_text(database_path(data))}"
+    if outcomes:
+        skipped = sum(o.status == "skipped" for o in outcomes)
+        summary += f"; {skipped} URL{'s' * (skipped != 1)} skipped as duplicates, " \
+                   f"{sum(o.status == 'failed' for o in outcomes)} failed"
+    click.echo(summary)
     if failed:
         raise click.ClickException(f"{len(failed)} file{'s' * (len(failed) != 1)} could not be ingested")
+    if outcomes and failed_completely(outcomes) and not ids:
+        raise click.ClickException("no URL could be ingested")
 
 
 @click.group("corrections")
@@ -93,3 +138,99 @@ def corrections_export_command(out, data):
                 count = write_export(conn, handle)
     if out != "-":
         click.echo(f"Wrote {count} corrected article{'s' * (count != 1)} to {terminal_text(out)}")
+
+
+@click.group("feeds")
+def feeds_group() -> None:
+    """Follow RSS and Atom feeds and ingest the articles they link to."""
+
+
+@feeds_group.command("add")
+@click.argument("url")
+@click.option("--title", default="", help="A name for the feed (default: the title it gives itself).")
+@data_option
+def feeds_add_command(url, title, data):
+    """Follow the feed at URL (nothing is fetched until `mapapp feeds poll`)."""
+    from mapapp.articles.feeds import add_feed
+
+    with opened(database_path(data)) as conn:
+        feed_id = add_feed(conn, url, title)
+    click.echo(f"Following feed {feed_id}: {terminal_text(url.strip())}")
+
+
+@feeds_group.command("list")
+@data_option
+def feeds_list_command(data):
+    """Every followed feed: id, URL, title, last poll and its outcome, articles ingested from it."""
+    from mapapp.articles.feeds import list_feeds
+
+    with opened(database_path(data)) as conn:
+        feeds = list_feeds(conn)
+    if not feeds:
+        click.echo("No feeds followed (mapapp feeds add URL).")
+    for feed in feeds:
+        polled = f"polled {feed['polled_at']}: {feed['status']}" if feed["polled_at"] else "never polled"
+        click.echo(terminal_text(f"{feed['id']:>4}  {feed['url']}  {feed['title'] or '(untitled)'}  {polled}; "
+                                 f"{feed['ingested']} article{'s' * (feed['ingested'] != 1)} ingested"))
+
+
+@feeds_group.command("remove")
+@click.argument("feed")
+@data_option
+def feeds_remove_command(feed, data):
+    """Stop following FEED (its id or URL); the articles already ingested from it stay."""
+    from mapapp.articles.feeds import remove_feed
+
+    with opened(database_path(data)) as conn:
+        url = remove_feed(conn, feed)
+    click.echo(f"No longer following {terminal_text(url)}")
+
+
+@feeds_group.command("poll")
+@click.argument("feeds", nargs=-1, metavar="[FEED...]")
+@click.option("--watch", is_flag=True, help="Poll again and again, every --interval seconds, until interrupted.")
+@click.option("--interval", type=click.FloatRange(min=1), default=900, show_default=True, metavar="SECONDS",
+              help="With --watch: time from the start of one poll to the start of the next.")
+@fetch_options
+@max_size_option
+@data_option
+def feeds_poll_command(feeds, watch, interval, timeout, delay, max_size, data):
+    """Fetch the feeds (all, or the FEED ids or URLs given) and ingest the articles they newly link to.
+
+    Each feed is asked only for what changed since its last answer (ETag / Last-Modified). One line per feed
+    and per new item (ingested, skipped as a duplicate, or failed and why; failed items are retried by the
+    next poll). Exits 1 when every feed polled failed.
+    """
+    import time
+
+    from mapapp.articles.feeds import poll_feeds
+    from mapapp.articles.near import HomeRegions, load_sources
+    from mapapp.gazetteer import open_gazetteer
+    from mapapp.geoparse import Geoparser
+
+    parser = Geoparser(open_gazetteer(data, build_if_missing=True, progress=True))
+    regions = HomeRegions(parser.gazetteer, sources=load_sources(data))
+
+    def feed_line(poll):
+        tqdm.write(terminal_text(f"feed {poll.feed_id} {poll.url}: {poll.status}"),
+                   file=sys.stderr if poll.failed else sys.stdout)
+
+    polls = []
+    with opened(database_path(data)) as conn, _fetcher(timeout, delay, max_size) as fetcher:
+        try:
+            while True:
+                started = time.monotonic()
+                polls = poll_feeds(conn, parser, fetcher=fetcher, feeds=list(feeds), regions=regions,
+                                   on_outcome=echo_outcome, on_feed=feed_line)
+                if not polls:
+                    click.echo("No feeds followed (mapapp feeds add URL).")
+                if not watch:
+                    break
+                click.echo(f"Next poll in {max(0.0, interval - (time.monotonic() - started)):.0f} s (Ctrl-C stops).")
+                time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        except KeyboardInterrupt:
+            # Each item is stored in its own transaction: an interrupted poll keeps what it finished.
+            click.echo("Stopped.")
+            return
+    if polls and all(poll.failed for poll in polls):
+        raise click.ClickException("no feed could be polled")

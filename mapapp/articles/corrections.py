@@ -16,15 +16,16 @@ from collections.abc import Iterator
 from mapapp.articles.sentences import Sentences
 from mapapp.db import transaction
 from mapapp.errors import InvalidInput, NotFound
-from mapapp.gazetteer.editing import MAX_NAME
 from mapapp.gazetteer.names import normalise_name
-from mapapp.gazetteer.records import utc_now
-from mapapp.maps.features import (
+from mapapp.gazetteer.place import (
     admin1_name,
-    bump_articles_version,
     country_names,
     feature_label,
+    read_places,
 )
+from mapapp.gazetteer.records import utc_now
+from mapapp.gazetteer.validation import MAX_NAME
+from mapapp.maps.features import bump_articles_version
 from mapapp.params import record_id, text_value, whole_number
 
 ACTIONS = ("place", "not_place")
@@ -265,21 +266,19 @@ def describe_places(conn: sqlite3.Connection, place_ids: list[str]) -> list[dict
     ids = list(dict.fromkeys(place_ids))
     if not ids:
         return []
-    found = {row["id"]: row for row in conn.execute(
-        f"SELECT id, name, feature, country_code, admin1, population, lat, lon FROM places"
-        f" WHERE id IN ({','.join('?' * len(ids))})", ids)}
+    found = read_places(conn, ids)
     countries = country_names(conn)
     described = []
     for place_id in ids:
-        row = found.get(place_id)
-        if row is None:
+        place = found.get(place_id)
+        if place is None:
             continue
-        code = row["country_code"] or ""
+        code = place.country_code or ""
         described.append({
-            "id": row["id"], "name": row["name"], "kind": feature_label(row["feature"]),
-            "country": countries.get(code, code) if code and row["feature"] != "country" else "",
-            "admin1": admin1_name(conn, code, row["admin1"]) if row["feature"] not in ("admin1", "country") else "",
-            "population": row["population"], "lat": row["lat"], "lon": row["lon"]})
+            "id": place.id, "name": place.name, "kind": feature_label(place.feature),
+            "country": countries.get(code, code) if code and place.feature != "country" else "",
+            "admin1": admin1_name(conn, code, place.admin1) if place.feature not in ("admin1", "country") else "",
+            "population": place.population, "lat": place.lat, "lon": place.lon})
     return described
 
 

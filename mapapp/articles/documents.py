@@ -36,6 +36,7 @@ class Document:
     url: str | None = None
     author: str = ""
     near: str | None = None  # the home region the file declares (front matter `near:`), a place name or id
+    fetched_url: str | None = None  # the address a web page was fetched from (`url`: the one it names itself)
 
     @property
     def key(self) -> str:
@@ -330,13 +331,32 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
     except UnicodeDecodeError as error:
         raise MalformedFile(f"not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})",
                             path=where) from None
+    return parse_document(source, path=path, kind=suffix)
+
+
+def page_document(html: str, *, url: str, name: str) -> Document:
+    """A web page fetched from `url` as a Document, read exactly as an .html file is (no front matter).
+
+    Its `url` is the page's own canonical URL (`<link rel=canonical>`, og:url), else `url`; `name` stands in
+    for a file name (the title when the page has none).
+    """
+    document = parse_document(html, path=Path(name), kind=".html", front_matter=False, fetched_url=url)
+    document.url = document.url or url
+    return document
+
+
+def parse_document(source: str, *, path: Path, kind: str, front_matter: bool = True,
+                   fetched_url: str | None = None) -> Document:
+    """Read decoded text of type `kind` (a file suffix) into a Document; see read_document."""
+    where = str(path)
+    suffix = kind
     source = source.replace("\r\n", "\n").replace("\r", "\n")
-    meta, body = _split_front_matter(source, where)
+    meta, body = _split_front_matter(source, where) if front_matter else ({}, source)
     if suffix in HTML_SUFFIXES:
         # Imported here: trafilatura takes about half a second to import, and only HTML needs it.
         from mapapp.articles.extract import extract_article
 
-        page = extract_article(body)
+        page = extract_article(body, url=fetched_url)
         body = page.text
         found = {"title": page.title, "source": page.publisher, "published": page.published, "url": page.url,
                  "author": page.author}
@@ -362,5 +382,5 @@ def read_document(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Document:
         author=one_line(meta.get("author", "")),
         published=check_date(published, path=where) if published else None,
         url=check_url(meta["url"], path=where) if meta.get("url") else None,
-        near=one_line(meta["near"]) or None if meta.get("near") else None,
+        near=one_line(meta["near"]) or None if meta.get("near") else None, fetched_url=fetched_url,
     )

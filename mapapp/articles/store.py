@@ -15,6 +15,7 @@ from tqdm import tqdm
 from mapapp import bundled
 from mapapp.articles.corrections import apply_pins
 from mapapp.articles.documents import MAX_FILE_BYTES, Document, iter_paths, one_line, read_document
+from mapapp.articles.fingerprint import fingerprint
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.near import HomeRegions
 from mapapp.articles.sentences import Sentences
@@ -77,17 +78,22 @@ def store_document(conn: sqlite3.Connection, document: Document, parsed: tuple) 
     """Insert or update (same key) one article parsed by parse_document and replace its mentions; its id."""
     title, source, published, near_id, rows = parsed
     content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
+    # A fetched page has no file: its address is fetched_url.
+    path = None if document.fetched_url else str(document.path.resolve())
     with transaction(conn):
         conn.execute(
             "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at,"
-            " near) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " near, author, fetched_url, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET title = excluded.title, source = excluded.source,"
             " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
-            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near",
-            (document.key, title, source, published, document.url, str(document.path.resolve()),
-             document.text, content_hash, _now(), near_id),
+            " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near,"
+            " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint",
+            (document.key, title, source, published, document.url, path, document.text, content_hash, _now(),
+             near_id, document.author, document.fetched_url,
+             fingerprint(document.text)),
         )
         article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
+        _index_words(conn, article_id, document.text)
         # An editor's corrections of a re-ingested article stay where its text still matches them.
         _replace_mentions(conn, article_id, apply_pins(conn, article_id, document.text, rows))
         bump_articles_version(conn)
@@ -287,14 +293,59 @@ def affected_articles(conn: sqlite3.Connection, *, names: Iterable[str] = (),
     if keys:
         # Normalised keys have single spaces; the text is normalised the same way before matching.
         pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(key) for key in keys) + r")(?!\w)")
-        for article_id, text in conn.execute("SELECT id, text FROM articles"):
-            if article_id in ids:
-                continue
-            text = normalise_name(text)
-            # Plain substring tests first (fast); the word-bounded regex only confirms.
-            if any(key in text for key in keys) and pattern.search(text):
-                ids.add(article_id)
+        candidates = sorted(set(_articles_with_words(conn, keys)) - ids)
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start:start + 500]
+            for article_id, text in conn.execute(
+                    f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                text = normalise_name(text)
+                # Plain substring tests first (fast); the word-bounded regex only confirms.
+                if any(key in text for key in keys) and pattern.search(text):
+                    ids.add(article_id)
     return sorted(ids)
+
+
+# A word as the whole-word match above sees one: a run of \w in the normalised text.
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> str:
+    """The distinct words of `text` normalised as names are, space-separated: what article_words holds.
+
+    The table's `ascii` tokenizer splits only at ASCII characters other than letters and digits, and a word
+    here holds none of them (normalise_name turns "_" into a space and folds case): one word, one token.
+    """
+    return " ".join(set(_WORD.findall(normalise_name(text))))
+
+
+def _index_words(conn: sqlite3.Connection, article_id: int, text: str) -> None:
+    """(Re)write the article's row of article_words (call inside the transaction that writes its text)."""
+    conn.execute("DELETE FROM article_words WHERE rowid = ?", (article_id,))
+    conn.execute("INSERT INTO article_words (rowid, words) VALUES (?, ?)", (article_id, _words(text)))
+
+
+def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]:
+    """Ids of the articles holding every word of at least one of `keys`: all that the whole-word match of
+    a key can find (each run of word characters of a key it finds is a whole word of the text)."""
+    groups = []
+    for key in keys:
+        words = sorted(set(_WORD.findall(key)))
+        if not words:  # a key of punctuation only: no word to look up, every article is a candidate
+            return [row[0] for row in conn.execute("SELECT id FROM articles")]
+        groups.append("(" + " AND ".join(f'"{word}"' for word in words) + ")")
+    _index_unindexed(conn)
+    return [row[0] for row in conn.execute("SELECT rowid FROM article_words WHERE article_words MATCH ?",
+                                           (" OR ".join(groups),))]
+
+
+def _index_unindexed(conn: sqlite3.Connection) -> None:
+    # Articles written straight into the table (bulk loads, tests, databases from before the index) or whose
+    # text changed since (the triggers drop their rows): index them now, once.
+    missing = "SELECT id, text FROM articles WHERE id NOT IN (SELECT rowid FROM article_words)"
+    if conn.execute(f"SELECT EXISTS ({missing})").fetchone()[0]:
+        with transaction(conn):
+            conn.executemany("INSERT INTO article_words (rowid, words) VALUES (?, ?)",
+                             [(article_id, _words(text)) for article_id, text in conn.execute(missing)])
 
 
 def load_seeds(conn: sqlite3.Connection, parser, *, progress: bool = True, folder: Path = SEEDS_DIR) -> list[int]:

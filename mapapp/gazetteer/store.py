@@ -16,17 +16,18 @@ import math
 import os
 import sqlite3
 import threading
-from functools import lru_cache
 
+from geopy.distance import EARTH_RADIUS
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
+from mapapp.cache import lru, memoize
 from mapapp.coords import check_lat_lon
 from mapapp.db import connect, database_path
 from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
 from mapapp.gazetteer.names import normalise_name
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import Place, read_place, read_places
 
 _KIND_RANK = {"name": 0, "alias": 1, "abbreviation": 2, "demonym": 3}
 # Countries and continents must outrank cities named alike, whatever their populations; physical features
@@ -35,21 +36,20 @@ FEATURE_WEIGHT = {"continent": 1000.0, "country": 100.0}
 FEATURE_FLOOR = {"ocean": 9.5, "sea": 8.0, "gulf": 7.5, "desert": 7.0, "river": 6.5, "mountains": 6.5,
                  "peninsula": 6.5, "region": 6.5, "lake": 6.0, "strait": 6.0, "island": 6.0, "mountain": 5.5,
                  "corridor": 5.0}
-FEATURE_BONUS = {"PPLC": 1.0, "PPLA": 0.5}
-_CACHE_SIZE = 200_000
+# By GeoNames feature code, not class: a capital (PPLC) or a first-level seat (PPLA) beats a namesake of its
+# size. (The geoparser's own prior by feature class is geoparse.resolve.FEATURE_PRIOR: a different scale.)
+SEAT_BONUS = {"PPLC": 1.0, "PPLA": 0.5}
+#: How far reverse() looks for the nearest place without a shape: 10 degrees of arc (before the spatial index
+#: it searched boxes of up to 10 degrees of latitude and longitude around the point).
+NEAREST_WITHIN_KM = math.radians(10.0) * EARTH_RADIUS
 
 
 def importance(place: Place) -> float:
     """Ranking weight of a place: log10 of its population, floored and weighted by its feature class."""
     base = max(math.log10(max(place.population, 0) + 10), FEATURE_FLOOR.get(place.feature, 1.0))
     # A city beats a division of the same name and size ("Moscow", "Istanbul"): news mean the city.
-    base += FEATURE_BONUS.get(place.feature_code, 0.0) + (1.0 if place.feature == "city" else 0.0)
+    base += SEAT_BONUS.get(place.feature_code, 0.0) + (1.0 if place.feature == "city" else 0.0)
     return base * FEATURE_WEIGHT.get(place.feature, 1.0)
-
-
-def _parse_place(row, aliases=()) -> Place:
-    """A Place from a `places` row."""
-    return Place.from_row(row, aliases)
 
 
 def _parse_point(query) -> tuple[float, float]:
@@ -124,12 +124,13 @@ class Gazetteer(Geocoder, _NameIndex):
         with self._lock:
             self._keys = None
             self._tree = None
+            self._point_tree = None
             self._countries = None
             self._admin1 = None
-            self._places: dict[str, Place] = {}
+            self._places = lru("places")
             self._pending: dict[str, tuple] = {}  # prefetched lookups, until the lookup cache takes them
-            self._lookup = lru_cache(maxsize=_CACHE_SIZE)(self._query_lookup)
-            self._sorted_ids = lru_cache(maxsize=_CACHE_SIZE)(lambda key: tuple(_NameIndex._ids(self, key)))
+            self._lookup = memoize("name lookups")(self._query_lookup)
+            self._sorted_ids = memoize("ranked ids")(lambda key: tuple(_NameIndex._ids(self, key)))
             self.version = self._read_version()
             # Bumped by every invalidate(): what caches derived from this gazetteer compare against.
             self.generation = getattr(self, "generation", 0) + 1
@@ -184,6 +185,7 @@ class Gazetteer(Geocoder, _NameIndex):
         if not keys:
             return
         with self._lock:
+            places = self._places
             self._pending = {}  # what the last document left unread is not worth keeping
             found: dict[str, list] = {key: [] for key in keys}
             for chunk in _chunks(keys):
@@ -193,18 +195,13 @@ class Gazetteer(Geocoder, _NameIndex):
                         "ORDER BY key, place_id, kind", chunk):
                     found[key].append((place_id, kind))
             self._pending.update((key, tuple(rows)) for key, rows in found.items())
-            missing = sorted({pid for rows in found.values() for pid, _ in rows if pid not in self._places})
-            if len(self._places) + len(missing) > _CACHE_SIZE:
-                return  # get() reads them one by one, as it would without the prefetch
-            rows, aliases = [], {pid: set() for pid in missing}
-            for chunk in _chunks(missing):
-                rows += self._conn.execute(f"SELECT * FROM places WHERE id IN ({_marks(chunk)})", chunk).fetchall()
-                for place_id, name, kind in self._conn.execute(
-                        f"SELECT place_id, name, kind FROM place_names WHERE place_id IN ({_marks(chunk)}) "
-                        "AND kind IN ('alias', 'abbreviation')", chunk):
-                    aliases[place_id].add(name)
-        for row in rows:
-            self._places[row["id"]] = _parse_place(row, sorted(aliases[row["id"]]))
+            pids = {pid for rows in found.values() for pid, _ in rows}
+            missing = sorted(pid for pid in pids if pid not in places)
+            if len(missing) > places.maxsize:
+                return  # they would push each other out: get() reads them one by one
+            read = read_places(self._conn, missing)
+        for place_id, place in read.items():
+            places[place_id] = place
 
     def _query_lookup(self, key: str) -> tuple[tuple[str, str], ...]:
         pending = self._pending.pop(key, None)
@@ -219,23 +216,16 @@ class Gazetteer(Geocoder, _NameIndex):
 
     def get(self, place_id: str) -> Place:
         """The place with this id; raises NotFound."""
-        place = self._places.get(place_id)
+        places = self._places
+        place = places.get(place_id)
         if place is not None:
             return place
         with self._lock:
-            row = self._conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
-            if row is None:
-                raise NotFound(f"no place with id {place_id!r}", field="id")
-            aliases = self._aliases(place_id)
-        place = _parse_place(row, aliases)
-        if len(self._places) < _CACHE_SIZE:
-            self._places[place_id] = place
+            place = read_place(self._conn, place_id)
+        if place is None:
+            raise NotFound(f"no place with id {place_id!r}", field="id")
+        places[place_id] = place
         return place
-
-    def _aliases(self, place_id: str) -> list[str]:
-        rows = self._conn.execute("SELECT name, kind FROM place_names WHERE place_id = ? AND kind != 'name'",
-                                  (place_id,)).fetchall()
-        return sorted({row[0] for row in rows if row[1] in ("alias", "abbreviation")})
 
     # ------------------------------------------------------------------------------------------ geopy
     def geocode(self, query, *, exactly_one=True, timeout=DEFAULT_SENTINEL, limit=None, **_kwargs):
@@ -308,22 +298,43 @@ class Gazetteer(Geocoder, _NameIndex):
         hits = sorted(tree.query(ShapelyPoint(lon, lat), predicate="intersects"), key=lambda i: areas[i])
         return [self.get(ids[i]) for i in hits]
 
-    def _nearest_point(self, lat: float, lon: float) -> Place | None:
-        # Widen the box until something is inside; the table has no spatial index, so keep boxes small first.
+    def _points(self):
+        """(STRtree, place ids, lats, lons) over every place without a shape, built on first use."""
         with self._lock:
-            for radius in (0.1, 0.5, 2.0, 10.0):
-                rows = self._conn.execute(
-                    "SELECT id, lat, lon FROM places WHERE geometry IS NULL AND lat BETWEEN ? AND ? "
-                    "AND lon BETWEEN ? AND ?", (lat - radius, lat + radius, lon - radius, lon + radius)).fetchall()
-                if rows:
-                    from geopy.distance import great_circle
+            if self._point_tree is None:
+                import numpy
+                import shapely
 
-                    best = min(rows, key=lambda r: great_circle((lat, lon), (r[1], r[2])).km)
-                    return self.get(best[0])
-        return None
+                rows = self._conn.execute("SELECT id, lat, lon FROM places WHERE geometry IS NULL").fetchall()
+                lats = numpy.array([row[1] for row in rows], dtype=float)
+                lons = numpy.array([row[2] for row in rows], dtype=float)
+                self._point_tree = (shapely.STRtree(shapely.points(lons, lats)), [row[0] for row in rows],
+                                    lats, lons)
+            return self._point_tree
+
+    def _nearest_point(self, lat: float, lon: float) -> Place | None:
+        """The place without a shape nearest to (lat, lon) on the globe, if within NEAREST_WITHIN_KM."""
+        import numpy
+        import shapely
+        from geopy.distance import great_circle
+
+        tree, ids, lats, lons = self._points()
+        if not ids:
+            return None
+        # The nearest in the plane of degrees is a place, so its distance bounds the nearest on the globe:
+        # that place lies in the boxes around the spherical cap of that radius.
+        seed = int(tree.query_nearest(shapely.Point(lon, lat), all_matches=False)[0])
+        radius = min(great_circle((lat, lon), (lats[seed], lons[seed])).km, NEAREST_WITHIN_KM)
+        found = numpy.unique(tree.query(_cap_boxes(lat, lon, radius))[1])
+        best, distance = None, math.inf
+        for i in found:  # ascending: among equally near places, the first in the table, as before the index
+            km = great_circle((lat, lon), (lats[i], lons[i])).km
+            if km < distance:
+                best, distance = int(i), km
+        return self.get(ids[best]) if best is not None and distance <= NEAREST_WITHIN_KM else None
 
     # -------------------------------------------------------------------------------------- overrides
-    def with_overrides(self, upserts=(), deleted_ids=()) -> "GazetteerView":
+    def with_overrides(self, upserts=(), deleted_ids=()) -> GazetteerView:
         """A read-only view that sees `upserts` (Places) as stored and `deleted_ids` as gone."""
         return GazetteerView(self, list(upserts), set(deleted_ids))
 
@@ -396,7 +407,7 @@ class GazetteerView(Geocoder, _NameIndex):
         """Refresh the base gazetteer if it changed."""
         return self.base.refresh_if_stale()
 
-    def with_overrides(self, upserts=(), deleted_ids=()) -> "GazetteerView":
+    def with_overrides(self, upserts=(), deleted_ids=()) -> GazetteerView:
         """A view on this view's base with both sets of edits (later ones win)."""
         merged = {**self.upserts, **{p.id: p for p in upserts}}
         deleted = (self.hidden - set(self.upserts)) | set(deleted_ids)
@@ -411,6 +422,25 @@ def _chunks(values: list, size: int = 900):
 
 def _marks(values) -> str:
     return ", ".join("?" * len(values))
+
+
+def _cap_boxes(lat: float, lon: float, km: float) -> list:
+    """Boxes in degrees, inside [-180, 180], that hold every point within `km` of (lat, lon) on the globe."""
+    from shapely.geometry import box
+
+    delta = math.degrees(km / EARTH_RADIUS) * (1 + 1e-9) + 1e-9  # a hair wider: rounding must not lose a place
+    south, north = max(lat - delta, -90.0), min(lat + delta, 90.0)
+    if south <= -90.0 or north >= 90.0 or delta >= 90.0:
+        return [box(-180.0, south, 180.0, north)]  # the cap holds a pole: every longitude
+    # The widest longitude of a cap of angular radius delta centred at latitude lat (it holds no pole).
+    half = math.degrees(math.asin(min(1.0, math.sin(math.radians(delta)) / math.cos(math.radians(lat)))))
+    west, east = lon - half, lon + half
+    boxes = [box(max(west, -180.0), south, min(east, 180.0), north)]
+    if west < -180.0:  # across the antimeridian
+        boxes.append(box(west + 360.0, south, 180.0, north))
+    if east > 180.0:
+        boxes.append(box(-180.0, south, east - 360.0, north))
+    return boxes
 
 
 def _backfill_name_keys(conn) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from mapapp.cache import memoize
 from mapapp.cli import data_option, max_size_option, near_option
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
@@ -41,7 +42,12 @@ def mention_record(mention) -> dict:
 #: own JSON, written once per place, replaces it (a country's outline is most of a record, and repeats).
 _GEOMETRY = "\x00geometry\x00"
 _GEOMETRY_JSON = json.dumps(_GEOMETRY)
-_geometry_texts: dict[int, tuple] = {}
+
+
+# By the geometry object: the entry holds it, so while it is cached no other object can have its id().
+@memoize("geometry json", key=lambda geometry: id(geometry))
+def _geometry_json(geometry: dict) -> tuple[dict, str]:
+    return geometry, json.dumps(geometry, ensure_ascii=False)
 
 
 def _record_json(mention) -> str:
@@ -50,16 +56,11 @@ def _record_json(mention) -> str:
     place = record["place"]
     if place is None or place["geometry"] is None:
         return json.dumps(record, ensure_ascii=False)
-    geometry = place["geometry"]
-    cached = _geometry_texts.get(id(geometry))
-    if cached is None or cached[0] is not geometry:
-        if len(_geometry_texts) > 10_000:
-            _geometry_texts.clear()
-        cached = _geometry_texts[id(geometry)] = (geometry, json.dumps(geometry, ensure_ascii=False))
+    _, geometry_json = _geometry_json(place["geometry"])
     place["geometry"] = _GEOMETRY
     # The geometry is the last string of the record (only the score follows it): the last placeholder is its.
     before, _, after = json.dumps(record, ensure_ascii=False).rpartition(_GEOMETRY_JSON)
-    return before + cached[1] + after
+    return before + geometry_json + after
 
 
 def _text_lines(document: str, mentions: list):

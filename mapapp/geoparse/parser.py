@@ -4,7 +4,9 @@ from __future__ import annotations
 import itertools
 import threading
 
+from mapapp.cache import LRU, lru
 from mapapp.errors import InvalidInput
+from mapapp.gazetteer.names import normalise_name
 from mapapp.geoparse import Mention
 from mapapp.geoparse.model import Model, shipped_model
 from mapapp.geoparse.recognize import (
@@ -12,7 +14,6 @@ from mapapp.geoparse.recognize import (
     Span,
     find_spans,
     titled_names,
-    token_key,
 )
 from mapapp.geoparse.resolve import (
     IMPORTANT,
@@ -31,7 +32,6 @@ _COMMA = (",", ", ", ",\u00a0")
 #: twice (a fixed prior, not fitted: the corpora carry no home regions).
 NEAR_KEY, NEAR_WEIGHT = "\x00near", 1.25
 _MAX_ALTERNATIVES = 5
-_LOOKUP_CACHE = 50_000
 
 
 class Geoparser:
@@ -45,8 +45,7 @@ class Geoparser:
         self._index: NameIndex | None = None
         self._view_index: NameIndex | None = None
         self._index_for = None
-        self._names: dict[str, object] = {}
-        self._names_for = None
+        self._names: tuple[object, LRU] = (None, lru("resolved names"))  # (gazetteer stamp, cache)
 
     # ------------------------------------------------------------------------------------------- caches
     def name_index(self, gazetteer=None) -> NameIndex:
@@ -91,14 +90,21 @@ class Geoparser:
     def _lookup(self, gazetteer, key: str):
         if gazetteer is not self.gazetteer:
             return lookup(gazetteer, key, self.model)
+        names = self._names_of(gazetteer)
+        name = names.get(key)
+        if name is None:
+            name = names[key] = lookup(gazetteer, key, self.model)
+        return name
+
+    def _names_of(self, gazetteer) -> LRU:
+        # The resolved names of this gazetteer's current version (a new cache when it changed).
         generation = getattr(gazetteer, "generation", None)
         stamp = (id(gazetteer.keys()) if generation is None else generation, getattr(gazetteer, "version", None))
-        if stamp != self._names_for or len(self._names) > _LOOKUP_CACHE:
-            self._names, self._names_for = {}, stamp
-        name = self._names.get(key)
-        if name is None:
-            name = self._names[key] = lookup(gazetteer, key, self.model)
-        return name
+        names_for, names = self._names
+        if stamp != names_for:
+            names = lru("resolved names")
+            self._names = (stamp, names)
+        return names
 
     # -------------------------------------------------------------------------------------------- parse
     def parse(self, text: str, *, gazetteer=None, trace: Trace | None = None, near=None) -> list[Mention]:
@@ -127,7 +133,8 @@ class Geoparser:
         keys = {span.key for span in spans}
         if gazetteer is self.gazetteer and hasattr(gazetteer, "prefetch"):
             # One batch of queries for the names this process has not read yet, not one query per name.
-            gazetteer.prefetch([key for key in keys if key not in self._names])
+            resolved = self._names_of(gazetteer)
+            gazetteer.prefetch([key for key in keys if key not in resolved])
         names = {key: self._lookup(gazetteer, key) for key in keys}
         accepted = self._accept(text, spans, names, trace)
         return self._resolve(text, accepted, names, trace, near)
@@ -141,7 +148,7 @@ class Geoparser:
         if people:
             for span in spans:
                 following = _next_token(text, span.end)
-                if (span.key in people or (following and token_key(following) in people)) and \
+                if (span.key in people or (following and normalise_name(following) in people)) and \
                         span.tokens == 1 and not names[span.key].is_demonym \
                         and names[span.key].best_prior < IMPORTANT + 3:
                     persons.add(span.key)

@@ -90,21 +90,6 @@ class Span:
     hashtag: bool = False    # written as a hashtag (#nigeria): its case proves nothing
 
 
-def token_key(token: str) -> str:
-    """normalise_name for one token, with a fast path for plain ASCII."""
-    return token.lower() if token.isascii() else normalise_name(token)
-
-
-_ASCII_DASHES = str.maketrans({"-": " ", "_": " ", "/": " ", ".": None, ",": None, "`": "'"})
-
-
-def name_key(text: str) -> str:
-    """normalise_name(text), computed without Unicode normalisation when the text is plain ASCII."""
-    if text.isascii():
-        return " ".join(text.translate(_ASCII_DASHES).split()).lower()
-    return normalise_name(text)
-
-
 _TITLED_NAME = re.compile(r"(?<![^\W_])(?:%s)\.?[ \u00a0]+((?:[A-Z][^\W_]+[ \u00a0]){0,2}[A-Z][^\W_]+)"
                           % "|".join(sorted((t.capitalize() for t in TITLES), key=len, reverse=True)))
 
@@ -113,7 +98,7 @@ def titled_names(text: str) -> frozenset[str]:
     """Keys of the words of every name written after a title ("President Vladimir Putin": vladimir, putin)."""
     found = set()
     for match in _TITLED_NAME.finditer(text):
-        found.update(key for key in map(token_key, match.group(1).split()) if key not in TITLES)
+        found.update(key for key in map(normalise_name, match.group(1).split()) if key not in TITLES)
     return frozenset(found)
 
 
@@ -235,7 +220,7 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
         if start < position:
             continue
         first = match.group()
-        limit = longest.get(token_key(first))
+        limit = longest.get(normalise_name(first))
         if not limit:
             if first[0].isupper() and not first.isupper() and not first[1:].islower() and first.isascii():
                 camel = _CAMEL.sub(" ", first).lower()  # "SierraLeone": sierra leone
@@ -264,13 +249,13 @@ def find_spans(text: str, index: NameIndex, *, prefer_shorter=None) -> list[Span
                 if candidate is None:
                     if len(key_memo) > _MEMO_LIMIT:
                         key_memo.clear()
-                    candidate = key_memo[written] = name_key(written)
+                    candidate = key_memo[written] = normalise_name(written)
             else:
-                candidate = token_key(first)
+                candidate = normalise_name(first)
             if candidate in keys:
                 key, end, tokens = candidate, ends[count - 1], count
                 if count > 1 and prefer_shorter is not None and _ends_in_ordinary_word(candidate):
-                    shorter = name_key(text[start:ends[count - 2]]) if count > 2 else token_key(first)
+                    shorter = normalise_name(text[start:ends[count - 2]]) if count > 2 else normalise_name(first)
                     if shorter in keys and prefer_shorter(candidate, shorter):
                         key, end, tokens = shorter, ends[count - 2], count - 1
                 break
@@ -319,10 +304,10 @@ def _judge_context(surface, key, tokens, previous, previous_initial, next_word, 
     person = lowered_previous in TITLES or (
         tokens == 1 and lowered_previous in names and previous[:1].isupper() and not previous.isupper()
         and common.get(lowered_previous, 0.0) < FIRST_NAME_COMMONNESS
-        and name_key(f"{previous} {surface}") not in keys) or (
+        and normalise_name(f"{previous} {surface}") not in keys) or (
         # "Chad Smith", "Vladimir Putin": a first name followed by a surname or an unknown capitalised word
         tokens == 1 and key in names and next_word[:1].isupper() and not next_word.isupper()
-        and (next_word.lower() in surnames() or (token_key(next_word) not in keys
+        and (next_word.lower() in surnames() or (normalise_name(next_word) not in keys
                                                  and common.get(next_word.lower(), 0.0) < RARE_COMMONNESS)))
     speaker = next_word.lower() in SPEECH_VERBS or lowered_previous in SPEECH_VERBS
     neighbour = False
@@ -330,7 +315,7 @@ def _judge_context(surface, key, tokens, previous, previous_initial, next_word, 
         # An unknown capitalised word beside the name makes it part of a longer one ("Hulusi Akar", "Health
         # Centre"); a common word capitalised only because a sentence starts with it ("The") does not.
         lowered = word.lower()
-        if word and word[0].isupper() and not word.isupper() and token_key(word) not in keys \
+        if word and word[0].isupper() and not word.isupper() and normalise_name(word) not in keys \
                 and lowered not in CALENDAR_WORDS \
                 and (common.get(lowered, 0.0) < NEIGHBOUR_COMMONNESS or not capitalised_anyway):
             neighbour = True

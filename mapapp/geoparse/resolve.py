@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from geopy.distance import EARTH_RADIUS
 
+from mapapp.cache import memoize
 from mapapp.gazetteer.place import Place
 from mapapp.geoparse.model import (
     CANDIDATE_FEATURES,
@@ -24,7 +25,9 @@ from mapapp.geoparse.recognize import ADMIN_WORDS, CALENDAR_WORDS, Span
 from mapapp.geoparse.wordlists import surnames, word_commonness
 
 #: Feature classes as a news reader ranks them (log10-population units added to a candidate's score).
-FEATURE_BONUS = {
+#: Not the geocoder's ranking (gazetteer.store.importance, with its SEAT_BONUS by feature code): the two
+#: answer different questions and are tuned apart, so each keeps its own table.
+FEATURE_PRIOR = {
     "continent": 6.0, "ocean": 5.5, "country": 6.0, "sea": 4.5, "admin1": 2.5, "province": 3.0, "state": 3.0,
     "region": 3.5, "corridor": 3.0, "district": 2.0, "admin2": 0.8, "city": 0.0, "village": 1.0,
     # Physical features carry no population: their bonus stands for how often news names them.
@@ -49,7 +52,7 @@ IMPORTANT = 9.0        # score of a place known to everyone (countries; cities o
 
 def _prior(place: Place, key: str, kind: str) -> float:
     """What a reader assumes before context: big and important places first, the place's own name first."""
-    score = math.log10(max(place.population, 0) + 10) + FEATURE_BONUS.get(place.feature, 1.0)
+    score = math.log10(max(place.population, 0) + 10) + FEATURE_PRIOR.get(place.feature, 1.0)
     if place.feature_code == "PPLC":
         score += 3.0  # news names capitals for their governments: "Washington", "Ottawa"
     if kind == "name":
@@ -72,7 +75,7 @@ class ArticleContext:
         self.admin1: dict[tuple[str, str], float] = {}
         self.own: dict[str, tuple[Place, float]] = {}
         self.divisions: dict[str, float] = {}  # weight of first-level divisions named, by country
-        self.regions: list[tuple[str, Place]] = []
+        self.regions: list[tuple[str, tuple]] = []  # (key, (place id, place, bounds))
         self.anchors: list[tuple[str, Place]] = []
         self.total = 0.0
 
@@ -89,7 +92,9 @@ class ArticleContext:
             self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
         if place.geometry and place.feature not in ("country", "continent") and \
                 place.geometry.get("type") in ("Polygon", "MultiPolygon"):
-            self.regions.append((key, place))
+            bounds = _bounds(place)  # once per region here, not once per candidate tested
+            if bounds is not None:
+                self.regions.append((key, (place.id, place, bounds)))
         if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
             self.anchors.append((key, place))
 
@@ -129,29 +134,31 @@ class ArticleContext:
         return country, siblings, division, inside, near
 
 
-_SHAPES: dict[tuple[str, int], list] = {}
-_UNMADE = object()  # the shapely shape of an entry not yet made: most regions never need one
+# Keyed by the geometry object too: a view's proposed edit may reuse a place's id and version. The entry holds
+# that object, so while it is cached no other object can have its id().
+@memoize("region shapes", key=lambda place: (place.id, place.version, id(place.geometry)))
+def _prepared(place: Place) -> tuple:
+    """(geometry dict, shape, bounds) of a place's geometry, the shape prepared for fast tests."""
+    from shapely import prepare
+    from shapely.geometry import shape
 
-
-def _entry(place: Place) -> list:
-    """[geometry, shape or _UNMADE, bounds] of a place; cached while the geometry is the same."""
-    cache_key = (place.id, place.version)
-    cached = _SHAPES.get(cache_key)
-    if cached is None or cached[0] is not place.geometry:  # a view's proposed edit may reuse id and version
-        if len(_SHAPES) > 10_000:
-            _SHAPES.clear()
-        cached = _SHAPES[cache_key] = [place.geometry, _UNMADE, _bounds(place.geometry)]
-    return cached
-
-
-def _bounds(geometry) -> tuple | None:
-    """(min lon, min lat, max lon, max lat) of a GeoJSON geometry's positions, in plain Python: shapely (and
-    its import) is needed only for the points that fall inside a box. None when it has no positions."""
     try:
-        coordinates = geometry["coordinates"]
+        geometry = shape(place.geometry)
+        prepare(geometry)
+        bounds = geometry.bounds
+    except (ValueError, TypeError, AttributeError, KeyError):
+        geometry, bounds = None, None
+    return place.geometry, geometry, bounds
+
+
+@memoize("region bounds", key=lambda place: (place.id, place.version, id(place.geometry)))
+def _bounds(place: Place) -> tuple | None:
+    """(min lon, min lat, max lon, max lat) of a place's GeoJSON positions, in plain Python: shapely (and its
+    import) is needed only for the points that fall inside a box. None when it has no positions."""
+    try:
         depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
-                 "MultiPolygon": 3}[geometry["type"]]
-        positions = [coordinates]
+                 "MultiPolygon": 3}[place.geometry["type"]]
+        positions = [place.geometry["coordinates"]]
         for _ in range(depth):
             positions = [item for part in positions for item in part]
         lons = [position[0] for position in positions]
@@ -161,41 +168,23 @@ def _bounds(geometry) -> tuple | None:
         return None
 
 
-def _prepared(place: Place) -> tuple:
-    """(shape, bounds) of a place's geometry, prepared for fast tests; cached while the geometry is the same."""
-    cached = _entry(place)
-    if cached[1] is _UNMADE:
-        from shapely import prepare
-        from shapely.geometry import shape
-
-        try:
-            geometry = shape(place.geometry)
-            prepare(geometry)
-            bounds = geometry.bounds
-        except (ValueError, TypeError, AttributeError, KeyError):
-            geometry, bounds = None, None
-        cached[1], cached[2] = geometry, bounds
-    return cached[1], cached[2]
-
-
 def region_shape(place: Place):
     """The place's shape, prepared for fast containment tests (None when it has none or it is broken)."""
-    return _prepared(place)[0]
+    return _prepared(place)[1]
 
 
-def _inside_any(place: Place, regions: list[Place]) -> bool:
+def _inside_any(place: Place, regions: list[tuple[str, Place, tuple]]) -> bool:
+    """True when the place's point lies in one of `regions` (place id, place, bounds) but its own."""
     x, y = place.lon, place.lat
-    for region in regions:
-        if region.id == place.id:
-            continue
-        bounds = _entry(region)[2]
-        # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
-        if bounds is not None and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]:
-            geometry, bounds = _prepared(region)
-            if geometry is not None:
+    for region_id, region, bounds in regions:
+        # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing; the
+        # shape is made (shapely imported) only for a point inside the box.
+        if region_id != place.id and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]:
+            shape = _prepared(region)[1]
+            if shape is not None:
                 from shapely import contains_xy
 
-                if contains_xy(geometry, x, y):
+                if contains_xy(shape, x, y):
                     return True
     return False
 

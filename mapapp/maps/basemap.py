@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 
 import shapely
 from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
 from shapely.strtree import STRtree
 
-_cache: dict[tuple, dict] = {}
-_lock = threading.Lock()
+from mapapp.cache import memoize
 
 # Degrees: coarse enough for a backdrop (a few hundred kB for the world), fine enough to recognise countries.
 DEFAULT_TOLERANCE = 0.05
@@ -79,7 +77,8 @@ def _version(conn: sqlite3.Connection) -> tuple:
     return (row[0] if row else "0", count, newest)
 
 
-def _outline(geometry_text: str, tolerance: float) -> dict | None:
+def outline(geometry_text: str, tolerance: float) -> dict | None:
+    """A stored polygon shape simplified to `tolerance` degrees and cut at the antimeridian; None if not a polygon."""
     try:
         geom = shape(json.loads(geometry_text))
     except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
@@ -97,15 +96,15 @@ def _outline(geometry_text: str, tolerance: float) -> dict | None:
 
 def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: float = DEFAULT_TOLERANCE) -> dict:
     """A FeatureCollection of every country with a polygon (properties: name only), cached per version."""
-    key = (database, tolerance, _version(conn))
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
+    return _country_outlines(conn, database, tolerance)
+
+
+@memoize("country outlines", key=lambda conn, database, tolerance: (database, tolerance, _version(conn)))
+def _country_outlines(conn: sqlite3.Connection, database: str, tolerance: float) -> dict:
     outlines = []
     for row in conn.execute("SELECT id, name, approximate, geometry FROM places WHERE feature = 'country'"
                             " AND geometry IS NOT NULL ORDER BY id"):
-        geometry = _outline(row["geometry"], tolerance)
+        geometry = outline(row["geometry"], tolerance)
         if geometry is not None:
             outlines.append((row, geometry))
     real = STRtree([shape(geometry).buffer(0.5) for row, geometry in outlines if not row["approximate"]])
@@ -117,9 +116,4 @@ def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: floa
                 continue
         features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
                          "properties": {"name": row["name"]}})
-    collection = {"type": "FeatureCollection", "features": features}
-    with _lock:
-        for stale in [k for k in _cache if k[:2] == key[:2]]:
-            del _cache[stale]
-        _cache[key] = collection
-    return collection
+    return {"type": "FeatureCollection", "features": features}

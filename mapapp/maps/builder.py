@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlencode
 
 import folium
 from markupsafe import Markup
 
+from mapapp.cache import memoize
 from mapapp.maps import elements
 from mapapp.maps.vendor import icon_urls
 
@@ -28,6 +27,13 @@ PANEL_IDS = {
 SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share-snippet",
              "link": "share-link", "copy": "share-copy", "width": "share-width", "height": "share-height",
              "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview"}
+
+# The density view's controls (templates/maps/_panel.html density()) and the download links (downloads()).
+DENSITY_IDS = {"markers": "view-markers", "density": "view-density", "options": "density-options",
+               "by": "density-by", "count": "density-count", "step": "density-step", "prev": "density-prev",
+               "play": "density-play", "next": "density-next", "all": "density-all", "frame": "density-frame",
+               "timeline": "density-timeline"}
+DOWNLOAD_IDS = {"geojson": "download-geojson", "csv": "download-csv", "kml": "download-kml", "gpkg": "download-gpkg"}
 
 ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
 
@@ -56,6 +62,8 @@ class MapSpec:
     inline_assets: bool = False
     asset_prefix: str = ""
     label: str = "Map of the places named in the articles"
+    density_url: str | None = None        # /api/density: the density view (with "density" in controls)
+    export_url: str | None = None         # /api/export: download links follow the filters ("downloads")
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,10 @@ def build(spec: MapSpec) -> folium.Map:
         elements.FitControl(layer, "topleft").add_to(fmap)
     if "share" in controls and spec.embed_path:
         elements.ShareControl(layer, SHARE_IDS, spec.embed_path).add_to(fmap)
+    if "downloads" in controls and spec.export_url:
+        elements.DownloadLinks(layer, {"url": spec.export_url, "ids": DOWNLOAD_IDS}).add_to(fmap)
+    if "density" in controls and spec.density_url:
+        elements.DensityView(layer, {"url": spec.density_url, "ids": DENSITY_IDS}).add_to(fmap)
     if spec.url_state:
         elements.UrlState(layer, spec.url_state).add_to(fmap)
     if spec.marks:
@@ -128,29 +140,17 @@ def build(spec: MapSpec) -> folium.Map:
     return fmap
 
 
-# Rendered views that carry no inline data (the overview, its embeds), by their spec: the facets in the spec
-# change with the data, so an entry is never stale, only unused.
-_shells: OrderedDict[str, MapParts] = OrderedDict()
-_shells_lock = threading.Lock()
-SHELLS_KEPT = 256
-
-
 def render(spec: MapSpec) -> MapParts:
     """Render `spec` into the three parts a page template places (views without inline data are cached)."""
     if spec.data is not None or spec.articles is not None or spec.outlines is not None:
         return _render(spec)
-    key = json.dumps(asdict(spec), sort_keys=True, default=sorted)
-    with _shells_lock:
-        parts = _shells.get(key)
-        if parts is not None:
-            _shells.move_to_end(key)
-            return parts
-    parts = _render(spec)
-    with _shells_lock:
-        _shells[key] = parts
-        while len(_shells) > SHELLS_KEPT:
-            _shells.popitem(last=False)
-    return parts
+    return _render_shell(spec)
+
+
+# Keyed by the whole spec: the facets in it change with the data, so an entry is never stale, only unused.
+@memoize("map shells", key=lambda spec: json.dumps(asdict(spec), sort_keys=True, default=sorted))
+def _render_shell(spec: MapSpec) -> MapParts:
+    return _render(spec)
 
 
 def _render(spec: MapSpec) -> MapParts:

@@ -1,4 +1,4 @@
-"""`mapapp export`: write one self-contained HTML map."""
+"""`mapapp export`: write one self-contained HTML map, or the view's data as GeoJSON, CSV, KML or GeoPackage."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +11,14 @@ from mapapp.db import connect, database_path
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
 
+EXPORT_FORMATS = ("html", "geojson", "csv", "kml", "gpkg")
+
 
 @click.command("export")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML file to write (replaced atomically).")
+              help="File to write (replaced atomically).")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="html", show_default=True,
+              help="html: a self-contained map; geojson, csv (a row per mention), kml, gpkg: the data for GIS.")
 @click.option("--article", "article", default=None, help="Export one article's map (its id).")
 @click.option("--place", "place", default=None, help="Export one place's map (its gazetteer id).")
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
@@ -28,8 +32,9 @@ from mapapp.escaping import terminal_text
               help='Tile URL template; "" for the country-outline basemap only.')
 @click.option("--title", "title", default="", help="Title of the exported page.")
 @data_option
-def export_command(out, article, place, sources, date_from, date_to, features, q, base_url, tiles, title, data):
-    """Write a self-contained HTML map (Leaflet, data and popups inline) that works from file://."""
+def export_command(out, fmt, article, place, sources, date_from, date_to, features, q, base_url, tiles, title, data):
+    """Write a self-contained HTML map (Leaflet, data and popups inline) that works from file://, or with
+    --format the same view's data as GeoJSON, CSV, KML or GeoPackage."""
     from mapapp.maps.export import check_base_url, export_map
 
     if article and place:
@@ -37,15 +42,29 @@ def export_command(out, article, place, sources, date_from, date_to, features, q
     database = database_path(data)
     if not database.exists():
         raise MapappError(f"no database in {data}: run `mapapp ingest` (or `mapapp serve`) first")
+    filters_args = {"source": list(sources), "from": date_from, "to": date_to, "feature": list(features), "q": q}
     conn = connect(database)
     try:
+        if fmt != "html":
+            _export_data(conn, fmt, out, filters_args, article, place)
+            return
         result = export_map(
             conn, str(database), out, title=title, article=article, place=place,
-            filters_args={"source": list(sources), "from": date_from, "to": date_to, "feature": list(features),
-                          "q": q},
+            filters_args=filters_args,
             base_url=check_base_url(base_url), tiles_url=tiles,
             tiles_attribution=OSM_ATTRIBUTION if tiles == OSM_TILES else "Map tiles")
     finally:
         conn.close()
     click.echo(f"Wrote {terminal_text(result.path)} ({result.size / 1024:.0f} kB): {result.places} places from "
                f"{result.articles} articles.")
+
+
+def _export_data(conn, fmt: str, out: Path, filters_args: dict, article: str | None, place: str | None) -> None:
+    from mapapp.maps.downloads import FORMATS, write_download
+    from mapapp.maps.filters import MapFilters
+
+    # One article's or one place's map shows its demonyms too (as its page does).
+    chosen = {"article": article, "demonyms": "1"} if article else {"place": place, "demonyms": "1"} if place else {}
+    filters = MapFilters.from_args({**filters_args, **chosen})
+    size = write_download(conn, filters, fmt, out)
+    click.echo(f"Wrote {terminal_text(out)} ({size / 1024:.0f} kB, {FORMATS[fmt].label}).")

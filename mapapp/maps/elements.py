@@ -1,6 +1,8 @@
 """folium elements of mapapp's maps: a CDN-free base map and small extras that call static/map/mapapp.js."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import folium
 from branca.element import Element, MacroElement
 from folium.template import Template
@@ -69,8 +71,8 @@ class LocalMap(folium.Map, Macro):
     """A folium Map that loads nothing from a CDN and leaves the page layout (and pinch-zoom) to the page."""
 
     # folium's defaults pull Leaflet, jQuery, Bootstrap and awesome-markers from CDNs; MapAssets replaces them.
-    default_js: list = []
-    default_css: list = []
+    default_js: ClassVar[list] = []
+    default_css: ClassVar[list] = []
 
     _template = Template(
         """
@@ -206,6 +208,18 @@ class LegendControl(_Call):
     """The map's legend: what each colour and line style means, for the kinds of place shown."""
 
     function = "legendControl"
+
+
+class DownloadLinks(_Call):
+    """Keeps the page's download links (GeoJSON, CSV, KML, GeoPackage) on the current filters (downloads.js)."""
+
+    function = "downloadLinks"
+
+
+class DensityView(_Call):
+    """The density view (density.js): regions shaded by articles or mentions, its legend and its timeline."""
+
+    function = "densityView"
 
 
 class FitControl(_Call):

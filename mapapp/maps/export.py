@@ -1,20 +1,19 @@
 """`mapapp export`: one self-contained HTML file (scripts, styles, icons, data, basemap inline) for file://."""
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mapapp import files
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
 from mapapp.maps.builder import PANEL_IDS, MapSpec, render
-from mapapp.maps.vendor import SITE_CSS, inline_text
 from mapapp.maps.filters import MapFilters
+from mapapp.maps.vendor import SITE_CSS, inline_text
 
 # Coarser than the server's basemap: it travels inside every exported file.
 EXPORT_OUTLINE_TOLERANCE = 0.1
@@ -85,26 +84,19 @@ def render_export(spec: MapSpec, *, title: str) -> str:
         reader=spec.links.get("mode") == "reader")
 
 
-def write_atomic(path: Path, text: str) -> int:
-    """Write `text` to `path` via a temporary file in the same folder and a rename; returns the size in bytes."""
+def check_out_path(path: Path) -> Path:
+    """`path` as a Path to a file that may be written: InvalidInput when it is a folder or its folder is missing."""
     path = Path(path)
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder; give a file name such as {path / 'map.html'}", field="out")
     if not path.parent.is_dir():
         raise InvalidInput(f"folder {path.parent} does not exist", field="out")
-    data = text.encode("utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return len(data)
+    return path
+
+
+def write_atomic(path: Path, text: str) -> int:
+    """Write `text` to the file `path` (checked by check_out_path) atomically; returns the size in bytes."""
+    return files.write_atomic(check_out_path(path), text)
 
 
 def export_map(conn: sqlite3.Connection, database: str, out: Path, *, title: str = "", **options) -> ExportResult:

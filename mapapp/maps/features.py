@@ -1,15 +1,15 @@
-"""Map features: the GeoJSON, facets and place mentions that a set of map filters selects."""
+"""Map features: the GeoJSON and facets that a set of map filters selects (mentions are read by mapapp.mentions)."""
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 
+from mapapp.cache import lru, memoize
 from mapapp.gazetteer.names import normalise_name
+from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps.filters import UNDATED_SQL, UNKNOWN_SOURCE, MapFilters, like_pattern
+from mapapp.mentions import attach_sentences
 
 MENTIONS_PER_PLACE = 10  # newest mentions listed in a place's popup
 
@@ -40,57 +40,10 @@ def hidden_undated(conn: sqlite3.Connection, filters: MapFilters) -> int:
                         f" WHERE {where} AND {UNDATED_SQL}", params).fetchone()[0]
 
 
-@functools.lru_cache(maxsize=8192)
+@memoize("feature geometry")
 def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float) -> dict:
     # Keyed by version: an admin edit bumps it, so a stale shape is never served.
     return json.loads(geometry) if geometry else {"type": "Point", "coordinates": [lon, lat]}
-
-
-# Feature types in plain words for readers (the gazetteer keeps GeoNames' codes).
-FEATURE_LABELS = {"admin1": "province or state", "admin2": "county or district"}
-
-
-def feature_label(feature: str | None) -> str:
-    """The feature type in plain words: "province or state" for admin1; other types are words already."""
-    return FEATURE_LABELS.get(feature or "", feature or "place")
-
-
-def country_names(conn: sqlite3.Connection) -> dict[str, str]:
-    """ISO country code -> the country's name in the gazetteer (the most populous place of that code wins)."""
-    names: dict[str, str] = {}
-    for code, name in conn.execute(
-            "SELECT country_code, name FROM places WHERE feature = 'country' AND COALESCE(country_code, '') != ''"
-            " ORDER BY population IS NULL, population DESC"):
-        names.setdefault(code, name)
-    return names
-
-
-def admin1_name(conn: sqlite3.Connection, country_code: str, admin1: str) -> str:
-    """The name of a country's first-level division (province or state) by its code; "" when unknown."""
-    if not admin1:
-        return ""
-    row = conn.execute("SELECT name FROM places WHERE feature = 'admin1' AND country_code = ? AND admin1 = ?"
-                       " LIMIT 1", (country_code, admin1)).fetchone()
-    return row[0] if row else ""
-
-
-def place_context(conn: sqlite3.Connection, places) -> dict[str, str]:
-    """Per place id, where it is in words: "Sangamon County, Illinois, United States" (county, state, country)."""
-    countries = country_names(conn)
-    context = {}
-    for place in places:
-        parts = []
-        code = place.country_code or ""
-        if place.admin2 and place.feature not in ("admin2", "admin1", "country"):
-            row = conn.execute("SELECT name FROM places WHERE feature = 'admin2' AND country_code = ? AND admin1 = ?"
-                               " AND admin2 = ? LIMIT 1", (code, place.admin1, place.admin2)).fetchone()
-            parts += [row[0]] if row else []
-        if place.admin1 and place.feature not in ("admin1", "country"):
-            parts += [name for name in (admin1_name(conn, code, place.admin1),) if name]
-        if code and place.feature != "country":
-            parts.append(countries.get(code, code))
-        context[place.id] = ", ".join(parts)
-    return context
 
 
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
@@ -101,35 +54,18 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
     where, params = filters.where()
     if filters.sources or filters.date_from or filters.date_to or filters.articles:
         # Few of each place's mentions pass: rank only those (one sort over the matching rows).
-        return (f"SELECT id FROM (SELECT m.id,"
-                f" ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
-                f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}", params)
+        sql = (f"SELECT id FROM (SELECT m.id,"
+               f" ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
+               f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}")
+        return sql, params
     # Every mention of a chosen place passes (feature, q and place filters choose places, not mentions):
     # per place, a LIMITed sort keeps only the top few instead of sorting every mention (about three times
     # faster for the unfiltered view).
     kind, kind_params = MapFilters(demonyms=filters.demonyms).where()
-    return (f"SELECT x.id FROM (SELECT DISTINCT m.place_id FROM {filters.joins()} WHERE {where}) AS c"
-            " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
-            f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})",
-            params + kind_params)
-
-
-def _attach_sentences(conn: sqlite3.Connection, items: list[dict]) -> None:
-    """Set each mention's "sentence" (its sentence_start..sentence_end) from its article's text.
-
-    Each article's text is read once: SQL substr() loads the whole text for every mention it cuts, so one
-    article of 5 MB named in a page of 500 mentions read 2.5 GB.
-    """
-    by_article: dict[int, list[dict]] = {}
-    for item in items:
-        by_article.setdefault(item["article_id"], []).append(item)
-    ids = sorted(by_article)
-    for first in range(0, len(ids), 500):  # a cursor yields one text at a time: memory stays one article's
-        chunk = ids[first:first + 500]
-        for article_id, text in conn.execute(
-                f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-            for item in by_article[article_id]:
-                item["sentence"] = text[item["sentence_start"]:item["sentence_end"]]
+    sql = (f"SELECT x.id FROM (SELECT DISTINCT m.place_id FROM {filters.joins()} WHERE {where}) AS c"
+           " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
+           f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})")
+    return sql, params + kind_params
 
 
 def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, list[dict]]:
@@ -143,7 +79,7 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
         f" ORDER BY m.place_id, {_NEWEST_FIRST}",
         params,
     )]
-    _attach_sentences(conn, rows)
+    attach_sentences(conn, rows)
     mentions: dict[str, list[dict]] = {}
     for row in rows:
         mentions.setdefault(row["place_id"], []).append({
@@ -153,17 +89,6 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
             "start": row["start"] - row["sentence_start"], "end": row["end"] - row["sentence_start"],
         })
     return mentions
-
-
-def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limit: int) -> list[dict]:
-    """A page of the mentions of one place, newest articles first, each with its article and its sentence."""
-    rows = [dict(row) for row in conn.execute(
-        "SELECT m.id, m.article_id, m.start, m.end, m.text, m.kind, m.sentence_start, m.sentence_end,"
-        " a.title, a.source, a.published, a.url FROM mentions m JOIN articles a ON a.id = m.article_id"
-        " WHERE m.place_id = ? ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id"
-        " LIMIT ? OFFSET ?", (place_id, limit, offset))]
-    _attach_sentences(conn, rows)
-    return rows
 
 
 def feature_collection(conn: sqlite3.Connection, filters: MapFilters) -> dict:
@@ -219,61 +144,27 @@ def bump_articles_version(conn: sqlite3.Connection) -> None:
                  " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
-class _ByteBudgetCache:
-    """A small thread-safe LRU of serialised views, bounded by total size rather than entry count."""
-
-    def __init__(self, budget: int):
-        self.budget = budget
-        self._items: OrderedDict = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value: bytes) -> None:
-        if len(value) > self.budget // 4:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = value
-            self._size += len(value)
-            while self._size > self.budget:
-                _key, old = self._items.popitem(last=False)
-                self._size -= len(old)
-
-
-_views = _ByteBudgetCache(64 * 1024 * 1024)
+_views = lru("map views")  # the GeoJSON and facets bytes, shared by both functions below
 
 
 def _database_file(conn: sqlite3.Connection) -> str:
     return conn.execute("PRAGMA database_list").fetchone()[2]
 
 
+@memoize(_views, key=lambda conn, filters: (_database_file(conn), data_version(conn), filters))
 def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
     """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
-    key = (_database_file(conn), data_version(conn), filters)
-    body = _views.get(key)
-    if body is None:
-        body = json.dumps(feature_collection(conn, filters), ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
-        _views.put(key, body)
-    return body
+    return json.dumps(feature_collection(conn, filters), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def facets(conn: sqlite3.Connection) -> dict:
     """What the filter controls can offer: sources, the date range, feature types present, article count."""
-    key = ("facets", _database_file(conn), data_version(conn))
-    cached = _views.get(key)
-    if cached is None:
-        cached = json.dumps(_facets(conn)).encode("utf-8")
-        _views.put(key, cached)
-    return json.loads(cached)  # a fresh copy: callers may change it
+    return json.loads(_facets_json(conn))  # a fresh copy: callers may change it
+
+
+@memoize(_views, key=lambda conn: ("facets", _database_file(conn), data_version(conn)))
+def _facets_json(conn: sqlite3.Connection) -> bytes:
+    return json.dumps(_facets(conn)).encode("utf-8")
 
 
 def _facets(conn: sqlite3.Connection) -> dict:

@@ -71,10 +71,12 @@ class MapFilters:
     q: str = ""
     demonyms: bool = False
     undated: bool = False  # with a date range: keep the articles that have no date too
+    text: str = ""  # full-text search: only the articles matching it (mapapp.articles.search)
 
     @classmethod
     def from_args(cls, args) -> MapFilters:
-        """Validate query parameters (source, from, to, article, place, feature, q, demonyms); InvalidInput names the bad one."""
+        """Validate query parameters (source, from, to, article, place, feature, q, demonyms, undated, text);
+        InvalidInput names the bad one."""
         date_from = _date(_single(args, "from"), "from")
         date_to = _date(_single(args, "to"), "to")
         if date_from and date_to and date_from > date_to:
@@ -96,6 +98,7 @@ class MapFilters:
             q=_single(args, "q") or "",
             demonyms=demonyms in _TRUE,
             undated=undated in _TRUE,
+            text=_single(args, "text") or "",
         )
 
     def to_args(self) -> list[tuple[str, str]]:
@@ -108,10 +111,16 @@ class MapFilters:
         pairs += [("q", self.q)] if self.q else []
         pairs += [("demonyms", "1")] if self.demonyms else []
         pairs += [("undated", "1")] if self.undated else []
+        pairs += [("text", self.text)] if self.text else []
         return pairs
 
     def check(self, conn: sqlite3.Connection) -> None:
-        """Raise InvalidInput when an article id, place id or feature type names nothing stored."""
+        """Raise InvalidInput when an article id, place id or feature type names nothing stored, or `text` is
+        not a search FTS5 can run."""
+        if self.text:
+            from mapapp.articles.search import check_query
+
+            check_query(conn, self.text, "text")
         if self.articles:
             found = {row[0] for row in conn.execute(
                 f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(self.articles))})", self.articles)}
@@ -152,6 +161,11 @@ class MapFilters:
         if self.place:
             clauses.append("m.place_id = ?")
             params.append(self.place)
+        if self.text:
+            from mapapp.articles.search import fts_query, matching_articles_sql
+
+            clauses.append(f"m.article_id IN ({matching_articles_sql()})")
+            params.append(fts_query(self.text, "text"))
         # Feature and name filters choose places: test each mentioned place once, not once per mention.
         chosen, chosen_params = [], []
         if self.features:

@@ -39,7 +39,8 @@ def _own(name: str, kind: str) -> Asset:
 
 # mapapp's own scripts, each a part of the one `window.mapapp` namespace; mapapp.js (the namespace and the
 # helpers the others use) comes first.
-MAP_SCRIPTS = ("mapapp.js", "data.js", "basemap.js", "controls.js", "urlstate.js", "reader.js")
+MAP_SCRIPTS = ("mapapp.js", "data.js", "basemap.js", "controls.js", "urlstate.js", "reader.js", "downloads.js",
+               "density.js")
 
 # Order matters: Leaflet before its plugin, the plugin before mapapp's scripts.
 MAP_ASSETS: tuple[Asset, ...] = (
@@ -47,6 +48,7 @@ MAP_ASSETS: tuple[Asset, ...] = (
     _vendor("markercluster", "MarkerCluster.css", "css"),
     _vendor("markercluster", "MarkerCluster.Default.css", "css"),
     _own("mapapp.css", "css"),
+    _own("density.css", "css"),
     _vendor("leaflet", "leaflet.js", "js"),
     _vendor("markercluster", "leaflet.markercluster.js", "js"),
     *(_own(name, "js") for name in MAP_SCRIPTS),

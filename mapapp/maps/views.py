@@ -8,10 +8,12 @@ from dataclasses import dataclass, field, replace
 
 from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import Place, read_place
 from mapapp.maps.builder import MapSpec
-from mapapp.maps.features import facets, feature_collection_json, place_mentions
+from mapapp.maps.density import PERIOD_SQL, next_period
+from mapapp.maps.features import facets, feature_collection_json
 from mapapp.maps.filters import MapFilters
+from mapapp.mentions import article_mentions, place_mentions
 from mapapp.params import record_id
 
 PLACE_MENTIONS_SHOWN = 500
@@ -56,7 +58,8 @@ def overview_spec(conn: sqlite3.Connection, args, base: MapSpec) -> MapSpec:
     """Every article's places, fetched from the API; sources and dates go to the server, layers stay local."""
     filters = MapFilters.from_args(args)
     filters.check(conn)
-    fixed = {"place": filters.place, "q": filters.q or None, "demonyms": "1" if filters.demonyms else None}
+    fixed = {"place": filters.place, "q": filters.q or None, "demonyms": "1" if filters.demonyms else None,
+             "text": filters.text or None}
     return replace(base, data_url=base.data_url or "/api/features",
                    fixed_params={k: v for k, v in fixed.items() if v},
                    state=client_state(filters, args), view=map_view(args), facets=control_facets(conn))
@@ -119,11 +122,7 @@ def load_article(conn: sqlite3.Connection, value, *, offset: int = 0,
     mention_total, place_total = conn.execute(
         "SELECT COUNT(*), COUNT(DISTINCT place_id) FROM mentions WHERE article_id = ? AND place_id IS NOT NULL",
         (row["id"],)).fetchone()
-    mentions = conn.execute(
-        "SELECT m.*, p.name AS place_name, p.feature AS place_feature"
-        " FROM mentions m JOIN places p ON p.id = m.place_id WHERE m.article_id = ?"
-        " ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
-        (row["id"], -1 if limit is None else limit, offset)).fetchall()
+    mentions = article_mentions(conn, row["id"], resolved_only=True, offset=offset, limit=limit)
     return ArticleView(row, mentions, text_pieces(row["text"], mentions), mention_total, place_total, offset,
                        limit)
 
@@ -138,11 +137,12 @@ class PlaceView:
     """One place: the record, its names, and the mentions of it (newest articles first)."""
 
     place: Place
-    names: list[sqlite3.Row]
+    names: list[dict]  # {"name", "kind"} of each of its names, by kind then name
     mentions: list[dict]
     mention_total: int
     offset: int = 0
     limit: int = PLACE_MENTIONS_SHOWN
+    timeline: Timeline | None = None
 
     @property
     def next_offset(self) -> int | None:
@@ -151,16 +151,54 @@ class PlaceView:
         return end if self.mentions and end < self.mention_total else None
 
 
+TIMELINE_WEEKS = 104  # the place page's chart: at most the last two years of weeks with mentions
+
+
+@dataclass
+class Timeline:
+    """Mentions of one place per week (Monday first), every week from the first to the last shown, and how many
+    mentions have no date or fall before the weeks shown."""
+
+    weeks: list[tuple[str, int]]
+    undated: int = 0
+    earlier: int = 0
+
+    @property
+    def peak(self) -> int:
+        """The largest weekly count (0 without weeks)."""
+        return max((n for _week, n in self.weeks), default=0)
+
+    @property
+    def total(self) -> int:
+        """Mentions in the weeks shown."""
+        return sum(n for _week, n in self.weeks)
+
+
+def place_timeline(conn: sqlite3.Connection, place_id: str, *, weeks: int = TIMELINE_WEEKS) -> Timeline:
+    """The weekly counts of mentions of `place_id` (the week of each article's published date)."""
+    rows = conn.execute(
+        f"SELECT {PERIOD_SQL['week']} AS week, COUNT(*) FROM mentions m JOIN articles a ON a.id = m.article_id"
+        " WHERE m.place_id = ? GROUP BY week ORDER BY week IS NULL, week", (place_id,)).fetchall()
+    counts = {week: n for week, n in rows if week}
+    undated = sum(n for week, n in rows if not week)
+    if not counts:
+        return Timeline([], undated)
+    series, start = [], min(counts)
+    while start <= max(counts):
+        series.append((start, counts.get(start, 0)))
+        start = next_period(start, "week")
+    shown = series[-weeks:]
+    return Timeline(shown, undated, sum(n for _week, n in series[:-weeks]) if len(series) > weeks else 0)
+
+
 def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
                limit: int = PLACE_MENTIONS_SHOWN) -> PlaceView:
     """The place with id `place_id`, its names and `limit` of its mentions from `offset` (newest articles
     first) with their sentences; NotFound when unknown."""
-    row = conn.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
-    if row is None:
+    place = read_place(conn, place_id)
+    if place is None:
         raise NotFound(f"no place with id {place_id[:80]!r}")
-    names = conn.execute("SELECT name, kind FROM place_names WHERE place_id = ? ORDER BY kind, name",
-                         (place_id,)).fetchall()
-    aliases = [n["name"] for n in names if n["name"] != row["name"]]
+    names = [{"name": name, "kind": kind} for name, kind in place.all_names()]
     total = conn.execute("SELECT COUNT(*) FROM mentions WHERE place_id = ?", (place_id,)).fetchone()[0]
     mentions = []
     for m in place_mentions(conn, place_id, offset=offset, limit=limit):
@@ -168,7 +206,7 @@ def load_place(conn: sqlite3.Connection, place_id: str, *, offset: int = 0,
         ok = 0 <= start < end <= len(sentence)
         mentions.append({**dict(m), "before": sentence[:start] if ok else sentence,
                          "name": sentence[start:end] if ok else "", "after": sentence[end:] if ok else ""})
-    return PlaceView(Place.from_row(row, aliases), names, mentions, total, offset, limit)
+    return PlaceView(place, names, mentions, total, offset, limit, place_timeline(conn, place_id))
 
 
 def place_spec(conn: sqlite3.Connection, view: PlaceView, args, base: MapSpec) -> MapSpec:

@@ -10,19 +10,35 @@ import json
 import threading
 import time
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import UnsupportedMediaType
 
 from mapapp import review
-from mapapp.maps import features as map_features
 from mapapp.db import get_db, transaction
 from mapapp.errors import Conflict, InvalidInput, MapappError
 from mapapp.escaping import script_json
-from mapapp.gazetteer import editing
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer import editing, history, search, validation
+from mapapp.gazetteer.place import (
+    country_names,
+    feature_label,
+    place_context,
+    read_place,
+    read_places,
+)
 from mapapp.params import MAX_ID, load_json, record_id, text_value, whole_number
 from mapapp.web import auth
+from mapapp.web.clients import wants_json
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(auth.login_required_here)
@@ -59,7 +75,7 @@ def _payload() -> dict:
 
 
 def _json_reply() -> bool:
-    return request.is_json or auth.wants_json()
+    return request.is_json or wants_json()
 
 
 def _gazetteer():
@@ -135,7 +151,7 @@ def _finish_leftovers() -> None:
 
 def _saved(place, message: str, changed: int, status: int = 200):
     if _json_reply():
-        body = {"place": editing.record(get_db(), place) if place else None, "reresolved_mentions": changed}
+        body = {"place": place.to_record() if place else None, "reresolved_mentions": changed}
         return jsonify(body), status
     flash(f"{message} {changed} mention(s) in the articles now resolve differently.")
     return redirect(url_for("admin.edit_place", place_id=place.id) if place else url_for("admin.index"))
@@ -144,8 +160,8 @@ def _saved(place, message: str, changed: int, status: int = 200):
 def _form_page(place, values: dict, *, errors=None, conflict=None, status=200, new=False):
     conn = get_db()
     return render_template("admin/edit.html", place=place, values=values, errors=errors or {},
-                           conflict=conflict, new=new, features=editing.feature_classes(conn),
-                           record=editing.record(conn, place) if place else None), status
+                           conflict=conflict, new=new, features=validation.feature_classes(conn),
+                           record=place.to_record() if place else None), status
 
 
 def _form_values(place) -> dict:
@@ -154,7 +170,7 @@ def _form_values(place) -> dict:
                 "population": "", "notes": "", "lat": request.args.get("lat", ""),
                 "lon": request.args.get("lon", ""), "geometry": "", "id": ""}
     rec = place.to_record()
-    return {**{key: rec[key] for key in editing.EDITABLE}, "aliases": "\n".join(place.aliases),
+    return {**{key: rec[key] for key in validation.EDITABLE}, "aliases": "\n".join(place.aliases),
             "country_code": place.country_code or "", "geometry": _geometry_text(place.geometry)}
 
 
@@ -179,13 +195,13 @@ def index():
     conn = get_db()
     filters = {key: request.args.get(key, "").strip() for key in ("q", "feature", "country", "source")}
     page = whole_number(request.args.get("page"), "page", minimum=1, maximum=MAX_ID // PAGE_SIZE, default=1)
-    places, total = editing.search_places(conn, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    if auth.wants_json():
+    places, total = search.search_places(conn, **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    if wants_json():
         return jsonify({"places": [p.to_record() for p in places], "total": total})
     return render_template("admin/index.html", places=places, total=total, filters=filters, page=page,
-                           where=map_features.place_context(conn, places), feature_label=map_features.feature_label,
-                           page_size=PAGE_SIZE, features=editing.feature_classes(conn),
-                           sources=editing.sources(conn),
+                           where=place_context(conn, places), feature_label=feature_label,
+                           page_size=PAGE_SIZE, features=validation.feature_classes(conn),
+                           sources=search.sources(conn),
                            map_data=[_map_item(p) for p in places])
 
 
@@ -205,8 +221,8 @@ def edit_place(place_id: str):
     """The edit form of one place (JSON clients: its record)."""
     conn = get_db()
     place = editing.get_place(conn, place_id)
-    if auth.wants_json():
-        return jsonify({"place": editing.record(conn, place)})
+    if wants_json():
+        return jsonify({"place": place.to_record()})
     return _form_page(place, _form_values(place))
 
 
@@ -237,7 +253,7 @@ def update_place(place_id: str):
             place = editing.update_place(conn, place_id, data, data.get("version"), _user())
             pending = _queue(conn, _names(before, place), [place_id])
     except (InvalidInput, Conflict) as error:
-        return _failed(error, editing.read_place(conn, place_id), data)
+        return _failed(error, read_place(conn, place_id), data)
     changed = _reresolve(pending)
     return _saved(place, f"Saved {place.name}, version {place.version}.", changed)
 
@@ -252,7 +268,7 @@ def delete_place(place_id: str):
             place = editing.delete_place(conn, place_id, data.get("version"), _user())
             pending = _queue(conn, _names(place), [place_id])
     except Conflict as error:
-        return _failed(error, editing.read_place(conn, place_id), {})
+        return _failed(error, read_place(conn, place_id), {})
     changed = _reresolve(pending)
     if _json_reply():
         return jsonify({"deleted": place_id, "reresolved_mentions": changed})
@@ -267,7 +283,7 @@ def restore_place(place_id: str):
     data = _payload()
     conn = get_db()
     with transaction(conn):
-        before = editing.read_place(conn, place_id)
+        before = read_place(conn, place_id)
         place = editing.restore_version(conn, place_id, data.get("version"), data.get("expected_version"),
                                         _user())
         pending = _queue(conn, _names(before, place), [place_id])
@@ -302,19 +318,19 @@ def impact():
 def place_history(place_id: str):
     """Every change of a place, with view, compare and restore."""
     conn = get_db()
-    entries = editing.history(conn, place_id)
-    current = editing.read_place(conn, place_id)
+    entries = history.history(conn, place_id)
+    current = read_place(conn, place_id)
     if not entries and current is None:
         abort(404, f"no place {place_id!r}")
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"place_id": place_id, "history": entries})
-    rows = [{**entry, "changes": editing.diff(entry["before"], entry["after"])} for entry in entries]
+    rows = [{**entry, "changes": history.diff(entry["before"], entry["after"])} for entry in entries]
     return render_template("admin/history.html", place_id=place_id, current=current, entries=rows,
-                           versions=editing.versions(conn, place_id), latest=_latest_version(conn, place_id))
+                           versions=history.versions(conn, place_id), latest=_latest_version(conn, place_id))
 
 
 def _latest_version(conn, place_id: str) -> int:
-    current = editing.read_place(conn, place_id)
+    current = read_place(conn, place_id)
     if current is not None:
         return current.version
     row = conn.execute("SELECT max(version) FROM place_history WHERE place_id = ?", (place_id,)).fetchone()
@@ -325,11 +341,11 @@ def _latest_version(conn, place_id: str) -> int:
 def place_version(place_id: str, version: str):
     """One version of a place, on a map, with a restore button."""
     conn = get_db()
-    rec = editing.version_record(conn, place_id, record_id(version, "version", what=f"version of {place_id}"))
-    if auth.wants_json():
+    rec = history.version_record(conn, place_id, record_id(version, "version", what=f"version of {place_id}"))
+    if wants_json():
         return jsonify({"place": rec})
     return render_template("admin/version.html", place_id=place_id, rec=rec,
-                           latest=_latest_version(conn, place_id), deleted=editing.read_place(conn, place_id)
+                           latest=_latest_version(conn, place_id), deleted=read_place(conn, place_id)
                            is None)
 
 
@@ -337,13 +353,13 @@ def place_version(place_id: str, version: str):
 def compare_versions(place_id: str):
     """The field-by-field difference between versions ?a= and ?b=."""
     conn = get_db()
-    a = editing.version_record(conn, place_id, request.args.get("a"))
-    b = editing.version_record(conn, place_id, request.args.get("b"))
-    changes = editing.diff(a, b)
-    if auth.wants_json():
+    a = history.version_record(conn, place_id, request.args.get("a"))
+    b = history.version_record(conn, place_id, request.args.get("b"))
+    changes = history.diff(a, b)
+    if wants_json():
         return jsonify({"a": a["version"], "b": b["version"],
                         "changes": [{"field": f, "a": x, "b": y} for f, x, y in changes]})
-    countries = map_features.country_names(conn)
+    countries = country_names(conn)
     readable = [(field, _readable(field, old, countries), _readable(field, new, countries))
                 for field, old, new in changes]
     return render_template("admin/compare.html", place_id=place_id, a=a, b=b, changes=readable)
@@ -363,7 +379,7 @@ def _readable(field: str, value, countries: dict) -> str:
         points = _points(value.get("coordinates")) if "coordinates" in value else 0
         return f"{value.get('type', 'shape')} with {points:,} points" if points else str(value.get("type", "shape"))
     if field == "feature":
-        return map_features.feature_label(str(value))
+        return feature_label(str(value))
     if field == "country_code":
         return f"{countries.get(str(value), value)} ({value})"
     if isinstance(value, bool):
@@ -380,8 +396,8 @@ def _readable(field: str, value, countries: dict) -> str:
 @bp.get("/deleted")
 def deleted():
     """Deleted places, each restorable to the version it had when deleted."""
-    entries = editing.deleted_places(get_db())
-    if auth.wants_json():
+    entries = history.deleted_places(get_db())
+    if wants_json():
         return jsonify({"deleted": entries})
     return render_template("admin/deleted.html", entries=entries)
 
@@ -396,18 +412,25 @@ def review_queue():
     from mapapp.articles.corrections import review_items
 
     corrected = review_items(conn)
-    if auth.wants_json():
+    if wants_json():
         return jsonify({"groups": groups, "corrected": corrected})
     # The places the queue names, in words: name, kind and where (not a bare gn:… id).
     ids = sorted({pid for group in groups for pid in group["place_ids"]})
-    found = {row["id"]: row for row in conn.execute(
-        f"SELECT * FROM places WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
-    places = {pid: Place.from_row(row, ()) for pid, row in found.items()}
-    where = map_features.place_context(conn, places.values())
-    named = {pid: {"name": p.name, "kind": map_features.feature_label(p.feature), "where": where.get(pid, "")}
+    places = read_places(conn, ids)
+    where = place_context(conn, places.values())
+    named = {pid: {"name": p.name, "kind": feature_label(p.feature), "where": where.get(pid, "")}
              for pid, p in places.items()}
     return render_template("admin/review.html", groups=groups, not_places=review.not_places(conn), places=named,
                            corrected=corrected)
+
+
+def _reviewed(pending, reply: dict, message):
+    """Re-resolve what a review action affects, then answer: JSON with the count, or `message(count)` and back."""
+    changed = _reresolve(pending)
+    if _json_reply():
+        return jsonify({**reply, "reresolved_mentions": changed})
+    flash(message(changed))
+    return redirect(url_for("admin.review_queue"))
 
 
 @bp.post("/review/alias")
@@ -423,11 +446,9 @@ def review_alias():
         version = data.get("version") or before.version
         place = editing.add_alias(conn, place_id, data.get("name"), version, _user())
         pending = _queue(conn, _names(before, place), [place_id])
-    changed = _reresolve(pending)
-    if _json_reply():
-        return jsonify({"place": editing.record(conn, place), "reresolved_mentions": changed})
-    flash(f"Added the alias to {place.name} (version {place.version}); {changed} mention(s) changed.")
-    return redirect(url_for("admin.review_queue"))
+    return _reviewed(pending, {"place": place.to_record()},
+                     lambda changed: f"Added the alias to {place.name} (version {place.version}); "
+                                     f"{changed} mention(s) changed.")
 
 
 @bp.post("/review/not-place")
@@ -438,11 +459,8 @@ def review_not_place():
     with transaction(conn):
         key = review.mark_not_place(conn, data.get("name"), _user())
         pending = _queue(conn, {key}, [])
-    changed = _reresolve(pending)
-    if _json_reply():
-        return jsonify({"not_place": key, "reresolved_mentions": changed})
-    flash(f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
-    return redirect(url_for("admin.review_queue"))
+    return _reviewed(pending, {"not_place": key},
+                     lambda changed: f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
 
 
 @bp.post("/review/not-place/undo")
@@ -453,11 +471,8 @@ def review_not_place_undo():
     with transaction(conn):
         name = review.unmark_not_place(conn, str(data.get("key") or ""))
         pending = _queue(conn, {name}, [])
-    changed = _reresolve(pending)
-    if _json_reply():
-        return jsonify({"restored": name, "reresolved_mentions": changed})
-    flash(f"{name} is read as a place again; {changed} mention(s) changed.")
-    return redirect(url_for("admin.review_queue"))
+    return _reviewed(pending, {"restored": name},
+                     lambda changed: f"{name} is read as a place again; {changed} mention(s) changed.")
 
 
 # --------------------------------------------------------------------------------------------- corrections
@@ -509,7 +524,7 @@ def correction_search():
     q = text_value(request.args.get("q"), "q") or ""
     if not q:
         raise InvalidInput("type a name to search for", field="q")
-    places, total = editing.search_places(conn, q=q, limit=corrections.MAX_CANDIDATES)
+    places, total = search.search_places(conn, q=q, limit=corrections.MAX_CANDIDATES)
     return jsonify({"q": q, "total": total, "places": corrections.describe_places(conn, [p.id for p in places])})
 
 
@@ -551,3 +566,62 @@ def export_corrections():
     response = current_app.response_class(out.getvalue(), mimetype="application/x-ndjson")
     response.headers["Content-Disposition"] = "attachment; filename=mapapp-corrections.jsonl"
     return response
+
+
+# --------------------------------------------------------------------------------------------- add articles
+# Editors add articles by URL (mapapp.articles.urls): fetched politely, duplicates skipped, one result per URL.
+MAX_FORM_URLS = 20  # a form's URLs are fetched while the editor waits: one host's delay each
+FORM_BUDGET = 60.0  # seconds: URLs not started by then are reported as not fetched (FETCH_FORM_BUDGET)
+
+
+def _fetcher():
+    """The app's one Fetcher, so that its per-host delay holds across requests (FETCH_* settings)."""
+    from mapapp.articles.fetch import DEFAULT_DELAY, DEFAULT_TIMEOUT, Fetcher
+
+    fetcher = current_app.extensions.get("mapapp.fetcher")
+    if fetcher is None:
+        config = current_app.config
+        fetcher = current_app.extensions["mapapp.fetcher"] = Fetcher(
+            timeout=config.get("FETCH_TIMEOUT", DEFAULT_TIMEOUT), delay=config.get("FETCH_DELAY", DEFAULT_DELAY),
+            # An editor's URL must not reach the server's own network (FETCH_ALLOW_PRIVATE=True allows it).
+            allow_private=bool(config.get("FETCH_ALLOW_PRIVATE", False)),
+            **({"max_bytes": config["FETCH_MAX_BYTES"]} if config.get("FETCH_MAX_BYTES") else {}))
+    return fetcher
+
+
+@bp.get("/articles/new")
+def new_articles():
+    """The "Add article" form: one or more article URLs, one a line."""
+    return render_template("admin/add_articles.html", urls="", outcomes=None, error=None)
+
+
+@bp.post("/articles")
+def add_articles():
+    """Fetch and ingest the URLs of the `urls` field (whitespace-separated); one result per URL, never a 500."""
+    from mapapp.articles.near import HomeRegions, load_sources
+    from mapapp.articles.urls import ingest_urls
+
+    data = _payload()
+    try:
+        raw = text_value(data.get("urls"), "urls", max_length=MAX_FORM_URLS * 2100) or ""
+        urls = list(dict.fromkeys(raw.split()))
+        if not urls:
+            raise InvalidInput("paste at least one article URL", field="urls")
+        if len(urls) > MAX_FORM_URLS:
+            raise InvalidInput(f"{len(urls)} URLs: at most {MAX_FORM_URLS} at a time", field="urls")
+    except InvalidInput as error:
+        if _json_reply():
+            raise
+        return render_template("admin/add_articles.html", urls=data.get("urls") if isinstance(
+            data.get("urls"), str) else "", outcomes=None, error=error.message), error.status
+    parser = _geoparser()
+    regions = HomeRegions(parser.gazetteer, sources=load_sources(current_app.config["DATA_DIR"]))
+    fetcher = _fetcher()
+    try:
+        outcomes = ingest_urls(get_db(), parser, urls, fetcher=fetcher, regions=regions, progress=False,
+                               budget=current_app.config.get("FETCH_FORM_BUDGET", FORM_BUDGET))
+    finally:
+        fetcher.release()
+    if _json_reply():
+        return jsonify({"results": [outcome.to_dict() for outcome in outcomes]})
+    return render_template("admin/add_articles.html", urls="", outcomes=outcomes, error=None)

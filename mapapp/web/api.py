@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, stream_with_context, url_for
 
-from mapapp.maps import features as map_features
-from mapapp.maps.filters import MapFilters
 from mapapp.db import get_db
 from mapapp.errors import NotFound
-from mapapp.gazetteer.place import Place
+from mapapp.gazetteer.place import read_place
+from mapapp.maps import downloads
+from mapapp.maps import features as map_features
+from mapapp.maps.density import DensityQuery
+from mapapp.maps.density import density as region_density
+from mapapp.maps.filters import MapFilters
+from mapapp.mentions import article_mentions, place_mentions
 from mapapp.params import MAX_ID, record_id, whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -74,10 +78,7 @@ def article(article_id: str):
         "place_id": m["place_id"], "score": m["score"], "place_name": m["place_name"],
         "sentence_start": m["sentence_start"], "sentence_end": m["sentence_end"],
         "alternatives": json.loads(m["alternatives"]),
-    } for m in db.execute(
-        "SELECT m.*, p.name AS place_name FROM mentions m LEFT JOIN places p ON p.id = m.place_id"
-        " WHERE m.article_id = ? ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
-        (row["id"], limit, offset))]
+    } for m in article_mentions(db, row["id"], resolved_only=False, offset=offset, limit=limit)]
     return jsonify({**_article_summary(row), "text": row["text"], "mentions": mentions, "offset": offset,
                     "limit": limit, "next": _next_url("api.article", offset, limit, len(mentions),
                                                       row["mention_count"], article_id=row["id"])})
@@ -89,23 +90,33 @@ def place(place_id: str):
     ?offset= (default 0) and ?limit= (default 500, at most 1000); mention_count and next say the rest."""
     offset, limit = _page(PLACE_MENTIONS_LIMIT, PLACE_MENTIONS_MAX)
     db = get_db()
-    row = db.execute("SELECT * FROM places WHERE id = ?", (place_id,)).fetchone()
-    if row is None:
+    found = read_place(db, place_id)
+    if found is None:
         raise NotFound(f"no place with id {place_id[:60]!r}", field="place_id")
-    names = [n["name"] for n in db.execute(
-        "SELECT name FROM place_names WHERE place_id = ? AND name != ? ORDER BY kind, name", (row["id"], row["name"]))]
-    record = Place.from_row(row, aliases=list(dict.fromkeys(names))).to_record()
     mention_count, article_count = db.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM mentions WHERE place_id = ?", (row["id"],)).fetchone()
+        "SELECT COUNT(*), COUNT(DISTINCT article_id) FROM mentions WHERE place_id = ?", (found.id,)).fetchone()
     mentions = [{
         "article_id": m["article_id"], "title": m["title"], "source": m["source"], "published": m["published"],
         "url": m["url"], "text": m["text"], "kind": m["kind"], "sentence": m["sentence"],
         "start": m["start"] - m["sentence_start"], "end": m["end"] - m["sentence_start"],
-    } for m in map_features.place_mentions(db, row["id"], offset=offset, limit=limit)]
-    return jsonify({"place": record, "mention_count": mention_count, "article_count": article_count,
+    } for m in place_mentions(db, found.id, offset=offset, limit=limit)]
+    return jsonify({"place": found.to_record(), "mention_count": mention_count, "article_count": article_count,
                     "mentions": mentions, "offset": offset, "limit": limit,
                     "next": _next_url("api.place", offset, limit, len(mentions), mention_count,
-                                      place_id=row["id"])})
+                                      place_id=found.id)})
+
+
+@bp.get("/search")
+def search():
+    """Full-text search of the articles (?q=, same syntax as /search; ?offset=&limit=, at most 500): best first,
+    each with its snippet as text and the [start, end] ranges of the matched words in it."""
+    from mapapp.articles.search import search as search_articles
+
+    offset, limit = _page(50, 500)
+    total, hits = search_articles(get_db(), request.args.get("q") or "", limit=limit, offset=offset)
+    return jsonify({"q": request.args.get("q"), "total": total, "articles": [hit.to_dict() for hit in hits],
+                    "offset": offset, "limit": limit,
+                    "next": _next_url("api.search", offset, limit, len(hits), total, q=request.args.get("q"))})
 
 
 @bp.get("/features")
@@ -120,3 +131,39 @@ def features():
 def facets():
     """The values the filter controls can offer: sources, date range, feature types."""
     return jsonify(map_features.facets(get_db()))
+
+
+def _encoded(chunks, filters: MapFilters):
+    # Runs while the response streams: the request's own connection (get_db) is open again inside it.
+    for chunk in chunks(get_db(), filters):
+        yield chunk.encode("utf-8")
+
+
+@bp.get("/export.<fmt>")
+def export(fmt: str):
+    """The map view the query names (the /api/features filters) as a file: geojson, csv, kml or gpkg."""
+    if fmt not in downloads.FORMATS:
+        raise NotFound(f"no export format {fmt[:20]!r} (geojson, csv, kml, gpkg)", field="format")
+    filters = MapFilters.from_args(request.args)
+    db = get_db()
+    filters.check(db)  # before the first byte: a bad id is a 400, not a broken download
+    kind = downloads.FORMATS[fmt]
+    if fmt == "geojson":
+        body = downloads.geojson_bytes(db, filters)
+    elif fmt == "gpkg":
+        body = downloads.gpkg_bytes(db, filters)
+    else:
+        body = stream_with_context(_encoded(downloads.csv_chunks if fmt == "csv" else downloads.kml_chunks, filters))
+    response = Response(body, mimetype=kind.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="mapapp-view.{kind.extension}"'
+    return response
+
+
+@bp.get("/density")
+def density():
+    """Articles or mentions per region under the /api/features filters: ?by=country|admin1,
+    ?count=articles|mentions, ?step=week|month for the timeline; a GeoJSON FeatureCollection of the regions."""
+    filters = MapFilters.from_args(request.args)
+    query = DensityQuery.from_args(request.args)
+    return Response(json.dumps(region_density(get_db(), filters, query), ensure_ascii=False,
+                               separators=(",", ":")), mimetype="application/geo+json")

@@ -23,8 +23,18 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -33,6 +43,7 @@ from werkzeug.exceptions import Forbidden, TooManyRequests
 from mapapp import accounts
 from mapapp.db import get_db, transaction
 from mapapp.errors import InvalidInput
+from mapapp.web.clients import wants_json
 from mapapp.web.headers import content_security_policy
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -95,13 +106,6 @@ def load_user() -> None:
         "JOIN users ON users.id = user_sessions.user_id WHERE sid = ?", (sid,)).fetchone()
     if row is not None and row["session_created"] + current_app.config["SESSION_MAX_AGE"] > time.time():
         g.user = row
-
-
-def wants_json() -> bool:
-    """True for fetch/XHR/JSON clients, who get status codes rather than redirects."""
-    accept = request.accept_mimetypes
-    return (request.is_json or accept.best == "application/json"
-            or request.headers.get("X-Requested-With") == "XMLHttpRequest")
 
 
 def login_required_here():

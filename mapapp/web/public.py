@@ -1,6 +1,8 @@
 """Blueprint 'public': the overview map, article pages, place pages and the offline basemap."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,12 +14,20 @@ from flask import (
     url_for,
 )
 
-from mapapp.maps import features as map_features
 from mapapp.articles import corrections
 from mapapp.db import get_db
 from mapapp.errors import InvalidInput
+from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps import basemap, views
-from mapapp.maps.builder import PANEL_IDS, SHARE_IDS, MapSpec, render
+from mapapp.maps.builder import (
+    ALL_CONTROLS,
+    DENSITY_IDS,
+    DOWNLOAD_IDS,
+    PANEL_IDS,
+    SHARE_IDS,
+    MapSpec,
+    render,
+)
 from mapapp.params import whole_number
 
 bp = Blueprint("public", __name__)
@@ -37,8 +47,11 @@ def base_spec(**overrides) -> MapSpec:
 def overview():
     """Every article's places on one map, with filters, layers, search, list view and share/embed."""
     spec = views.overview_spec(get_db(), request.args, base_spec(
-        data_url=url_for("api.features"), embed_path=url_for("embed.overview")))
-    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS)
+        data_url=url_for("api.features"), embed_path=url_for("embed.overview"),
+        density_url=url_for("api.density"), export_url=request.script_root + "/api/export",
+        controls=ALL_CONTROLS | {"density", "downloads"}))
+    return render_template("maps/overview.html", map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
+                           density_ids=DENSITY_IDS, download_ids=DOWNLOAD_IDS)
 
 
 # The orders the article index offers: newest first, or by source (A to Z, articles without one last).
@@ -87,7 +100,7 @@ def article(article_id: str):
     undo = corrections.undo_targets(db, view.row["id"]) if editor else []
     response = make_response(render_template(
         "maps/article.html", article=view, current_place=current_place, map=render(spec), ids=PANEL_IDS,
-        share_ids=SHARE_IDS, editor=editor, corrections=undo))
+        share_ids=SHARE_IDS, editor=editor, corrections=undo, download_ids=DOWNLOAD_IDS))
     if editor:  # the page holds the editor's CSRF token: never cached
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -102,9 +115,35 @@ def place(place_id: str):
     spec = views.place_spec(db, view, request.args, base_spec(
         url_state=None, controls=frozenset({"fit", "share"}),
         embed_path=url_for("embed.place", place_id=view.place.id)))
-    country = map_features.country_names(db).get(view.place.country_code or "") if view.place.country_code else None
+    country = country_names(db).get(view.place.country_code or "") if view.place.country_code else None
     return render_template("maps/place.html", place=view, map=render(spec), ids=PANEL_IDS, share_ids=SHARE_IDS,
-                           country=country, kind=map_features.feature_label(view.place.feature))
+                           country=country, kind=feature_label(view.place.feature),
+                           download_ids=DOWNLOAD_IDS)
+
+
+SEARCH_PER_PAGE = 50
+
+
+@bp.get("/search")
+def search():
+    """Full-text search of the articles (?q=, ?page=): matches with escaped snippets, their places on a map."""
+    from mapapp.articles.search import search as search_articles
+    from mapapp.maps.filters import MapFilters
+
+    q = (request.args.get("q") or "").strip()
+    page = whole_number(request.args.get("page"), "page", minimum=1, maximum=10**6, default=1)
+    if not q:
+        return render_template("maps/search.html", q="", total=0, hits=[], page=1, pages=1, map=None, ids=PANEL_IDS,
+                               share_ids=SHARE_IDS)
+    db = get_db()
+    total, hits = search_articles(db, q, limit=SEARCH_PER_PAGE, offset=(page - 1) * SEARCH_PER_PAGE)
+    # The map shows the places of every matching article, as the overview does with ?text=.
+    spec = views.inline_spec(db, MapFilters(text=q), request.args, base_spec(
+        url_state=None, controls=frozenset({"list", "fit", "share"}), embed_path=url_for("embed.overview")))
+    spec = replace(spec, fixed_params={"text": q})
+    return render_template("maps/search.html", q=q, total=total, hits=hits, page=page,
+                           pages=max(1, -(-total // SEARCH_PER_PAGE)), map=render(spec), ids=PANEL_IDS,
+                           share_ids=SHARE_IDS)
 
 
 @bp.get("/outlines.json")

@@ -11,6 +11,8 @@
     s.feature.forEach(function (v) { params.append('feature', v); });
     s.article.forEach(function (v) { params.append('article', v); });
     if (s.sel) { params.set('sel', s.sel); }
+    // Extensions in their own files (density.js) add their URL state here.
+    (mapapp.stateExtras || []).forEach(function (extra) { extra(layer, params); });
     var center = layer.map.getCenter();
     params.set('zoom', String(layer.map.getZoom()));
     params.set('lat', center.lat.toFixed(4));
@@ -30,6 +32,7 @@
     };
     layer.onChange(write);
     layer.map.on('moveend', write);
+    layer.writeUrl = write;  // for extensions whose state is not the layer's (density.js)
   };
 
   // The width an embed may ask for: pixels or a percentage, else the default.

@@ -167,14 +167,14 @@ def test_hostile_names_are_stored_literally_and_escaped_in_admin_pages(small_app
 
 
 def test_failure_inside_the_save_transaction_leaves_old_data(small_app, alice, monkeypatch):
-    from mapapp.gazetteer import editing
+    from mapapp.gazetteer import history
 
     before = snapshot(db_path(small_app))
 
     def fail(*args, **kwargs):
         raise RuntimeError("injected failure after the place row was written")
 
-    monkeypatch.setattr(editing, "_history", fail)
+    monkeypatch.setattr(history, "append", fail)
     with pytest.raises(RuntimeError):
         post_json(alice, "/admin/places/gn:174982", {"name": "Changed", "version": 1})
     with pytest.raises(RuntimeError):

@@ -38,6 +38,8 @@ BODIES = {  # a valid body for each state-changing route, so only the missing pr
     "/admin/review/not-place/undo": {"key": "armenia"},
     "/admin/corrections": {"article_id": 1, "start": 0, "end": 7, "text": "Armenia", "action": "not_place"},
     "/admin/corrections/1/undo": {},
+    # Loopback: refused before any request (FETCH_ALLOW_PRIVATE is off), so nothing leaves the machine.
+    "/admin/articles": {"urls": "http://127.0.0.1:9/news.html"},
 }
 
 

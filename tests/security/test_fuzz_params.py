@@ -25,10 +25,10 @@ YEREVAN = "gn:616052"
 # Every query parameter the app reads (test_every_query_parameter_is_fuzzed checks the list against the code).
 QUERY_NAMES = ["source", "from", "to", "article", "place", "feature", "q", "demonyms", "lat", "lon", "zoom",
                "sel", "limit", "offset", "page", "a", "b", "name", "next", "country", "sort", "undated", "article_id",
-               "start", "end"]
+               "start", "end", "by", "count", "step", "view", "at", "text"]
 BODY_FIELDS = ["name", "aliases", "feature", "country_code", "population", "notes", "lat", "lon", "geometry",
                "id", "version", "expected_version", "place_id", "delete", "key", "username", "password",
-               "article_id", "start", "end", "text", "action"]
+               "article_id", "start", "end", "text", "action", "urls"]
 DIGITS = st.builds(lambda digit, count, sign: sign + digit * count, st.sampled_from("19"),
                    st.sampled_from([19, 20, 400, 4300, 4301, 6000]), st.sampled_from(["", "-", "+"]))
 HOSTILE_TEXT = ["", " ", "0", "-1", "1", "2", "1.5", "1e999", "-0", "0x10", "NaN", "Infinity", "-inf", "１２", "١٢",
@@ -107,15 +107,16 @@ def test_every_route_is_fuzzed():
     assert {endpoint for endpoint, _rule, _method in ROUTES} >= {
         "public.overview", "public.article", "public.place", "embed.article", "api.article", "api.articles",
         "api.features", "api.place", "admin.index", "admin.impact", "admin.place_version", "admin.create_place",
-        "admin.create_correction", "admin.undo_correction", "admin.correction_candidates", "admin.correction_search"}
+        "admin.create_correction", "admin.undo_correction", "admin.correction_candidates", "admin.correction_search",
+        "api.export", "api.density"}
 
 
 def test_every_query_parameter_is_fuzzed():
     """Each parameter the web code reads by name (request.args, form, JSON body) is in the fuzzed lists."""
     pattern = re.compile(r'(?:args\.get|args\.getlist|values\.get|form\.get|data\.get|_single\(args,|'
-                         r'_values\(args,|_int_arg\()\(?\s*"([a-z_]+)"')
+                         r'_values\(args,|_choice\(args,|_int_arg\()\(?\s*"([a-z_]+)"')
     files = [*(ROOT / "mapapp" / "web").glob("*.py"), ROOT / "mapapp" / "maps" / "filters.py",
-             ROOT / "mapapp" / "maps" / "features.py", ROOT / "mapapp" / "maps" / "views.py"]
+             ROOT / "mapapp" / "maps" / "features.py", ROOT / "mapapp" / "maps" / "views.py", ROOT / "mapapp" / "maps" / "density.py"]
     read = {name for path in files for name in pattern.findall(path.read_text(encoding="utf-8"))}
     assert read and read <= set(QUERY_NAMES) | set(BODY_FIELDS), read - set(QUERY_NAMES) - set(BODY_FIELDS)
 
