@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm import tqdm
 
@@ -58,10 +59,23 @@ def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tupl
     )
 
 
+class ParsedArticle(NamedTuple):
+    """What save_document stores of a document besides the document itself (parse_document finds it)."""
+
+    title: str
+    source: str
+    published: str | None
+    near_id: str | None
+    rows: list
+    content_hash: str
+    fingerprint: int
+    words: str
+
+
 def parse_document(parser, document: Document, *, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
-                   regions: HomeRegions | None = None) -> tuple:
-    """What save_document stores of `document`, found without the database (so in any process):
-    (title, source, published, home region id, mention rows). InputTooLarge past `max_mentions`."""
+                   regions: HomeRegions | None = None) -> ParsedArticle:
+    """What save_document stores of `document`, found without the database (so in any process).
+    InputTooLarge past `max_mentions`."""
     detected = detect_metadata(document.text)
     title = document.title or detected["title"] or one_line(document.path.stem)
     source = document.source or detected["source"]
@@ -71,13 +85,16 @@ def parse_document(parser, document: Document, *, max_mentions: int = MAX_MENTIO
     if len(mentions) > max_mentions:
         raise InputTooLarge(f"{document.path}: {len(mentions)} place mentions, more than the {max_mentions} an "
                             "article may have (raise the limit with --max-mentions)", field="max_mentions")
-    return title, source, published, near.id if near is not None else None, _mention_rows(document.text, mentions)
+    # Everything else derived from the text is computed here too, so that workers do it, not the one writer.
+    return ParsedArticle(title, source, published, near.id if near is not None else None,
+                         _mention_rows(document.text, mentions),
+                         hashlib.sha256(document.text.encode("utf-8")).hexdigest(), fingerprint(document.text),
+                         _words(document.text))
 
 
-def store_document(conn: sqlite3.Connection, document: Document, parsed: tuple) -> int:
+def store_document(conn: sqlite3.Connection, document: Document, parsed: ParsedArticle) -> int:
     """Insert or update (same key) one article parsed by parse_document and replace its mentions; its id."""
-    title, source, published, near_id, rows = parsed
-    content_hash = hashlib.sha256(document.text.encode("utf-8")).hexdigest()
+    title, source, published, near_id, rows, content_hash, text_fingerprint, words = parsed
     # A fetched page has no file: its address is fetched_url.
     path = None if document.fetched_url else str(document.path.resolve())
     with transaction(conn):
@@ -89,11 +106,10 @@ def store_document(conn: sqlite3.Connection, document: Document, parsed: tuple) 
             " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near,"
             " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint",
             (document.key, title, source, published, document.url, path, document.text, content_hash, _now(),
-             near_id, document.author, document.fetched_url,
-             fingerprint(document.text)),
+             near_id, document.author, document.fetched_url, text_fingerprint),
         )
         article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (document.key,)).fetchone()[0]
-        _index_words(conn, article_id, document.text)
+        _index_words(conn, article_id, document.text, words)
         # An editor's corrections of a re-ingested article stay where its text still matches them.
         _replace_mentions(conn, article_id, apply_pins(conn, article_id, document.text, rows))
         bump_articles_version(conn)
@@ -318,10 +334,12 @@ def _words(text: str) -> str:
     return " ".join(set(_WORD.findall(normalise_name(text))))
 
 
-def _index_words(conn: sqlite3.Connection, article_id: int, text: str) -> None:
-    """(Re)write the article's row of article_words (call inside the transaction that writes its text)."""
+def _index_words(conn: sqlite3.Connection, article_id: int, text: str, words: str | None = None) -> None:
+    """(Re)write the article's row of article_words (call inside the transaction that writes its text);
+    `words`: _words(text) when already known."""
     conn.execute("DELETE FROM article_words WHERE rowid = ?", (article_id,))
-    conn.execute("INSERT INTO article_words (rowid, words) VALUES (?, ?)", (article_id, _words(text)))
+    conn.execute("INSERT INTO article_words (rowid, words) VALUES (?, ?)",
+                 (article_id, _words(text) if words is None else words))
 
 
 def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]:
