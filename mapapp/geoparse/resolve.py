@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from geopy.distance import EARTH_RADIUS
 
 from mapapp.cache import memoize
+from mapapp.coords import geojson_bounds
 from mapapp.gazetteer.place import Place
 from mapapp.geoparse.model import (
     CANDIDATE_FEATURES,
@@ -153,19 +154,9 @@ def _prepared(place: Place) -> tuple:
 
 @memoize("region bounds", key=lambda place: (place.id, place.version, id(place.geometry)))
 def _bounds(place: Place) -> tuple | None:
-    """(min lon, min lat, max lon, max lat) of a place's GeoJSON positions, in plain Python: shapely (and its
-    import) is needed only for the points that fall inside a box. None when it has no positions."""
-    try:
-        depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
-                 "MultiPolygon": 3}[place.geometry["type"]]
-        positions = [place.geometry["coordinates"]]
-        for _ in range(depth):
-            positions = [item for part in positions for item in part]
-        lons = [position[0] for position in positions]
-        lats = [position[1] for position in positions]
-        return (min(lons), min(lats), max(lons), max(lats)) if lons else None
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
-        return None
+    """The box of a place's shape, from its GeoJSON: shapely (and its import) is needed only for the points
+    that fall inside a box."""
+    return geojson_bounds(place.geometry)
 
 
 def region_shape(place: Place):
