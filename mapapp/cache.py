@@ -35,6 +35,8 @@ LIMITS = {
     "country outlines": 8,
     # geoparse/resolve.py: a region's shape prepared for containment tests, by place id, version and geometry.
     "region shapes": 10_000,
+    # geoparse/resolve.py: a region's bounding box (plain Python, before any shape is made), likewise keyed.
+    "region bounds": 10_000,
     # geoparse/cli.py: a place's geometry as JSON text, by the geometry object.
     "geometry json": 10_000,
     # geoparse/parser.py, one per Geoparser and gazetteer version: a name's candidates and their priors.

@@ -1,32 +1,52 @@
 """The `mapapp` command: one group, each subcommand defined next to the code it drives.
 
-The subcommand modules take their shared options from mapapp.cli_options, never from here, so this module
-can import them all at the top.
+The subcommand modules take their shared options from mapapp.cli_options, never from here, so there is no
+import cycle. They are listed in SUBCOMMANDS and imported when asked for (click's lazy subcommands): `mapapp
+geoparse` must not pay for Flask, folium and the web package.
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from mapapp import migrations
-from mapapp.accounts import admin_group
-from mapapp.articles.cli import corrections_group, feeds_group, ingest_command
 from mapapp.cli_options import data_option
 from mapapp.errors import MapappError
 from mapapp.escaping import terminal_text
-from mapapp.gazetteer.cli import gazetteer_group
-from mapapp.geoparse.cli import evaluate_command, geoparse_command, train_command
-from mapapp.maps.cli import export_command
-from mapapp.web.cli import serve_command
+
+# Every subcommand but `db` (defined below): its name, and the module and attribute that define it.
+SUBCOMMANDS = {
+    "gazetteer": "mapapp.gazetteer.cli:gazetteer_group",
+    "geoparse": "mapapp.geoparse.cli:geoparse_command",
+    "evaluate": "mapapp.geoparse.cli:evaluate_command",
+    "train": "mapapp.geoparse.cli:train_command",
+    "ingest": "mapapp.articles.cli:ingest_command",
+    "corrections": "mapapp.articles.cli:corrections_group",
+    "feeds": "mapapp.articles.cli:feeds_group",
+    "serve": "mapapp.web.cli:serve_command",
+    "export": "mapapp.maps.cli:export_command",
+    "admin": "mapapp.accounts:admin_group",
+}
 
 
 class _Group(click.Group):
-    """A click group that turns MapappError and OSError into a one-line message and exit code 1.
+    """A click group that loads SUBCOMMANDS on demand and turns MapappError and OSError into a one-line
+    message and exit code 1.
 
     Every message is passed through terminal_text, so a file name holding a newline or an ANSI escape
     (ours, or one click quotes in a usage error) stays on one line and cannot recolour the terminal.
     """
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
+            module, attribute = SUBCOMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx):
         try:
@@ -96,11 +116,6 @@ def db_migrate_command(data) -> None:
         return
     start = "a schema from before numbered migrations" if done.unnumbered else f"version {done.start}"
     click.echo(f"{terminal_text(path)}: migrated from {start} to version {done.end}")
-
-
-for _command in (gazetteer_group, geoparse_command, evaluate_command, train_command, ingest_command,
-                 serve_command, export_command, admin_group, db_group, corrections_group, feeds_group):
-    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

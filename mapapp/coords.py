@@ -50,3 +50,22 @@ def latlon(x, y) -> tuple[float, float]:
 def point_geojson(lat, lon) -> dict:
     """A GeoJSON Point for (lat, lon)."""
     return {"type": "Point", "coordinates": list(lonlat(lat, lon))}
+
+
+#: How deeply each GeoJSON geometry type nests its positions (a Point's coordinates are one position).
+GEOJSON_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                 "MultiPolygon": 3}
+
+
+def geojson_bounds(geometry: dict) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of a GeoJSON geometry's positions, in plain Python (no shapely);
+    None when it has none or is not a geometry."""
+    try:
+        positions = [geometry["coordinates"]]
+        for _ in range(GEOJSON_DEPTH[geometry["type"]]):
+            positions = [item for part in positions for item in part]
+        lons = [position[0] for position in positions]
+        lats = [position[1] for position in positions]
+        return (min(lons), min(lats), max(lons), max(lats)) if lons else None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return None

@@ -118,3 +118,25 @@ def test_a_missing_gazetteer_is_built_first(tmp_path):
     [record] = [json.loads(line) for line in done.stdout.splitlines()]
     found = [(m["text"], m["place"]["country_code"]) for m in record["mentions"]]
     assert found == [("YEREVAN", "AM"), ("Armenia", "AM")]
+
+
+def test_geoparse_loads_neither_the_web_app_nor_shapely(data_dir, tmp_path):
+    """`mapapp geoparse` imports only its own command: not the web package, folium, the articles store, shapely
+    (which a text needs only for a point inside a region's box), nor an SSL context for geopy."""
+    document = tmp_path / "doc.txt"
+    document.write_text("Talks in Yerevan, Armenia.", encoding="utf-8")
+    script = ("import ssl, sys\n"
+              "contexts = []\n"
+              "ssl.create_default_context = lambda *a, **k: contexts.append(1)\n"
+              "from mapapp.cli import main\n"
+              "try:\n"
+              f"    main(['geoparse', '--data', {str(data_dir)!r}, {str(document)!r}])\n"
+              "except SystemExit as stop:\n"
+              "    assert not stop.code, stop.code\n"
+              "loaded = [m for m in ('mapapp.web', 'folium', 'mapapp.articles.store', 'shapely') if m in sys.modules]\n"
+              "print('loaded:', loaded, 'ssl contexts:', len(contexts), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"Yerevan"' in done.stdout
+    assert "loaded: [] ssl contexts: 0" in done.stderr

@@ -1,6 +1,8 @@
 """Resolution: which place each mention means, from the evidence the article gives."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from geopy.distance import great_circle
 
@@ -141,3 +143,23 @@ def test_a_bare_name_is_the_known_place_not_a_far_province_of_that_name(geoparse
     [mention] = geoparser.parse("There is much we can do to stop the violence in Gaza right now.")
     assert mention.place.country_code != "MZ"
     assert mention.place.lat == pytest.approx(31.4, abs=0.3) and mention.place.lon == pytest.approx(34.4, abs=0.3)
+
+
+def test_the_box_tested_before_shapely_is_the_shapes_own(geoparser):
+    """The plain-Python box that spares shapely is shapely's own bounds, and containment answers as shapely
+    does for points inside, on the corner of and outside those boxes."""
+    from shapely import contains_xy
+
+    from mapapp.coords import geojson_bounds
+    from mapapp.geoparse.resolve import _inside_any, region_shape
+
+    gazetteer = geoparser.gazetteer
+    for region in map(gazetteer.get, ("adm1:AM.08", "gn:4736286", "adm1:FR.11")):  # Syunik, Texas, Île-de-France
+        shape = region_shape(region)
+        assert geojson_bounds(region.geometry) == shape.bounds
+        x0, y0, x1, y1 = shape.bounds
+        for x, y in [((x0 + x1) / 2, (y0 + y1) / 2), (x0, y0), (x1 + 1, y1), (region.lon, region.lat)]:
+            point = replace(region, id="test:point", lat=y, lon=x, geometry=None)
+            assert _inside_any(point, [(region.id, region, geojson_bounds(region.geometry))]) == \
+                bool(contains_xy(shape, x, y))
+    assert geojson_bounds(None) is None and geojson_bounds({"type": "Polygon", "coordinates": []}) is None

@@ -164,3 +164,35 @@ def test_ingest_paths_raises_without_an_error_handler(data_dir, geoparser, tmp_p
     with pytest.raises(MalformedFile):
         ingest_paths(conn, geoparser, [tmp_path / "bad.txt"], progress=False)
     assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0
+
+
+def _stored_mentions(data_dir) -> list[tuple]:
+    conn = connect(data_dir / DATABASE_NAME)
+    rows = conn.execute(
+        "SELECT a.id, a.key, a.title, a.source, a.published, a.near, a.text, m.start, m.end, m.kind, m.place_id,"
+        " m.score, m.sentence_start, m.sentence_end, m.alternatives FROM articles a"
+        " LEFT JOIN mentions m ON m.article_id = a.id ORDER BY a.id, m.start").fetchall()
+    conn.close()
+    return [tuple(row) for row in rows]
+
+
+def test_ingest_jobs_2_stores_what_one_process_stores(runner, data_dir, gazetteer_template, tmp_path):
+    from conftest import copy_data_dir
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(12):
+        (folder / f"{number:02d}.txt").write_text(f"Story {number}\n\nTalks in Yerevan and Baku, day {number}.",
+                                                  encoding="utf-8")
+    (folder / "03.txt").write_text("---\nnear: Lamar County, Texas\n---\nNews from Paris.", encoding="utf-8")
+    (folder / "07.txt").write_bytes(b"\x00\x01binary")  # a worker's error reaches the one report, in order
+    other = copy_data_dir(gazetteer_template, tmp_path / "other")
+    one = runner.invoke(["ingest", "--jobs", "1", "--near", "Armenia", str(folder)])
+    two = runner.invoke(["ingest", "--jobs", "2", "--near", "Armenia", "--data", str(other), str(folder)])
+    assert one.exit_code == two.exit_code == 1
+    for result in (one, two):
+        errors = [line for line in result.output.replace("\r", "\n").splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "07.txt" in errors[0] and "binary file" in errors[0]
+    stored_one, stored_two = _stored_mentions(data_dir), _stored_mentions(other)
+    assert len({row[0] for row in stored_one}) == 11 and stored_one == stored_two
+    assert {row[5] for row in stored_one if row[1] == "03.txt"} != {row[5] for row in stored_one if row[1] == "00.txt"}

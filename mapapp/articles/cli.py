@@ -49,7 +49,8 @@ def echo_outcome(outcome) -> None:
                    "or a scheduler's address, tcp://HOST:8786; this process writes the results (needs "
                    "mapapp[dask]).")
 @click.option("--jobs", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="With --scheduler local: N worker processes (default: one a core).")
+              help="Worker processes that read and geoparse the files, on this machine or, with --scheduler "
+                   "local, in the Dask cluster (default: every core); one writer stores them.")
 @click.option("--batch-size", "batch_size", type=click.IntRange(min=1), default=None, metavar="N",
               help="With --scheduler: articles stored per transaction (default 200).")
 @near_option
@@ -96,6 +97,7 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, schedul
     from mapapp.articles.urls import failed_completely, ingest_urls
     from mapapp.gazetteer import open_gazetteer
     from mapapp.geoparse import Geoparser
+    from mapapp.geoparse.workers import default_jobs
 
     urls = [path for path in paths if is_web_url(path)]
     files = [path for path in paths if not is_web_url(path)]
@@ -116,7 +118,7 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, schedul
             ids = []
         elif scheduler is None:
             ids = ingest_paths(conn, parser, files, progress=True, on_error=report, follow_symlinks=follow_symlinks,
-                               max_bytes=max_size, max_mentions=limit, regions=regions)
+                               max_bytes=max_size, max_mentions=limit, regions=regions, jobs=jobs or default_jobs())
         else:
             with batch.dask_client(scheduler, jobs=jobs) as client:
                 click.echo(f"Dask dashboard: {terminal_text(client.dashboard_link)}", err=True)

@@ -79,6 +79,7 @@ class PreparedArticle:
     author: str = ""
     fetched_url: str | None = None
     fingerprint: int | None = None  # simhash of the text (mapapp.articles.fingerprint), for near-duplicates
+    words: str | None = None  # the text's words for article_words, computed where it is parsed (a worker)
 
 
 def prepare_document(parser, document: Document, *, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
@@ -102,7 +103,9 @@ def prepare_document(parser, document: Document, *, max_mentions: int = MAX_MENT
         path=None if document.fetched_url else str(document.path.resolve()), text=document.text,
         content_hash=hashlib.sha256(document.text.encode("utf-8")).hexdigest(),
         near_id=near.id if near is not None else None, rows=_mention_rows(document.text, mentions),
-        author=document.author, fetched_url=document.fetched_url, fingerprint=fingerprint(document.text))
+        author=document.author, fetched_url=document.fetched_url, fingerprint=fingerprint(document.text),
+        # Everything derived from the text is computed here, so that workers do it, not the one writer.
+        words=_words(document.text))
 
 
 def write_articles(conn: sqlite3.Connection, articles: list[PreparedArticle]) -> list[int]:
@@ -125,7 +128,7 @@ def write_articles(conn: sqlite3.Connection, articles: list[PreparedArticle]) ->
                  article.fingerprint),
             )
             article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (article.key,)).fetchone()[0]
-            _index_words(conn, article_id, article.text)
+            _index_words(conn, article_id, article.text, article.words)
             # An editor's corrections of a re-ingested article stay where its text still matches them.
             _replace_mentions(conn, article_id, apply_pins(conn, article_id, article.text, article.rows))
             ids.append(article_id)
@@ -146,13 +149,42 @@ def save_document(conn: sqlite3.Connection, parser, document: Document, *,
     return write_articles(conn, [prepared])[0]
 
 
+def _read_and_parse(parser, regions, path: Path, max_bytes: int, max_mentions: int) -> tuple:
+    """(PreparedArticle, None) or (None, error) for one file; what an ingest worker sends back."""
+    try:
+        document = read_document(path, max_bytes=max_bytes)
+        return prepare_document(parser, document, max_mentions=max_mentions, regions=regions), None
+    except MapappError as error:
+        return None, error
+    except OSError as error:
+        return None, MalformedFile(error.strerror or str(error), path=str(path))
+
+
+def _parsed_files(parser, files: list, regions: HomeRegions | None, jobs: int, max_bytes: int, max_mentions: int):
+    """_read_and_parse of each file, in order: here, or in `jobs` worker processes (the writer stays here)."""
+    tasks = [(path, max_bytes, max_mentions) for path in files]
+    if jobs <= 1 or len(files) <= 1:
+        regions = regions or HomeRegions(parser.gazetteer)
+        yield from (_read_and_parse(parser, regions, *task) for task in tasks)
+        return
+    from mapapp.geoparse import workers
+
+    # The workers resolve the same home regions from their ids (already checked here).
+    near = regions.default.id if regions is not None and regions.default is not None else None
+    sources = {source: place.id for source, place in regions.sources.items()} if regions is not None else {}
+    with workers.parse_pool(parser.gazetteer.path, jobs=min(jobs, len(files)), ner=parser.ner, near=near,
+                            sources=sources) as pool:
+        yield from workers.run(pool, _read_and_parse, tasks, jobs)
+
+
 def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress: bool = True,
                  on_error: Callable[[MapappError], None] | None = None, follow_symlinks: bool = False,
                  max_bytes: int = MAX_FILE_BYTES, max_mentions: int = MAX_MENTIONS_PER_ARTICLE,
-                 regions: HomeRegions | None = None) -> list[int]:
+                 regions: HomeRegions | None = None, jobs: int = 1) -> list[int]:
     """Ingest files and folders (each file in its own transaction); returns the ids of the stored articles.
 
     `regions` gives each article its home region (see mapapp.articles.near; default: front matter only).
+    With `jobs` > 1 the files are read and parsed in that many worker processes, and stored here, in order.
 
     A bad file (or one with more than `max_mentions` mentions) raises MalformedFile / InputTooLarge, or, when
     `on_error` is given, is reported to it and skipped. Symbolic links are refused that way (see iter_paths)
@@ -166,16 +198,19 @@ def ingest_paths(conn: sqlite3.Connection, parser, paths: Iterable, *, progress:
         if on_error is None:
             raise error
         on_error(error)
-    for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
-        try:
-            ids.append(save_document(conn, parser, read_document(path, max_bytes=max_bytes),
-                                     max_mentions=max_mentions, regions=regions))
-        except (MapappError, OSError) as error:
-            if on_error is None:
-                raise
-            if isinstance(error, OSError):
-                error = MalformedFile(error.strerror or str(error), path=str(path))
-            on_error(error)
+    files = list(files)
+    results = _parsed_files(parser, files, regions, jobs, max_bytes, max_mentions)
+    for prepared, error in tqdm(results, total=len(files), desc="Ingesting", unit="file", disable=not progress,
+                                leave=False):
+        if error is None:
+            try:
+                ids.extend(write_articles(conn, [prepared]))
+                continue
+            except MapappError as raised:
+                error = raised
+        if on_error is None:
+            raise error
+        on_error(error)
     return ids
 
 
@@ -320,10 +355,12 @@ def _words(text: str) -> str:
     return " ".join(set(_WORD.findall(normalise_name(text))))
 
 
-def _index_words(conn: sqlite3.Connection, article_id: int, text: str) -> None:
-    """(Re)write the article's row of article_words (call inside the transaction that writes its text)."""
+def _index_words(conn: sqlite3.Connection, article_id: int, text: str, words: str | None = None) -> None:
+    """(Re)write the article's row of article_words (call inside the transaction that writes its text);
+    `words`: _words(text) when already known."""
     conn.execute("DELETE FROM article_words WHERE rowid = ?", (article_id,))
-    conn.execute("INSERT INTO article_words (rowid, words) VALUES (?, ?)", (article_id, _words(text)))
+    conn.execute("INSERT INTO article_words (rowid, words) VALUES (?, ?)",
+                 (article_id, _words(text) if words is None else words))
 
 
 def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]:

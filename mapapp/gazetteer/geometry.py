@@ -13,7 +13,7 @@ from mapapp.errors import InvalidCoordinates, InvalidGeometry
 from mapapp.params import load_json
 
 ALL_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
-_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+_DEPTH = coords.GEOJSON_DEPTH
 
 
 class _Checker:

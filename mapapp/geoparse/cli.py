@@ -81,7 +81,8 @@ def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool):
         yield "]}\n"
         return
     # The layout of json.dumps(records, indent=2), written document by document.
-    yield ("[\n" if first else ",\n") + f'  {{\n    "document": {dumps(document, ensure_ascii=False)},\n    "mentions": ['
+    opening = f'  {{\n    "document": {dumps(document, ensure_ascii=False)},\n    "mentions": ['
+    yield ("[\n" if first else ",\n") + opening
     for number, mention in enumerate(mentions):
         text = dumps(mention_record(mention), ensure_ascii=False, indent=2).replace("\n", "\n      ")
         yield ("," if number else "") + "\n      " + text
@@ -107,45 +108,25 @@ def _document_output(name: str, text: str, mentions: list, output_format: str, f
     return "".join(_record_chunks(name, mentions, pretty=output_format == "json", first=first))
 
 
-_WORKER: dict = {}
-
-
-def _start_worker(database: str, ner: bool, near: str | None, sources: dict) -> None:
-    # Each worker opens its own SQLite connection (one must not cross a fork); the name index is the
-    # memory-mapped file every worker shares, so opening it costs milliseconds and no copy.
-    from mapapp.articles.near import HomeRegions
-    from mapapp.gazetteer import Gazetteer
-    from mapapp.geoparse import Geoparser
-
-    parser = Geoparser(Gazetteer(database), ner=ner)
-    parser.name_index()
-    _WORKER["parser"] = parser
-    _WORKER["regions"] = HomeRegions(parser.gazetteer, default=near, sources=sources)
-
-
-def _work(task: tuple) -> tuple[str | None, str | None]:
+def _work(parser, regions, name: str, output_format: str, max_size: int) -> tuple[str | None, str | None]:
     """(output, None) or (None, error message) for one file, in a worker process."""
     from mapapp.articles.documents import as_path, read_document
 
-    name, output_format, max_size = task
     try:
         document = read_document(as_path(name), max_bytes=max_size)
-        home = _WORKER["regions"].for_document(document)
+        home = regions.for_document(document)
     except MapappError as error:
         return None, error.message
-    mentions = _WORKER["parser"].parse(document.text, near=home)
+    mentions = parser.parse(document.text, near=home)
     return _document_output(name, document.text, mentions, output_format, first=False), None
 
 
 def _parallel_results(parser, files, output_format, max_size, jobs, near, sources):
     """(output, error) per file, in order, from `jobs` worker processes."""
-    import multiprocessing
+    from mapapp.geoparse import workers
 
-    # fork: a worker starts with the modules and the model already loaded (spawn would import them again).
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(parser.gazetteer.path, parser.ner, near, sources)) as pool:
-        yield from pool.imap(_work, [(name, output_format, max_size) for name in files], chunksize=1)
+    with workers.parse_pool(parser.gazetteer.path, jobs=jobs, ner=parser.ner, near=near, sources=sources) as pool:
+        yield from workers.run(pool, _work, [(name, output_format, max_size) for name in files], jobs)
 
 
 def _serial_results(parser, regions, files, output_format, max_size):
@@ -186,17 +167,14 @@ def geoparse_command(files, output_format, ner, jobs, near, max_size, data):
     regular files no larger than --max-size; each result is written as soon as its file is done. The home
     region is chosen as ingest chooses it (front matter `near:`, --near, DATA_DIR/sources.toml).
     """
-    import os
-
     from mapapp.articles.near import HomeRegions, load_sources
+    from mapapp.geoparse.workers import default_jobs
 
     parser = _load_parser(data, ner=ner)
     sources = load_sources(data)
     # Resolved here, before any file is read: an unknown --near or sources.toml entry stops the run at once.
     regions = HomeRegions(parser.gazetteer, default=near, sources=sources)
-    if jobs is None:
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    jobs = min(jobs, len(files))
+    jobs = min(jobs or default_jobs(), len(files))
     if jobs > 1:
         results = _parallel_results(parser, files, output_format, max_size, jobs, near, sources)
     else:
@@ -237,7 +215,8 @@ def _dev_corpora(folder: Path) -> list:
     for name, filename in evaluate.CORPUS_FILES.items():
         path = folder / filename
         if not path.is_file():
-            raise NotFound(f"{path}: missing (the development corpora are {', '.join(evaluate.CORPUS_FILES.values())})")
+            names = ", ".join(evaluate.CORPUS_FILES.values())
+            raise NotFound(f"{path}: missing (the development corpora are {names})")
         corpora.append(evaluate.LOADERS[name](path))
     return corpora
 

