@@ -66,7 +66,7 @@ def main() -> None:
     """mapapp: geoparse news articles against a local gazetteer and map where the news happens."""
 
 
-@click.group("db")
+@main.group("db")
 def db_group() -> None:
     """Look after the database file of a data folder."""
 
