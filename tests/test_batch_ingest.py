@@ -171,7 +171,6 @@ def test_cli_says_what_to_install_without_dask(runner, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--jobs", "2"], "--jobs needs --scheduler"),
     (["--batch-size", "5"], "--batch-size needs --scheduler"),
     (["--scheduler", "somewhere"], "neither 'local' nor an address"),
     (["--scheduler", "tcp://127.0.0.1:9", "--jobs", "2"], "--jobs applies to --scheduler local only"),

@@ -80,8 +80,8 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, schedul
     """
     if "" in paths:  # Path("") is the current folder: refuse before reading anything
         raise InvalidInput("an empty path was given; name a file or folder")
-    if scheduler is None and (jobs is not None or batch_size is not None):
-        raise InvalidInput(f"{'--jobs' if jobs is not None else '--batch-size'} needs --scheduler")
+    if scheduler is None and batch_size is not None:
+        raise InvalidInput("--batch-size needs --scheduler")
     if scheduler is not None:
         try:
             from mapapp.articles import batch

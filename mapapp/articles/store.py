@@ -351,8 +351,9 @@ def _words(text: str) -> str:
 
     The table's `ascii` tokenizer splits only at ASCII characters other than letters and digits, and a word
     here holds none of them (normalise_name turns "_" into a space and folds case): one word, one token.
+    Sorted, so that every process (a worker's set order follows its own hash seed) writes the same row.
     """
-    return " ".join(set(_WORD.findall(normalise_name(text))))
+    return " ".join(sorted(set(_WORD.findall(normalise_name(text)))))
 
 
 def _index_words(conn: sqlite3.Connection, article_id: int, text: str, words: str | None = None) -> None:
