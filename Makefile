@@ -47,7 +47,7 @@ boundaries:
 run: install boundaries
 	$(BIN)/mapapp serve
 
-test: install chromium gdal boundaries
+test: install chromium gdal boundaries lint
 	$(BIN)/python -m pytest
 
 ## Everything but the browser tests (tests/browser/ and any test that starts Chromium) and the slow ones.

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
-from web_scale import prepare_gazetteer
-from web_support import Route, news_site
+from web_scale import prepare_gazetteer  # noqa: E402 (the path above first)
+from web_support import Route, news_site  # noqa: E402
 
-from mapapp.db import DATABASE_NAME, connect
+from mapapp.db import DATABASE_NAME, connect  # noqa: E402
 
 PLACES = ["Yerevan", "Baku", "Tbilisi", "Ankara", "Tehran", "Moscow", "Kyiv", "Odesa", "Warsaw", "Berlin", "Paris",
           "Madrid", "Lisbon", "Rome", "Athens", "Cairo", "Amman", "Beirut", "Damascus", "Baghdad", "Riyadh", "Doha",
@@ -86,7 +86,8 @@ def page(headline: str, paragraphs: list[str], *, canonical: str, source: str, d
 <header><nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li><li><a href="/sport">Sport</a></li>
 <li><a href="/city/reykjavik">Reykjavik</a></li></ul></nav></header>
 <main><article><h1>{headline}</h1><p class="byline">By Desk of {source}</p>{body}</article>
-<aside class="related"><h2>Related</h2><ul><li><a href="/a/1">Snow in Oslo</a></li><li><a href="/a/2">Fog in Bergen</a></li>
+<aside class="related"><h2>Related</h2><ul><li><a href="/a/1">Snow in Oslo</a></li>
+<li><a href="/a/2">Fog in Bergen</a></li>
 </ul></aside><section class="comments"><h3>Comments</h3><div class="comment"><p>Greetings from Helsinki!</p></div>
 </section></main><footer><p>Copyright 2024 {source}. All rights reserved.</p></footer></body></html>"""
 

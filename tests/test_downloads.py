@@ -27,7 +27,8 @@ HOSTILE_PLACE = '<img src=x onerror=alert(1)> "Ar" & \'co\''
 
 def ogrinfo(path) -> str:
     """`ogrinfo -al -so` of a file: the summary GDAL reads, or the test fails with GDAL's message."""
-    result = subprocess.run([OGRINFO, "-ro", "-al", "-so", str(path)], check=False, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([OGRINFO, "-ro", "-al", "-so", str(path)], check=False, capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -193,7 +193,8 @@ class _VisibleText(HTMLParser):
 
     SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
     BLOCK: ClassVar[set[str]] = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-             "section", "article", "header", "footer", "nav", "main", "aside", "blockquote", "pre", "hr", "figcaption", "dd", "dt"}
+             "section", "article", "header", "footer", "nav", "main", "aside", "blockquote", "pre", "hr",
+             "figcaption", "dd", "dt"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)

@@ -1,4 +1,5 @@
-"""Full-text search of the articles (SQLite FTS5 over titles and texts, kept in step by triggers; migrations/0002_web_articles.sql).
+"""Full-text search of the articles (SQLite FTS5 over titles and texts, kept in step by triggers: see
+mapapp/migrations/0002_web_articles.sql).
 
 What a reader types is turned into an FTS5 query that cannot be a syntax error for ordinary input: words
 match as words (case and accents aside), a word ending in * as a prefix, "quoted words" as a phrase, and

@@ -31,7 +31,8 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     for line in _LINE.finditer(text):
         start = line.start()
         for match in _END.finditer(text, line.start(), line.end()):
-            if text[match.start()] == "." and match.end() - match.start() == 1 and _is_abbreviation(text, match.start()):
+            if (text[match.start()] == "." and match.end() - match.start() == 1
+                    and _is_abbreviation(text, match.start())):
                 continue
             bounds.append((start, match.end()))
             start = match.end()

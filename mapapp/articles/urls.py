@@ -126,8 +126,8 @@ def ingest_urls(conn: sqlite3.Connection, parser, urls: Iterable[str], *, fetche
                 budget: float | None = None) -> list[Outcome]:
     """Ingest article URLs one after another (a progress bar counts them); one Outcome per URL, in order.
 
-    With `budget` (seconds), a URL not started within it (the first always is) is not fetched: it fails with reason "budget" (the
-    admin form answers while the editor waits).
+    With `budget` (seconds), a URL not started within it (the first always is) is not fetched: it fails with
+    reason "budget" (the admin form answers while the editor waits).
     """
     urls = list(urls)
     started = time.monotonic()

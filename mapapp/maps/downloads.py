@@ -129,7 +129,8 @@ def _kml_description(properties: dict) -> str:
     lines = [f"{properties['mention_count']} mentions in {properties['article_count']} articles."]
     for m in properties["mentions"]:
         meta = ", ".join(v for v in (m.get("published") or "", m.get("source") or "") if v)
-        lines.append(f"{m.get('title') or '(untitled article)'}{f' ({meta})' if meta else ''}: {m.get('sentence') or ''}")
+        title = m.get("title") or "(untitled article)"
+        lines.append(f"{title}{f' ({meta})' if meta else ''}: {m.get('sentence') or ''}")
     return "\n".join(lines)
 
 

@@ -460,7 +460,8 @@ def review_not_place():
         key = review.mark_not_place(conn, data.get("name"), _user())
         pending = _queue(conn, {key}, [])
     return _reviewed(pending, {"not_place": key},
-                     lambda changed: f"{data.get('name')!s} is no longer read as a place; {changed} mention(s) changed.")
+                     lambda changed: f"{data.get('name')!s} is no longer read as a place; "
+                                     f"{changed} mention(s) changed.")
 
 
 @bp.post("/review/not-place/undo")

@@ -41,7 +41,8 @@ def serve_command(host, port, threads, data):
         feature_collection_json(conn, MapFilters())
     server = create_server(app, host=host, port=port, threads=threads, ident="mapapp")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    click.echo(f"mapapp is serving {terminal_text(data)} - open http://{shown}:{server.effective_port}/ (Ctrl+C to stop)")
+    click.echo(f"mapapp is serving {terminal_text(data)} - open http://{shown}:{server.effective_port}/ "
+               "(Ctrl+C to stop)")
     try:
         server.run()
     except KeyboardInterrupt:

@@ -29,7 +29,8 @@ def test_a_province_is_drawn_with_its_real_outline(page, server, tmp_path):
     page.goto(f"{server}/?lat=39.45&lon=46.0&zoom=9")
     page.locator(".mapapp-map[data-ready='true']").wait_for(timeout=15000)
     drawn = page.evaluate("() => { const l = mapapp.current.layers['cur:syunik-province'];"
-                          " return [l.feature.properties.approximate, l.feature.geometry.coordinates.flat(4).length / 2]; }")
+                          " return [l.feature.properties.approximate,"
+                          " l.feature.geometry.coordinates.flat(4).length / 2]; }")
     approximate, vertices = drawn
     assert approximate is False and vertices > 40  # the Natural Earth outline, not a hand-drawn sketch
     shot = SCREENSHOT if os.environ.get("MAPAPP_SCREENSHOTS") else tmp_path / SCREENSHOT.name

@@ -151,7 +151,8 @@ def test_hostile_region_name_stays_text_in_the_density_popup(page, server):
     page.goto(base + "/?view=density")
     ready(page)
     density_ready(page)
-    page.evaluate("id => { mapapp.current.density.group.eachLayer(l => { if (l.feature.id === id) { l.openPopup(); } }); }",
+    page.evaluate("id => { mapapp.current.density.group.eachLayer(l => {"
+                  " if (l.feature.id === id) { l.openPopup(); } }); }",
                   ids["armenia"])
     popup = page.locator(".density-popup")
     expect(popup.locator("strong")).to_have_text(HOSTILE)

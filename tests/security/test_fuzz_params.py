@@ -116,7 +116,7 @@ def test_every_query_parameter_is_fuzzed():
     pattern = re.compile(r'(?:args\.get|args\.getlist|values\.get|form\.get|data\.get|_single\(args,|'
                          r'_values\(args,|_choice\(args,|_int_arg\()\(?\s*"([a-z_]+)"')
     files = [*(ROOT / "mapapp" / "web").glob("*.py"), ROOT / "mapapp" / "maps" / "filters.py",
-             ROOT / "mapapp" / "maps" / "features.py", ROOT / "mapapp" / "maps" / "views.py", ROOT / "mapapp" / "maps" / "density.py"]
+             *(ROOT / "mapapp" / "maps" / name for name in ("features.py", "views.py", "density.py"))]
     read = {name for path in files for name in pattern.findall(path.read_text(encoding="utf-8"))}
     assert read and read <= set(QUERY_NAMES) | set(BODY_FIELDS), read - set(QUERY_NAMES) - set(BODY_FIELDS)
 
