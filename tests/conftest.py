@@ -205,7 +205,6 @@ def serving(app, host: str = "127.0.0.1"):
     waitress's close() alone leaves its worker threads running, and they later write to the closed trigger
     pipe by descriptor number, which by then may be another test's database file ("file is not a database").
     """
-    from waitress import wasyncore
     from waitress.server import create_server
 
     server = create_server(app, host=host, port=free_port(), threads=4)
@@ -217,8 +216,18 @@ def serving(app, host: str = "127.0.0.1"):
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=10)
         # Run in the loop thread, so that nothing selects on a descriptor after it is closed; the loop ends
         # once its map is empty.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        server.trigger.pull_trigger(lambda: _close_channels(server))
         thread.join(timeout=10)
+
+
+def _close_channels(server) -> None:
+    """Close every open connection the way a client's hang-up does (handle_close also closes a response's
+    buffers, which waitress spills to temporary files past 1 MB), then the server's own sockets."""
+    from waitress import wasyncore
+
+    for channel in list(server.active_channels.values()):
+        channel.handle_close()
+    wasyncore.close_all(server._map)
 
 
 @pytest.fixture

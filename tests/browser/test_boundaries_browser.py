@@ -18,8 +18,7 @@ SCREENSHOT = ROOT / "docs" / "screenshots" / "province-outline.png"
 def server(seeded_template, tmp_path):
     """mapapp on waitress over a copy of the seeded data (no tiles); yields its base URL."""
     folder = copy_data_dir(seeded_template, tmp_path / "data")
-    app = create_app({"TESTING": True, "DATA_DIR": str(folder), "LOAD_SEEDS": False, "SECRET_KEY": "t",
-                      "TILES_URL": ""})
+    app = create_app(folder, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t", "TILES_URL": ""})
     with serving(app) as base:
         yield base
 
