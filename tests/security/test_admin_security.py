@@ -13,7 +13,9 @@ SAMPLE_ARGS = {"place_id": "gn:174982", "version": 1, "correction_id": 1}
 
 
 def _admin_rules():
-    app = create_app(tempfile.mkdtemp(prefix="mapapp-rules-"), {"TESTING": True, "SECRET_KEY": "x"})
+    # The app is made only to read its URL map (at collection): nothing is written to its data folder.
+    with tempfile.TemporaryDirectory(prefix="mapapp-rules-") as folder:
+        app = create_app(folder, {"TESTING": True, "SECRET_KEY": "x"})
     rules = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("admin."):
