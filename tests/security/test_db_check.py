@@ -56,6 +56,12 @@ def _make_old_layout(db) -> list[tuple]:
         {OLD_PLACE_NAMES};
         INSERT INTO place_names (place_id, name, key, kind) SELECT place_id, name, key, kind FROM old_names;
         DROP TABLE old_names;
+        -- and without what the numbered migrations after 0001 add: a database from before the numbering
+        DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update;
+        DROP TABLE articles_fts; DROP INDEX articles_fetched_url; DROP TABLE feed_items; DROP TABLE feeds;
+        ALTER TABLE articles DROP COLUMN author; ALTER TABLE articles DROP COLUMN fetched_url;
+        ALTER TABLE articles DROP COLUMN fingerprint;
+        DROP TRIGGER article_words_delete; DROP TRIGGER article_words_text; DROP TABLE article_words;
         PRAGMA user_version = 0;
         COMMIT;""")
     conn.close()
