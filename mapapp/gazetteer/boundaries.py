@@ -82,6 +82,18 @@ def read_provinces(path: Path | None = None) -> list[Province]:
     return provinces
 
 
+def read_disputed_borders(path: Path | None = None) -> list[tuple[str, str, object]]:
+    """Every line of the file's Natural Earth disputed-border layer as (name, adm0_a3 on its left, geometry)."""
+    path = path or boundaries_file()
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT name, adm0_a3_l, geom FROM disputed_borders "
+                            "WHERE geom IS NOT NULL ORDER BY fid").fetchall()
+    finally:
+        conn.close()
+    return [(name or "", adm0 or "", _geometry(blob)) for name, adm0, blob in rows]
+
+
 @dataclass
 class Matched:
     """Real shapes by GeoNames division and country, and how well they matched."""
