@@ -45,6 +45,15 @@ def test_export_is_self_contained(runner, sample, outdir):
     assert outlines and '"data":{"type":"FeatureCollection","features":[{' in html
 
 
+def test_export_carries_the_stored_shapes_since_it_cannot_ask_for_finer(runner, sample, outdir, client):
+    result, out = export(runner, outdir)
+    assert result.exit_code == 0, result.output
+    options = data_layer_options(out.read_text(encoding="utf-8"))
+    assert options["detailZoom"] is None and "zoom=" not in (options["initialUrl"] or "")
+    stored = {f["id"]: f["geometry"] for f in client.get("/api/features").get_json()["features"]}
+    assert {f["id"]: f["geometry"] for f in options["data"]["features"]} == stored
+
+
 def test_export_without_base_url_carries_the_article_texts(runner, sample, outdir, data_dir):
     result, out = export(runner, outdir)
     assert result.exit_code == 0, result.output

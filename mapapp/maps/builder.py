@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from mapapp.cache import memoize
 from mapapp.maps import elements
+from mapapp.maps.features import FULL_DETAIL_ZOOM, detail_zoom
 from mapapp.maps.vendor import icon_urls
 
 GEONAMES_ATTRIBUTION = '<a href="https://www.geonames.org/">GeoNames</a> (CC-BY 4.0)'
@@ -34,6 +35,8 @@ DENSITY_IDS = {"markers": "view-markers", "density": "view-density", "options": 
                "play": "density-play", "next": "density-next", "all": "density-all", "frame": "density-frame",
                "timeline": "density-timeline"}
 DOWNLOAD_IDS = {"geojson": "download-geojson", "csv": "download-csv", "kml": "download-kml", "gpkg": "download-gpkg"}
+
+START_VIEW = {"lat": 40.0, "lon": 45.0, "zoom": 5}  # the map's view before it fits the data
 
 ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
 
@@ -75,8 +78,14 @@ class MapParts:
     script: Markup
 
 
+def first_detail(spec: MapSpec) -> int:
+    """The shape detail (`zoom`) of the view's first data request: for the URL's zoom, else the start view's."""
+    return detail_zoom((spec.view or START_VIEW)["zoom"])
+
+
 def data_request_url(spec: MapSpec) -> str | None:
-    """The API URL of the view's first data request: fixed filters, then sources and dates (None if inline)."""
+    """The API URL of the view's first data request: fixed filters, then sources and dates, then the shape
+    detail (None if inline)."""
     if not spec.data_url:
         return None
     state = spec.state
@@ -84,6 +93,7 @@ def data_request_url(spec: MapSpec) -> str | None:
     pairs += [("source", value) for value in _listed(state.get("source"))]
     pairs += [(key, state[key]) for key in ("from", "to") if state.get(key)]
     pairs += [("undated", "1")] if state.get("undated") and (state.get("from") or state.get("to")) else []
+    pairs += [("zoom", str(first_detail(spec)))]
     return spec.data_url + ("?" + urlencode(pairs) if pairs else "")
 
 
@@ -96,7 +106,8 @@ def _listed(value) -> list:
 def build(spec: MapSpec) -> folium.Map:
     """The folium Map of `spec`, extras attached in the order the browser must run them."""
     fmap = elements.LocalMap(label=spec.label, inline_assets=spec.inline_assets, asset_prefix=spec.asset_prefix,
-                             location=[40.0, 45.0], zoom_start=5, tiles=None, control_scale=True)
+                             location=[START_VIEW["lat"], START_VIEW["lon"]],
+                             zoom_start=START_VIEW["zoom"], tiles=None, control_scale=True)
     # Clustering needs a maxZoom even when there is no tile layer to supply one.
     fmap.options.update(maxZoom=18, minZoom=1)
     tiles = None
@@ -109,6 +120,8 @@ def build(spec: MapSpec) -> folium.Map:
         "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,
         "icons": icon_urls(inline=spec.inline_assets, prefix=spec.asset_prefix), "attribution": GEONAMES_ATTRIBUTION,
         "ids": PANEL_IDS, "articles": spec.articles,
+        # Fetched data comes at the detail of the map's zoom (inline data carries the stored shapes).
+        "detailZoom": first_detail(spec) if spec.data_url else None, "fullDetailZoom": FULL_DETAIL_ZOOM,
     }
     layer = elements.DataLayer(options, preload=initial_url)
     layer.add_to(fmap)
