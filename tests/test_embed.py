@@ -111,3 +111,11 @@ def test_share_button_points_at_the_embed_route(client, sample):
     assert 'mapapp.shareControl(data_layer_' in html and '"/embed/");' in html
     article = client.get(f"/articles/{sample['a1']}").get_data(as_text=True)
     assert f'"/embed/articles/{sample["a1"]}");' in article
+
+
+def test_embed_overview_offers_the_density_view(client, sample):
+    html = client.get("/embed/?view=density&by=admin1").get_data(as_text=True)
+    assert 'id="view-density"' in html and 'id="density-play"' in html and 'id="density-by"' in html
+    assert 'mapapp.densityView(data_layer_' in html and '"url":"/api/density"' in html
+    for url in (f"/embed/articles/{sample['a1']}", f"/embed/places/{sample['karabakh']}"):
+        assert "mapapp.densityView(" not in client.get(url).get_data(as_text=True)  # as their pages: no density

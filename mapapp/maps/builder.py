@@ -27,7 +27,8 @@ PANEL_IDS = {
 }
 SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share-snippet",
              "link": "share-link", "copy": "share-copy", "width": "share-width", "height": "share-height",
-             "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview"}
+             "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview",
+             "density": "share-density"}
 
 # The density view's controls (templates/maps/_panel.html density()) and the download links (downloads()).
 DENSITY_IDS = {"markers": "view-markers", "density": "view-density", "options": "density-options",
@@ -66,6 +67,7 @@ class MapSpec:
     asset_prefix: str = ""
     label: str = "Map of the places named in the articles"
     density_url: str | None = None        # /api/density: the density view (with "density" in controls)
+    density: dict | None = None           # or its answers inline (export): density.inline_density()
     export_url: str | None = None         # /api/export: download links follow the filters ("downloads")
 
 
@@ -143,8 +145,8 @@ def build(spec: MapSpec) -> folium.Map:
         elements.ShareControl(layer, SHARE_IDS, spec.embed_path).add_to(fmap)
     if "downloads" in controls and spec.export_url:
         elements.DownloadLinks(layer, {"url": spec.export_url, "ids": DOWNLOAD_IDS}).add_to(fmap)
-    if "density" in controls and spec.density_url:
-        elements.DensityView(layer, {"url": spec.density_url, "ids": DENSITY_IDS}).add_to(fmap)
+    if "density" in controls and (spec.density_url or spec.density):
+        elements.DensityView(layer, {"url": spec.density_url, "data": spec.density, "ids": DENSITY_IDS}).add_to(fmap)
     if spec.url_state:
         elements.UrlState(layer, spec.url_state).add_to(fmap)
     if spec.marks:
@@ -155,7 +157,7 @@ def build(spec: MapSpec) -> folium.Map:
 
 def render(spec: MapSpec) -> MapParts:
     """Render `spec` into the three parts a page template places (views without inline data are cached)."""
-    if spec.data is not None or spec.articles is not None or spec.outlines is not None:
+    if spec.data is not None or spec.articles is not None or spec.outlines is not None or spec.density is not None:
         return _render(spec)
     return _render_shell(spec)
 
