@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -19,7 +20,7 @@ from xml.sax.saxutils import escape
 import shapely
 from shapely.geometry import MultiPolygon, Point, shape
 
-from mapapp.maps.features import feature_collection, feature_collection_json
+from mapapp.maps.features import feature_collection
 from mapapp.maps.filters import MapFilters
 from mapapp.mentions import attach_sentences
 
@@ -49,6 +50,9 @@ _TEXT_COLUMNS = ("title", "published", "source", "sentence", "mention", "place_i
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 2000
 
+# Told how many rows (mentions or places) were just written: a progress bar's update.
+Progress = Callable[[int], None] | None
+
 
 def spreadsheet_safe(value):
     """Text that a spreadsheet would read as a formula gets a leading apostrophe; numbers stay numbers."""
@@ -72,23 +76,50 @@ def mention_rows(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[dict
         yield from rows
 
 
-def csv_chunks(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[str]:
-    """The view's mentions as RFC 4180 CSV (CRLF, a header row), formula-like text cells prefixed with '."""
+def csv_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None) -> Iterator[str]:
+    """The view's mentions as RFC 4180 CSV (CRLF, a header row), formula-like text cells prefixed with '.
+    The header comes first, before any query: a download starts at once."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    number = 0
     for number, row in enumerate(mention_rows(conn, filters), 1):
         writer.writerow([spreadsheet_safe(row[c]) if c in _TEXT_COLUMNS else row[c] for c in CSV_COLUMNS])
         if number % _BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+            if progress:
+                progress(_BATCH)
     yield buffer.getvalue()
+    if progress and number % _BATCH:
+        progress(number % _BATCH)
 
 
-def geojson_bytes(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
-    """The view's GeoJSON FeatureCollection (RFC 7946, lon/lat), as the map itself loads it."""
-    return feature_collection_json(conn, filters)
+def geojson_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None) -> Iterator[str]:
+    """The view's GeoJSON FeatureCollection (RFC 7946, lon/lat), the map's own, a Feature at a time; its opening
+    comes before any query, so a download starts at once."""
+    yield '{"type":"FeatureCollection","features":['
+    collection = feature_collection(conn, filters)
+    for number, feature in enumerate(collection.pop("features")):
+        yield ("," if number else "") + json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+        if progress:
+            progress(1)
+    del collection["type"]
+    # The foreign members (hidden_undated) after the features.
+    yield "]" + "".join(f",{json.dumps(key)}:{json.dumps(value)}" for key, value in collection.items()) + "}"
+
+
+def row_total(conn: sqlite3.Connection, filters: MapFilters, fmt: str) -> int:
+    """How many rows writing `fmt` goes through (what its progress counts): mentions for CSV, places for GeoJSON
+    and KML, both for a GeoPackage."""
+    where, params = filters.where()
+    places, mentions = conn.execute(f"SELECT COUNT(DISTINCT m.place_id), COUNT(*) FROM {filters.joins()}"
+                                    f" WHERE {where}", params).fetchone()
+    return {"csv": mentions, "geojson": places, "kml": places, "gpkg": places + mentions}[fmt]
 
 
 # ------------------------------------------------------------------------------------------------- KML
@@ -134,14 +165,15 @@ def _kml_description(properties: dict) -> str:
     return "\n".join(lines)
 
 
-def kml_chunks(conn: sqlite3.Connection, filters: MapFilters, *, title: str = "Places in the news") -> Iterator[str]:
+def kml_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None, *,
+               title: str = "Places in the news") -> Iterator[str]:
     """The view's places as a KML 2.2 document: a Placemark each (point or shape), its counts and newest mentions.
 
     Every text is XML-escaped character data: a title such as "<script>" arrives as text, never as markup.
     """
-    collection = feature_collection(conn, filters)
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
            f"<name>{xml_text(title)}</name>\n")
+    collection = feature_collection(conn, filters)
     for feature in collection["features"]:
         p = feature["properties"]
         data = "".join(f'<Data name="{name}"><value>{xml_text(p[name])}</value></Data>' for name in
@@ -149,6 +181,8 @@ def kml_chunks(conn: sqlite3.Connection, filters: MapFilters, *, title: str = "P
         yield (f"<Placemark><name>{xml_text(p['name'])}</name>"
                f"<description>{xml_text(_kml_description(p))}</description>"
                f"<ExtendedData>{data}</ExtendedData>{_kml_geometry(feature['geometry'])}</Placemark>\n")
+        if progress:
+            progress(1)
     yield "</Document></kml>\n"
 
 
@@ -207,7 +241,7 @@ def _polygonal(geometry: dict):
     return MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
 
 
-def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path) -> dict[str, int]:
+def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path, progress: Progress = None) -> dict[str, int]:
     """Write the view as a GeoPackage at `path` (replaced atomically): layers places, regions and mentions.
 
     Returns the number of rows of each layer.
@@ -241,8 +275,12 @@ def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path) -> dic
                     rows["places"].append((geom, values))
                 else:
                     rows["regions"].append((geom, values))
+                if progress:
+                    progress(1)
             for m in mention_rows(conn, filters):
                 rows["mentions"].append((Point(m["lon"], m["lat"]), [m[c] for c in CSV_COLUMNS]))
+                if progress:
+                    progress(1)
             for table, kind, columns, description in _LAYERS:
                 _write_layer(out, table, kind, columns, description, rows[table])
                 counts[table] = len(rows[table])
@@ -286,20 +324,20 @@ def gpkg_bytes(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
         return path.read_bytes()
 
 
-def write_download(conn: sqlite3.Connection, filters: MapFilters, fmt: str, path: Path) -> int:
-    """Write the view in format `fmt` (geojson, csv, kml, gpkg) to `path` atomically; returns the size in bytes."""
+# The formats written as text, a chunk at a time.
+CHUNKS = {"geojson": geojson_chunks, "csv": csv_chunks, "kml": kml_chunks}
+
+
+def write_download(conn: sqlite3.Connection, filters: MapFilters, fmt: str, path: Path,
+                   progress: Progress = None) -> int:
+    """Write the view in format `fmt` (geojson, csv, kml, gpkg) to `path` atomically, telling `progress` of the
+    rows (row_total) as they are written; returns the size in bytes."""
     from mapapp.maps.export import write_atomic
 
     if fmt == "gpkg":
-        write_gpkg(conn, filters, path)
+        write_gpkg(conn, filters, path, progress)
         return Path(path).stat().st_size
-    if fmt == "geojson":
-        text = geojson_bytes(conn, filters).decode("utf-8")
-    elif fmt == "csv":
-        text = "".join(csv_chunks(conn, filters))
-    elif fmt == "kml":
-        text = "".join(kml_chunks(conn, filters))
-    else:
+    if fmt not in CHUNKS:
         raise ValueError(f"unknown format {fmt!r}")
-    return write_atomic(path, text)
+    return write_atomic(path, "".join(CHUNKS[fmt](conn, filters, progress)))
 
