@@ -63,6 +63,7 @@ def export_command(out, fmt, article, place, sources, date_from, date_to, featur
 
 # What the progress bar counts, by format (downloads.row_total).
 _UNITS = {"csv": " mentions", "geojson": " places", "kml": " places", "gpkg": " rows"}
+_STEPS = {"gpkg": " (rows read, then written)"}
 
 
 def _export_data(conn, fmt: str, out: Path, filters_args: dict, article: str | None, place: str | None, *,
@@ -81,7 +82,7 @@ def _export_data(conn, fmt: str, out: Path, filters_args: dict, article: str | N
     filters.check(conn)
     check_out_path(out)  # a bad --out is one line before any bar
     # On stderr, as the other commands' bars: its total is counted first, so the estimate is honest.
-    with tqdm(total=row_total(conn, filters, fmt), unit=_UNITS[fmt], desc=f"export {fmt}", file=sys.stderr,
-              disable=not progress) as bar:
+    with tqdm(total=row_total(conn, filters, fmt), unit=_UNITS[fmt], desc=f"export {fmt}{_STEPS.get(fmt, '')}",
+              file=sys.stderr, disable=not progress) as bar:
         size = write_download(conn, filters, fmt, out, bar.update)
     click.echo(f"Wrote {terminal_text(out)} ({size / 1024:.0f} kB, {FORMATS[fmt].label}).")

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 import shapely
 from shapely.geometry import MultiPolygon, Point, shape
 
-from mapapp.maps.features import feature_collection
+from mapapp.maps.features import feature_collection, feature_collection_json
 from mapapp.maps.filters import MapFilters
 from mapapp.mentions import attach_sentences
 
@@ -99,10 +99,15 @@ def csv_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress
         progress(number % _BATCH)
 
 
+# How feature_collection_json() begins (its keys in feature_collection's order, compact separators).
+_GEOJSON_OPENING = '{"type":"FeatureCollection","features":['
+_SLICE = 1 << 16
+
+
 def geojson_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None) -> Iterator[str]:
     """The view's GeoJSON FeatureCollection (RFC 7946, lon/lat), the map's own, a Feature at a time; its opening
     comes before any query, so a download starts at once."""
-    yield '{"type":"FeatureCollection","features":['
+    yield _GEOJSON_OPENING
     collection = feature_collection(conn, filters)
     for number, feature in enumerate(collection.pop("features")):
         yield ("," if number else "") + json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
@@ -113,13 +118,24 @@ def geojson_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Prog
     yield "]" + "".join(f",{json.dumps(key)}:{json.dumps(value)}" for key, value in collection.items()) + "}"
 
 
+def cached_geojson_chunks(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[str]:
+    """As geojson_chunks, from the bytes the map itself loads (the views cache, shared with /api/features): the
+    opening at once, then the rest in slices."""
+    yield _GEOJSON_OPENING
+    body = feature_collection_json(conn, filters).decode("utf-8")
+    if not body.startswith(_GEOJSON_OPENING):
+        raise ValueError("the map's GeoJSON no longer starts as downloads expect")
+    for start in range(len(_GEOJSON_OPENING), len(body), _SLICE):
+        yield body[start:start + _SLICE]
+
+
 def row_total(conn: sqlite3.Connection, filters: MapFilters, fmt: str) -> int:
     """How many rows writing `fmt` goes through (what its progress counts): mentions for CSV, places for GeoJSON
-    and KML, both for a GeoPackage."""
+    and KML, both for a GeoPackage, each twice (read, then written into its layer)."""
     where, params = filters.where()
     places, mentions = conn.execute(f"SELECT COUNT(DISTINCT m.place_id), COUNT(*) FROM {filters.joins()}"
                                     f" WHERE {where}", params).fetchone()
-    return {"csv": mentions, "geojson": places, "kml": places, "gpkg": places + mentions}[fmt]
+    return {"csv": mentions, "geojson": places, "kml": places, "gpkg": 2 * (places + mentions)}[fmt]
 
 
 # ------------------------------------------------------------------------------------------------- KML
@@ -282,7 +298,7 @@ def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path, progre
                 if progress:
                     progress(1)
             for table, kind, columns, description in _LAYERS:
-                _write_layer(out, table, kind, columns, description, rows[table])
+                _write_layer(out, table, kind, columns, description, rows[table], progress)
                 counts[table] = len(rows[table])
             out.commit()
         finally:
@@ -303,12 +319,20 @@ def _point(conn: sqlite3.Connection, feature: dict) -> tuple[float, float]:
     return lon, lat  # a line (a route) is listed at its place's point
 
 
-def _write_layer(out: sqlite3.Connection, table: str, kind: str, columns, description: str, rows: list) -> None:
+def _write_layer(out: sqlite3.Connection, table: str, kind: str, columns, description: str, rows: list,
+                 progress: Progress = None) -> None:
     definitions = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns)
     out.execute(f'CREATE TABLE "{table}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {kind}, {definitions})')
     marks = ", ".join("?" * (len(columns) + 1))
+
+    def written():
+        for geom, values in rows:
+            yield gpkg_geometry(geom), *values
+            if progress:
+                progress(1)
+
     out.executemany(f'INSERT INTO "{table}" (geom, {", ".join(name for name, _ in columns)}) VALUES ({marks})',
-                    [(gpkg_geometry(geom), *values) for geom, values in rows])
+                    written())
     bounds = shapely.total_bounds([geom for geom, _values in rows]) if rows else [None] * 4
     out.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x,"
                 " max_y, srs_id) VALUES (?, 'features', ?, ?, ?, ?, ?, ?, 4326)",

@@ -153,8 +153,9 @@ def export(fmt: str):
     kind = downloads.FORMATS[fmt]
     if fmt == "gpkg":  # an SQLite file: whole, once written
         body = downloads.gpkg_bytes(db, filters)
-    else:  # streamed: the first bytes leave before the view is read
-        body = stream_with_context(_encoded(downloads.CHUNKS[fmt], filters))
+    else:  # streamed: the first bytes leave before the view is read (GeoJSON: the map's cached view)
+        chunks = downloads.cached_geojson_chunks if fmt == "geojson" else downloads.CHUNKS[fmt]
+        body = stream_with_context(_encoded(chunks, filters))
     response = Response(body, mimetype=kind.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="mapapp-view.{kind.extension}"'
     return response
