@@ -167,7 +167,6 @@ def _periods(rows, shown: dict[str, str], step: str) -> list[dict]:
     return periods
 
 
-
 def inline_density(conn: sqlite3.Connection, filters: MapFilters) -> dict:
     """Every density() answer the density view can ask for under `filters` (each level and count, totals and
     the week and month timelines), for a file that cannot ask: "views" keyed "by/count/step" without their
