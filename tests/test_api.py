@@ -167,3 +167,47 @@ def test_routes_answer_json_and_refuse_writes(client, route):
 def test_unknown_api_route_is_404_json(client):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404 and response.is_json
+
+
+def _vertices(geometry: dict) -> int:
+    """How many positions a GeoJSON geometry holds."""
+    def count(coords):
+        return 1 if coords and isinstance(coords[0], (int, float)) else sum(count(c) for c in coords)
+    if geometry["type"] == "GeometryCollection":
+        return sum(_vertices(g) for g in geometry["geometries"])
+    return count(geometry["coordinates"])
+
+
+def test_features_at_a_zoom_are_smaller_and_still_valid_shapes(client):
+    import shapely
+
+    stored_body = client.get("/api/features").data
+    stored = json.loads(stored_body)
+    sizes = {}
+    for zoom in (4, 8, 12):
+        response = client.get(f"/api/features?zoom={zoom}")
+        assert response.status_code == 200 and response.mimetype == "application/geo+json"
+        sizes[zoom] = len(response.data)
+        simplified = json.loads(response.data)
+        # The same places, counts and mentions: only the shapes' detail changes.
+        assert [f["id"] for f in simplified["features"]] == [f["id"] for f in stored["features"]]
+        assert [f["properties"] for f in simplified["features"]] == [f["properties"] for f in stored["features"]]
+        pixel = 360 / (256 * 2 ** zoom)  # degrees per screen pixel at the equator
+        for before, after in zip(stored["features"], simplified["features"]):
+            shape, original = (shapely.geometry.shape(f["geometry"]) for f in (after, before))
+            assert shape.geom_type.replace("Multi", "") == original.geom_type.replace("Multi", ""), after["id"]
+            assert shape.is_valid and not shape.is_empty, after["id"]
+            assert _vertices(after["geometry"]) <= _vertices(before["geometry"])
+            if original.area > (100 * pixel) ** 2:  # a shape that shows: it keeps its size and place
+                assert abs(shape.area - original.area) <= 0.05 * original.area, after["id"]
+                assert original.contains(shape.representative_point()) or \
+                    original.distance(shape.representative_point()) < pixel
+    assert sizes[4] < sizes[8] < len(stored_body)
+    assert sizes[12] == len(stored_body)  # from zoom 12 on, as stored
+    assert sizes[4] < len(stored_body) / 2
+
+
+@pytest.mark.parametrize("zoom", ["-1", "20", "4.5", "x"])
+def test_a_bad_zoom_is_400_naming_it(client, zoom):
+    response = client.get(f"/api/features?zoom={zoom}")
+    assert response.status_code == 400 and response.get_json()["field"] == "zoom"

@@ -231,6 +231,77 @@ def test_cli_export_bad_input_is_one_line(runner, sample, tmp_path):
     assert result.exit_code == 2 and "xls" in result.output
 
 
+@pytest.mark.parametrize("fmt, unit", [("csv", "mentions"), ("geojson", "places"), ("kml", "places"),
+                                       ("gpkg", "rows")])
+def test_cli_export_shows_a_truthful_progress_bar(runner, hostile, tmp_path, data_dir, fmt, unit):
+    with opened(data_dir / "mapapp.sqlite3") as conn:
+        mentions, places = conn.execute("SELECT COUNT(*), COUNT(DISTINCT place_id) FROM mentions"
+                                        " WHERE place_id IS NOT NULL AND kind = 'place'").fetchone()
+    total = {"csv": mentions, "geojson": places, "kml": places, "gpkg": 2 * (mentions + places)}[fmt]
+    out = tmp_path / f"view.{fmt}"
+    result = runner.invoke(["export", "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {out}" in result.stdout and f"export {fmt}" not in result.stdout  # the bar: stderr only
+    frames = [frame for frame in result.stderr.replace("\n", "\r").split("\r") if frame.strip()]
+    assert frames[0].startswith(f"export {fmt}") and f" 0/{total} " in frames[0]  # its total, from the start
+    assert f" {total}/{total} " in frames[-1] and f"{unit}/s" in frames[-1] and "100%" in frames[-1]
+    if fmt == "csv":  # what it counted is what was written
+        with out.open(encoding="utf-8", newline="") as handle:
+            assert len(list(csv.DictReader(handle))) == total
+    quiet = runner.invoke(["export", "--format", fmt, "--quiet", "--out", str(tmp_path / f"quiet.{fmt}")])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "kml", "cached geojson"])
+def test_text_downloads_start_before_the_view_is_read(data_dir, hostile, fmt):
+    from mapapp.db import connect
+    from mapapp.maps.downloads import CHUNKS, cached_geojson_chunks
+    from mapapp.maps.filters import MapFilters
+
+    conn = connect(data_dir / "mapapp.sqlite3")
+    try:
+        statements = []
+        conn.set_trace_callback(statements.append)
+        write = cached_geojson_chunks if fmt == "cached geojson" else CHUNKS[fmt]
+        chunks = write(conn, MapFilters())
+        first = next(chunks)
+        assert first and not statements  # the opening (CSV header, GeoJSON and KML heads) before any query
+        rest = list(chunks)
+        assert statements and rest
+    finally:
+        conn.close()
+
+
+def test_streamed_csv_and_geojson_are_well_formed(client, hostile):
+    for query in ("", "?source=Azernews", "?from=2022-04-01&to=2022-12-31", f"?article={hostile['hostile']}"):
+        response = client.get("/api/export.csv" + query, buffered=False)
+        assert response.status_code == 200 and response.is_streamed
+        chunks = list(response.response)
+        response.close()
+        assert chunks[0] == (",".join(CSV_COLUMNS) + "\r\n").encode()  # the header first, by itself
+        rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8"), newline="")))
+        assert rows[0] == list(CSV_COLUMNS) and all(len(row) == len(CSV_COLUMNS) for row in rows)
+        assert rows == list(csv.reader(io.StringIO(client.get("/api/export.csv" + query).get_data(as_text=True),
+                                                   newline="")))
+        for row in rows[1:]:  # the formula guard holds in the stream
+            assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row[1:9]), row
+        response = client.get("/api/export.geojson" + query, buffered=False)
+        assert response.status_code == 200 and response.is_streamed
+        assert response.headers["Content-Disposition"] == 'attachment; filename="mapapp-view.geojson"'
+        body = b"".join(response.response)
+        response.close()
+        # The map's own collection (hidden_undated too, with a date range), a Feature at a time.
+        assert json.loads(body) == json.loads(client.get("/api/features" + query).get_data())
+        assert body == client.get("/api/features" + query).get_data()  # byte for byte: the map's cached view
+    assert "hidden_undated" in json.loads(client.get("/api/export.geojson?from=2022-04-01").get_data())
+
+
+def test_a_bad_filter_is_a_400_before_any_byte_streams(client, sample):
+    for fmt in ("csv", "geojson", "kml"):
+        response = client.get(f"/api/export.{fmt}?article=999999")
+        assert response.status_code == 400 and response.get_json()["field"] == "article"
+
+
 # ------------------------------------------------------------------------------------------- density
 
 def test_density_by_country_counts_articles_and_mentions(client, sample):

@@ -62,6 +62,25 @@ def test_embed_overview_keeps_the_url_filters(client, sample):
     assert options["state"]["source"] == ["Azernews"] and options["state"]["from"] == "2023-01-01"
 
 
+@pytest.mark.parametrize("query, detail", [("", 4), ("?lat=40&lon=45&zoom=7", 6), ("?lat=40&lon=45&zoom=8.5", 8),
+                                           ("?lat=40&lon=45&zoom=17", 12)])
+def test_embed_overview_asks_for_the_shapes_of_its_zoom(client, sample, query, detail):
+    html = client.get("/embed/" + query).get_data(as_text=True)
+    options = data_layer_options(html)
+    assert options["detailZoom"] == detail and options["initialUrl"].endswith(f"zoom={detail}")
+    assert f'<link rel="preload" as="fetch" href="{options["initialUrl"]}"' in html  # the request the page makes
+    assert client.get(options["initialUrl"]).data == client.get(f"/api/features?zoom={detail}").data
+
+
+def test_embeds_of_one_article_or_place_carry_the_stored_shapes(client, sample):
+    stored = {f["id"]: f["geometry"] for f in client.get("/api/features").get_json()["features"]}
+    for url in (f"/embed/articles/{sample['a2']}", f"/embed/places/{sample['karabakh']}"):
+        options = data_layer_options(client.get(url).get_data(as_text=True))
+        assert options["detailZoom"] is None  # inline: no request to refine, so every zoom has its detail
+        for feature in options["data"]["features"]:
+            assert feature["geometry"] == stored[feature["id"]]
+
+
 def test_embed_of_one_article_carries_only_its_places(client, sample):
     options = data_layer_options(client.get(f"/embed/articles/{sample['a2']}").get_data(as_text=True))
     assert options["dataUrl"] is None
@@ -92,3 +111,11 @@ def test_share_button_points_at_the_embed_route(client, sample):
     assert 'mapapp.shareControl(data_layer_' in html and '"/embed/");' in html
     article = client.get(f"/articles/{sample['a1']}").get_data(as_text=True)
     assert f'"/embed/articles/{sample["a1"]}");' in article
+
+
+def test_embed_overview_offers_the_density_view(client, sample):
+    html = client.get("/embed/?view=density&by=admin1").get_data(as_text=True)
+    assert 'id="view-density"' in html and 'id="density-play"' in html and 'id="density-by"' in html
+    assert 'mapapp.densityView(data_layer_' in html and '"url":"/api/density"' in html
+    for url in (f"/embed/articles/{sample['a1']}", f"/embed/places/{sample['karabakh']}"):
+        assert "mapapp.densityView(" not in client.get(url).get_data(as_text=True)  # as their pages: no density

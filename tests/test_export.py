@@ -45,6 +45,53 @@ def test_export_is_self_contained(runner, sample, outdir):
     assert outlines and '"data":{"type":"FeatureCollection","features":[{' in html
 
 
+def test_export_carries_the_stored_shapes_since_it_cannot_ask_for_finer(runner, sample, outdir, client):
+    result, out = export(runner, outdir)
+    assert result.exit_code == 0, result.output
+    options = data_layer_options(out.read_text(encoding="utf-8"))
+    assert options["detailZoom"] is None and "zoom=" not in (options["initialUrl"] or "")
+    stored = {f["id"]: f["geometry"] for f in client.get("/api/features").get_json()["features"]}
+    assert {f["id"]: f["geometry"] for f in options["data"]["features"]} == stored
+
+
+def density_options(html: str) -> dict:
+    """The JSON options an exported file passes to mapapp.densityView."""
+    import json
+
+    match = re.search(r"mapapp\.densityView\(data_layer_\w+, ", html)
+    assert match, "no density view in the file"
+    return json.JSONDecoder().raw_decode(html, match.end())[0]
+
+
+def test_export_carries_the_density_view_with_every_answer_it_can_ask_for(runner, sample, outdir, client):
+    result, out = export(runner, outdir, "--source", "Armenpress", "--source", "Azernews")
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert 'id="view-density"' in html and 'id="density-play"' in html  # the switch and the timeline
+    options = density_options(html)
+    assert options["url"] is None and set(options["ids"]) >= {"markers", "density", "play", "by", "count", "step"}
+    data = options["data"]
+    assert len(data["views"]) == 12  # country/admin1 x articles/mentions x totals, week, month
+    for key, answer in data["views"].items():
+        by, count, step = key.split("/")
+        served = client.get("/api/density", query_string={
+            "by": by, "count": count, **({"step": step} if step else {}),
+            "source": ["Armenpress", "Azernews"]}).get_json()
+        # The file's answer is the server's for the exported filters, its outlines kept once per level.
+        for feature in served["features"]:
+            assert data["outlines"][by][feature["id"]] == feature.pop("geometry")
+        assert answer == served
+    assert data["views"]["country/articles/"]["features"]  # something to shade
+
+
+def test_export_of_one_article_or_place_has_no_density_view(runner, sample, outdir):
+    for args in (["--article", str(sample["a1"])], ["--place", sample["karabakh"]]):
+        result, out = export(runner, outdir, *args)
+        assert result.exit_code == 0, result.output
+        html = out.read_text(encoding="utf-8")
+        assert "mapapp.densityView(" not in html and 'id="view-density"' not in html
+
+
 def test_export_without_base_url_carries_the_article_texts(runner, sample, outdir, data_dir):
     result, out = export(runner, outdir)
     assert result.exit_code == 0, result.output

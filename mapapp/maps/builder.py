@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from mapapp.cache import memoize
 from mapapp.maps import elements
+from mapapp.maps.features import FULL_DETAIL_ZOOM, detail_zoom
 from mapapp.maps.vendor import icon_urls
 
 GEONAMES_ATTRIBUTION = '<a href="https://www.geonames.org/">GeoNames</a> (CC-BY 4.0)'
@@ -26,7 +27,8 @@ PANEL_IDS = {
 }
 SHARE_IDS = {"button": "share-button", "panel": "share-panel", "snippet": "share-snippet",
              "link": "share-link", "copy": "share-copy", "width": "share-width", "height": "share-height",
-             "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview"}
+             "fit": "share-fit", "view": "share-view", "filters": "share-filters", "preview": "share-preview",
+             "density": "share-density"}
 
 # The density view's controls (templates/maps/_panel.html density()) and the download links (downloads()).
 DENSITY_IDS = {"markers": "view-markers", "density": "view-density", "options": "density-options",
@@ -34,6 +36,8 @@ DENSITY_IDS = {"markers": "view-markers", "density": "view-density", "options": 
                "play": "density-play", "next": "density-next", "all": "density-all", "frame": "density-frame",
                "timeline": "density-timeline"}
 DOWNLOAD_IDS = {"geojson": "download-geojson", "csv": "download-csv", "kml": "download-kml", "gpkg": "download-gpkg"}
+
+START_VIEW = {"lat": 40.0, "lon": 45.0, "zoom": 5}  # the map's view before it fits the data
 
 ALL_CONTROLS = frozenset({"filters", "layers", "list", "search", "fit", "share"})
 
@@ -63,6 +67,7 @@ class MapSpec:
     asset_prefix: str = ""
     label: str = "Map of the places named in the articles"
     density_url: str | None = None        # /api/density: the density view (with "density" in controls)
+    density: dict | None = None           # or its answers inline (export): density.inline_density()
     export_url: str | None = None         # /api/export: download links follow the filters ("downloads")
 
 
@@ -75,8 +80,14 @@ class MapParts:
     script: Markup
 
 
+def first_detail(spec: MapSpec) -> int:
+    """The shape detail (`zoom`) of the view's first data request: for the URL's zoom, else the start view's."""
+    return detail_zoom((spec.view or START_VIEW)["zoom"])
+
+
 def data_request_url(spec: MapSpec) -> str | None:
-    """The API URL of the view's first data request: fixed filters, then sources and dates (None if inline)."""
+    """The API URL of the view's first data request: fixed filters, then sources and dates, then the shape
+    detail (None if inline)."""
     if not spec.data_url:
         return None
     state = spec.state
@@ -84,6 +95,7 @@ def data_request_url(spec: MapSpec) -> str | None:
     pairs += [("source", value) for value in _listed(state.get("source"))]
     pairs += [(key, state[key]) for key in ("from", "to") if state.get(key)]
     pairs += [("undated", "1")] if state.get("undated") and (state.get("from") or state.get("to")) else []
+    pairs += [("zoom", str(first_detail(spec)))]
     return spec.data_url + ("?" + urlencode(pairs) if pairs else "")
 
 
@@ -96,7 +108,8 @@ def _listed(value) -> list:
 def build(spec: MapSpec) -> folium.Map:
     """The folium Map of `spec`, extras attached in the order the browser must run them."""
     fmap = elements.LocalMap(label=spec.label, inline_assets=spec.inline_assets, asset_prefix=spec.asset_prefix,
-                             location=[40.0, 45.0], zoom_start=5, tiles=None, control_scale=True)
+                             location=[START_VIEW["lat"], START_VIEW["lon"]],
+                             zoom_start=START_VIEW["zoom"], tiles=None, control_scale=True)
     # Clustering needs a maxZoom even when there is no tile layer to supply one.
     fmap.options.update(maxZoom=18, minZoom=1)
     tiles = None
@@ -109,6 +122,8 @@ def build(spec: MapSpec) -> folium.Map:
         "facets": spec.facets, "links": spec.links, "linkTarget": spec.link_target,
         "icons": icon_urls(inline=spec.inline_assets, prefix=spec.asset_prefix), "attribution": GEONAMES_ATTRIBUTION,
         "ids": PANEL_IDS, "articles": spec.articles,
+        # Fetched data comes at the detail of the map's zoom (inline data carries the stored shapes).
+        "detailZoom": first_detail(spec) if spec.data_url else None, "fullDetailZoom": FULL_DETAIL_ZOOM,
     }
     layer = elements.DataLayer(options, preload=initial_url)
     layer.add_to(fmap)
@@ -130,8 +145,8 @@ def build(spec: MapSpec) -> folium.Map:
         elements.ShareControl(layer, SHARE_IDS, spec.embed_path).add_to(fmap)
     if "downloads" in controls and spec.export_url:
         elements.DownloadLinks(layer, {"url": spec.export_url, "ids": DOWNLOAD_IDS}).add_to(fmap)
-    if "density" in controls and spec.density_url:
-        elements.DensityView(layer, {"url": spec.density_url, "ids": DENSITY_IDS}).add_to(fmap)
+    if "density" in controls and (spec.density_url or spec.density):
+        elements.DensityView(layer, {"url": spec.density_url, "data": spec.density, "ids": DENSITY_IDS}).add_to(fmap)
     if spec.url_state:
         elements.UrlState(layer, spec.url_state).add_to(fmap)
     if spec.marks:
@@ -142,7 +157,7 @@ def build(spec: MapSpec) -> folium.Map:
 
 def render(spec: MapSpec) -> MapParts:
     """Render `spec` into the three parts a page template places (views without inline data are cached)."""
-    if spec.data is not None or spec.articles is not None or spec.outlines is not None:
+    if spec.data is not None or spec.articles is not None or spec.outlines is not None or spec.density is not None:
         return _render(spec)
     return _render_shell(spec)
 

@@ -31,8 +31,10 @@ EXPORT_FORMATS = ("html", "geojson", "csv", "kml", "gpkg")
 @click.option("--tiles", "tiles", default=OSM_TILES, show_default=True,
               help='Tile URL template; "" for the country-outline basemap only.')
 @click.option("--title", "title", default="", help="Title of the exported page.")
+@click.option("--quiet", is_flag=True, help="No progress bar (--format geojson, csv, kml, gpkg).")
 @data_option
-def export_command(out, fmt, article, place, sources, date_from, date_to, features, q, base_url, tiles, title, data):
+def export_command(out, fmt, article, place, sources, date_from, date_to, features, q, base_url, tiles, title, quiet,
+                   data):
     """Write a self-contained HTML map (Leaflet, data and popups inline) that works from file://, or with
     --format the same view's data as GeoJSON, CSV, KML or GeoPackage."""
     from mapapp.maps.export import check_base_url, export_map
@@ -46,7 +48,7 @@ def export_command(out, fmt, article, place, sources, date_from, date_to, featur
     conn = connect(database)
     try:
         if fmt != "html":
-            _export_data(conn, fmt, out, filters_args, article, place)
+            _export_data(conn, fmt, out, filters_args, article, place, progress=not quiet)
             return
         result = export_map(
             conn, str(database), out, title=title, article=article, place=place,
@@ -59,12 +61,28 @@ def export_command(out, fmt, article, place, sources, date_from, date_to, featur
                f"{result.articles} articles.")
 
 
-def _export_data(conn, fmt: str, out: Path, filters_args: dict, article: str | None, place: str | None) -> None:
-    from mapapp.maps.downloads import FORMATS, write_download
+# What the progress bar counts, by format (downloads.row_total).
+_UNITS = {"csv": " mentions", "geojson": " places", "kml": " places", "gpkg": " rows"}
+_STEPS = {"gpkg": " (rows read, then written)"}
+
+
+def _export_data(conn, fmt: str, out: Path, filters_args: dict, article: str | None, place: str | None, *,
+                 progress: bool) -> None:
+    import sys
+
+    from tqdm import tqdm
+
+    from mapapp.maps.downloads import FORMATS, row_total, write_download
+    from mapapp.maps.export import check_out_path
     from mapapp.maps.filters import MapFilters
 
     # One article's or one place's map shows its demonyms too (as its page does).
     chosen = {"article": article, "demonyms": "1"} if article else {"place": place, "demonyms": "1"} if place else {}
     filters = MapFilters.from_args({**filters_args, **chosen})
-    size = write_download(conn, filters, fmt, out)
+    filters.check(conn)
+    check_out_path(out)  # a bad --out is one line before any bar
+    # On stderr, as the other commands' bars: its total is counted first, so the estimate is honest.
+    with tqdm(total=row_total(conn, filters, fmt), unit=_UNITS[fmt], desc=f"export {fmt}{_STEPS.get(fmt, '')}",
+              file=sys.stderr, disable=not progress) as bar:
+        size = write_download(conn, filters, fmt, out, bar.update)
     click.echo(f"Wrote {terminal_text(out)} ({size / 1024:.0f} kB, {FORMATS[fmt].label}).")

@@ -166,3 +166,22 @@ def _periods(rows, shown: dict[str, str], step: str) -> list[dict]:
         start = next_period(start, step)
     return periods
 
+
+def inline_density(conn: sqlite3.Connection, filters: MapFilters) -> dict:
+    """Every density() answer the density view can ask for under `filters` (each level and count, totals and
+    the week and month timelines), for a file that cannot ask: "views" keyed "by/count/step" without their
+    outlines, which "outlines" holds once per level (region id -> geometry). A timeline of more than
+    MAX_PERIODS periods is left out."""
+    outlines: dict[str, dict] = {by: {} for by in LEVELS}
+    views: dict[str, dict] = {}
+    for by in LEVELS:
+        for count in COUNTS:
+            for step in (None, *STEPS):
+                try:
+                    answer = density(conn, filters, DensityQuery(by, count, step))
+                except InvalidInput:
+                    continue
+                for feature in answer["features"]:
+                    outlines[by][feature["id"]] = feature.pop("geometry")
+                views[f"{by}/{count}/{step or ''}"] = answer
+    return {"outlines": outlines, "views": views}

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -49,6 +50,9 @@ _TEXT_COLUMNS = ("title", "published", "source", "sentence", "mention", "place_i
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 2000
 
+# Told how many rows (mentions or places) were just written: a progress bar's update.
+Progress = Callable[[int], None] | None
+
 
 def spreadsheet_safe(value):
     """Text that a spreadsheet would read as a formula gets a leading apostrophe; numbers stay numbers."""
@@ -72,23 +76,66 @@ def mention_rows(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[dict
         yield from rows
 
 
-def csv_chunks(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[str]:
-    """The view's mentions as RFC 4180 CSV (CRLF, a header row), formula-like text cells prefixed with '."""
+def csv_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None) -> Iterator[str]:
+    """The view's mentions as RFC 4180 CSV (CRLF, a header row), formula-like text cells prefixed with '.
+    The header comes first, before any query: a download starts at once."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    number = 0
     for number, row in enumerate(mention_rows(conn, filters), 1):
         writer.writerow([spreadsheet_safe(row[c]) if c in _TEXT_COLUMNS else row[c] for c in CSV_COLUMNS])
         if number % _BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+            if progress:
+                progress(_BATCH)
     yield buffer.getvalue()
+    if progress and number % _BATCH:
+        progress(number % _BATCH)
 
 
-def geojson_bytes(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
-    """The view's GeoJSON FeatureCollection (RFC 7946, lon/lat), as the map itself loads it."""
-    return feature_collection_json(conn, filters)
+# How feature_collection_json() begins (its keys in feature_collection's order, compact separators).
+_GEOJSON_OPENING = '{"type":"FeatureCollection","features":['
+_SLICE = 1 << 16
+
+
+def geojson_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None) -> Iterator[str]:
+    """The view's GeoJSON FeatureCollection (RFC 7946, lon/lat), the map's own, a Feature at a time; its opening
+    comes before any query, so a download starts at once."""
+    yield _GEOJSON_OPENING
+    collection = feature_collection(conn, filters)
+    for number, feature in enumerate(collection.pop("features")):
+        yield ("," if number else "") + json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+        if progress:
+            progress(1)
+    del collection["type"]
+    # The foreign members (hidden_undated) after the features.
+    yield "]" + "".join(f",{json.dumps(key)}:{json.dumps(value)}" for key, value in collection.items()) + "}"
+
+
+def cached_geojson_chunks(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[str]:
+    """As geojson_chunks, from the bytes the map itself loads (the views cache, shared with /api/features): the
+    opening at once, then the rest in slices."""
+    yield _GEOJSON_OPENING
+    body = feature_collection_json(conn, filters).decode("utf-8")
+    if not body.startswith(_GEOJSON_OPENING):
+        raise ValueError("the map's GeoJSON no longer starts as downloads expect")
+    for start in range(len(_GEOJSON_OPENING), len(body), _SLICE):
+        yield body[start:start + _SLICE]
+
+
+def row_total(conn: sqlite3.Connection, filters: MapFilters, fmt: str) -> int:
+    """How many rows writing `fmt` goes through (what its progress counts): mentions for CSV, places for GeoJSON
+    and KML, both for a GeoPackage, each twice (read, then written into its layer)."""
+    where, params = filters.where()
+    places, mentions = conn.execute(f"SELECT COUNT(DISTINCT m.place_id), COUNT(*) FROM {filters.joins()}"
+                                    f" WHERE {where}", params).fetchone()
+    return {"csv": mentions, "geojson": places, "kml": places, "gpkg": 2 * (places + mentions)}[fmt]
 
 
 # ------------------------------------------------------------------------------------------------- KML
@@ -134,14 +181,15 @@ def _kml_description(properties: dict) -> str:
     return "\n".join(lines)
 
 
-def kml_chunks(conn: sqlite3.Connection, filters: MapFilters, *, title: str = "Places in the news") -> Iterator[str]:
+def kml_chunks(conn: sqlite3.Connection, filters: MapFilters, progress: Progress = None, *,
+               title: str = "Places in the news") -> Iterator[str]:
     """The view's places as a KML 2.2 document: a Placemark each (point or shape), its counts and newest mentions.
 
     Every text is XML-escaped character data: a title such as "<script>" arrives as text, never as markup.
     """
-    collection = feature_collection(conn, filters)
     yield ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
            f"<name>{xml_text(title)}</name>\n")
+    collection = feature_collection(conn, filters)
     for feature in collection["features"]:
         p = feature["properties"]
         data = "".join(f'<Data name="{name}"><value>{xml_text(p[name])}</value></Data>' for name in
@@ -149,6 +197,8 @@ def kml_chunks(conn: sqlite3.Connection, filters: MapFilters, *, title: str = "P
         yield (f"<Placemark><name>{xml_text(p['name'])}</name>"
                f"<description>{xml_text(_kml_description(p))}</description>"
                f"<ExtendedData>{data}</ExtendedData>{_kml_geometry(feature['geometry'])}</Placemark>\n")
+        if progress:
+            progress(1)
     yield "</Document></kml>\n"
 
 
@@ -207,7 +257,7 @@ def _polygonal(geometry: dict):
     return MultiPolygon([geom]) if geom.geom_type == "Polygon" else geom
 
 
-def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path) -> dict[str, int]:
+def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path, progress: Progress = None) -> dict[str, int]:
     """Write the view as a GeoPackage at `path` (replaced atomically): layers places, regions and mentions.
 
     Returns the number of rows of each layer.
@@ -241,10 +291,14 @@ def write_gpkg(conn: sqlite3.Connection, filters: MapFilters, path: Path) -> dic
                     rows["places"].append((geom, values))
                 else:
                     rows["regions"].append((geom, values))
+                if progress:
+                    progress(1)
             for m in mention_rows(conn, filters):
                 rows["mentions"].append((Point(m["lon"], m["lat"]), [m[c] for c in CSV_COLUMNS]))
+                if progress:
+                    progress(1)
             for table, kind, columns, description in _LAYERS:
-                _write_layer(out, table, kind, columns, description, rows[table])
+                _write_layer(out, table, kind, columns, description, rows[table], progress)
                 counts[table] = len(rows[table])
             out.commit()
         finally:
@@ -265,12 +319,20 @@ def _point(conn: sqlite3.Connection, feature: dict) -> tuple[float, float]:
     return lon, lat  # a line (a route) is listed at its place's point
 
 
-def _write_layer(out: sqlite3.Connection, table: str, kind: str, columns, description: str, rows: list) -> None:
+def _write_layer(out: sqlite3.Connection, table: str, kind: str, columns, description: str, rows: list,
+                 progress: Progress = None) -> None:
     definitions = ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns)
     out.execute(f'CREATE TABLE "{table}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {kind}, {definitions})')
     marks = ", ".join("?" * (len(columns) + 1))
+
+    def written():
+        for geom, values in rows:
+            yield gpkg_geometry(geom), *values
+            if progress:
+                progress(1)
+
     out.executemany(f'INSERT INTO "{table}" (geom, {", ".join(name for name, _ in columns)}) VALUES ({marks})',
-                    [(gpkg_geometry(geom), *values) for geom, values in rows])
+                    written())
     bounds = shapely.total_bounds([geom for geom, _values in rows]) if rows else [None] * 4
     out.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x,"
                 " max_y, srs_id) VALUES (?, 'features', ?, ?, ?, ?, ?, ?, 4326)",
@@ -286,20 +348,20 @@ def gpkg_bytes(conn: sqlite3.Connection, filters: MapFilters) -> bytes:
         return path.read_bytes()
 
 
-def write_download(conn: sqlite3.Connection, filters: MapFilters, fmt: str, path: Path) -> int:
-    """Write the view in format `fmt` (geojson, csv, kml, gpkg) to `path` atomically; returns the size in bytes."""
+# The formats written as text, a chunk at a time.
+CHUNKS = {"geojson": geojson_chunks, "csv": csv_chunks, "kml": kml_chunks}
+
+
+def write_download(conn: sqlite3.Connection, filters: MapFilters, fmt: str, path: Path,
+                   progress: Progress = None) -> int:
+    """Write the view in format `fmt` (geojson, csv, kml, gpkg) to `path` atomically, telling `progress` of the
+    rows (row_total) as they are written; returns the size in bytes."""
     from mapapp.maps.export import write_atomic
 
     if fmt == "gpkg":
-        write_gpkg(conn, filters, path)
+        write_gpkg(conn, filters, path, progress)
         return Path(path).stat().st_size
-    if fmt == "geojson":
-        text = geojson_bytes(conn, filters).decode("utf-8")
-    elif fmt == "csv":
-        text = "".join(csv_chunks(conn, filters))
-    elif fmt == "kml":
-        text = "".join(kml_chunks(conn, filters))
-    else:
+    if fmt not in CHUNKS:
         raise ValueError(f"unknown format {fmt!r}")
-    return write_atomic(path, text)
+    return write_atomic(path, "".join(CHUNKS[fmt](conn, filters, progress)))
 

@@ -11,7 +11,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from mapapp import files
 from mapapp.errors import InvalidInput
 from mapapp.maps import basemap, views
-from mapapp.maps.builder import PANEL_IDS, MapSpec, render
+from mapapp.maps.builder import DENSITY_IDS, PANEL_IDS, MapSpec, render
+from mapapp.maps.density import inline_density
 from mapapp.maps.filters import MapFilters
 from mapapp.maps.vendor import SITE_CSS, inline_text
 
@@ -64,13 +65,16 @@ def export_spec(conn: sqlite3.Connection, database: str, *, filters_args: dict, 
     base = MapSpec(tiles_url=tiles_url, tiles_attribution=tiles_attribution, links=links,
                    link_target="_blank" if base_url else None, url_state="hash", inline_assets=True,
                    outlines=basemap.country_outlines(conn, database, tolerance=EXPORT_OUTLINE_TOLERANCE),
-                   controls=frozenset({"filters", "layers", "list", "search", "fit"}))
+                   controls=frozenset({"filters", "layers", "list", "search", "fit", "density"}))
     if article is not None:
         spec = views.article_spec(conn, views.load_article(conn, article, limit=0), {}, base)
     elif place is not None:
         spec = views.place_spec(conn, views.load_place(conn, place), {}, base)
     else:
-        spec = views.inline_spec(conn, MapFilters.from_args(filters_args), {}, base)
+        filters = MapFilters.from_args(filters_args)
+        spec = views.inline_spec(conn, filters, {}, base)
+        # As on the overview (only there): the density view, its answers carried in the file.
+        spec.density = inline_density(conn, filters)
     spec.facets = None  # the file's controls offer what its own data holds
     if not base_url:
         spec.articles = reader_articles(conn, spec.data)
@@ -81,7 +85,7 @@ def render_export(spec: MapSpec, *, title: str) -> str:
     """The whole HTML document of an exported map."""
     return _env.get_template("maps/export.html").render(
         map=render(spec), ids=PANEL_IDS, title=title, site_css=inline_text(SITE_CSS),
-        reader=spec.links.get("mode") == "reader")
+        reader=spec.links.get("mode") == "reader", density_ids=DENSITY_IDS if spec.density else None)
 
 
 def check_out_path(path: Path) -> Path:

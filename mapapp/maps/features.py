@@ -51,6 +51,13 @@ def zoom_tolerance(zoom: int | None) -> float:
     return 360.0 / (256 * 2 ** zoom) / 2
 
 
+def detail_zoom(map_zoom: float) -> int:
+    """The `zoom` a map at `map_zoom` asks /api/features for: the even level of its pair (4 for 4 and 5, ...),
+    so shapes are at most a pixel off and zooming in asks again every second level; FULL_DETAIL_ZOOM at most.
+    static/map/data.js (detailFor) applies the same rule."""
+    return min(FULL_DETAIL_ZOOM, max(0, 2 * (int(map_zoom) // 2)))
+
+
 @memoize("feature geometry")
 def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon: float,
               tolerance: float = 0.0) -> dict:
@@ -61,17 +68,19 @@ def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon
         return json.loads(geometry)
     import math
 
-    import numpy as np
     import shapely
     from shapely.geometry import mapping
 
-    # Display only: containment and reverse() use the stored shape. Topology is kept, so no part vanishes;
-    # positions keep the decimals the tolerance needs (float noise would make the text longer, not shorter).
+    # Display only: containment and reverse() use the stored shape. Topology is kept by the simplification;
+    # positions keep the decimals the tolerance needs (float noise would make the text longer, not shorter),
+    # snapped to that grid so the shape stays valid: an islet that collapses on it (under a pixel) is left out.
     geom = shapely.from_geojson(geometry)
     simple = geom.simplify(tolerance, preserve_topology=True)
+    simple = simple if not simple.is_empty else geom
     digits = max(0, min(5, math.ceil(-math.log10(tolerance / 4))))
-    simple = shapely.transform(simple if not simple.is_empty else geom, lambda xy: np.round(xy, digits))
-    return mapping(simple)
+    snapped = shapely.set_precision(simple, 10.0 ** -digits)
+    # A shape smaller than the grid keeps its simplified positions rather than vanish.
+    return mapping(snapped if not snapped.is_empty else simple)
 
 
 _NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"

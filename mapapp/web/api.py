@@ -151,12 +151,11 @@ def export(fmt: str):
     db = get_db()
     filters.check(db)  # before the first byte: a bad id is a 400, not a broken download
     kind = downloads.FORMATS[fmt]
-    if fmt == "geojson":
-        body = downloads.geojson_bytes(db, filters)
-    elif fmt == "gpkg":
+    if fmt == "gpkg":  # an SQLite file: whole, once written
         body = downloads.gpkg_bytes(db, filters)
-    else:
-        body = stream_with_context(_encoded(downloads.csv_chunks if fmt == "csv" else downloads.kml_chunks, filters))
+    else:  # streamed: the first bytes leave before the view is read (GeoJSON: the map's cached view)
+        chunks = downloads.cached_geojson_chunks if fmt == "geojson" else downloads.CHUNKS[fmt]
+        body = stream_with_context(_encoded(chunks, filters))
     response = Response(body, mimetype=kind.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="mapapp-view.{kind.extension}"'
     return response

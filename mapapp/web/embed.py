@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request, url_for
 
 from mapapp.db import get_db
 from mapapp.maps import views
-from mapapp.maps.builder import PANEL_IDS, render
+from mapapp.maps.builder import ALL_CONTROLS, DENSITY_IDS, PANEL_IDS, render
 from mapapp.web.public import base_spec
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -16,10 +16,13 @@ FRAME_LINKS = {"link_target": "_blank"}
 
 @bp.get("/")
 def overview():
-    """The overview map with the URL's filters and view."""
-    spec = views.overview_spec(get_db(), request.args, base_spec(data_url=url_for("api.features"), **FRAME_LINKS))
+    """The overview map with the URL's filters and view; `view=density` (with `by`, `count`, `step`, `at`) opens
+    the density view, as on the overview."""
+    spec = views.overview_spec(get_db(), request.args, base_spec(
+        data_url=url_for("api.features"), density_url=url_for("api.density"),
+        controls=ALL_CONTROLS | {"density"}, **FRAME_LINKS))
     return render_template("maps/embed.html", map=render(spec), ids=PANEL_IDS, title="Map of places in the news",
-                           panel=True)
+                           panel=True, density_ids=DENSITY_IDS)
 
 
 @bp.get("/articles/<article_id>")

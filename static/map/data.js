@@ -32,10 +32,29 @@
       iconSize: [25, 41], iconAnchor: [12, 41], popupAnchor: [1, -34], shadowSize: [41, 41]
     });
     if (map.attributionControl && opts.attribution) { map.attributionControl.addAttribution(opts.attribution); }
+    // Fetched shapes come simplified for the map's zoom (the API's zoom): `detail` is the level loaded.
+    this.detail = null;
+    this.wanted = null;     // the level of the request in flight
+    this.reloading = '';    // 'load' while a filter change is in flight, 'detail' while only a zoom-in is
     // The first view's data is requested at once (the page may also preload this exact URL), not after set-up.
-    this.firstRequest = opts.dataUrl ? fetchJson(opts.initialUrl || this.dataRequestUrl()) : null;
+    this.firstRequest = opts.dataUrl ? fetchJson(opts.initialUrl || this.dataRequestUrl(opts.detailZoom)) : null;
     this.loads = 0;
+    if (opts.dataUrl) { map.on('zoomend', function () { this.ensureDetail(); }, this); }
   }
+
+  // The detail a map at `zoom` asks for: the even level of its pair, as mapapp.maps.features.detail_zoom.
+  DataLayer.prototype.detailFor = function (zoom) {
+    return Math.min(this.opts.fullDetailZoom, Math.max(0, 2 * Math.floor(zoom / 2)));
+  };
+
+  // After a zoom-in past what is loaded: the same places again with finer shapes. A pan, a zoom-out or a
+  // zoom within the pair asks nothing.
+  DataLayer.prototype.ensureDetail = function () {
+    if (this.detail === null) { return; }  // nothing loaded yet: the first load checks when it ends
+    var wanted = this.detailFor(this.map.getZoom());
+    var have = this.wanted !== null ? this.wanted : this.detail;
+    if (wanted > have) { this.load('detail'); }
+  };
 
   // The view's fixed filters and the current source/date filters: what the server is asked for.
   DataLayer.prototype.filterParams = function () {
@@ -49,9 +68,11 @@
     return params;
   };
 
-  // The API URL of the current filters.
-  DataLayer.prototype.dataRequestUrl = function () {
-    var query = this.filterParams().toString();
+  // The API URL of the current filters, with the shapes at the detail of `detail` (default: the map's zoom).
+  DataLayer.prototype.dataRequestUrl = function (detail) {
+    var params = this.filterParams();
+    params.set('zoom', String(detail === undefined || detail === null ? this.detailFor(this.map.getZoom()) : detail));
+    var query = params.toString();
     return this.opts.dataUrl + (query ? '?' + query : '');
   };
 
@@ -63,7 +84,8 @@
   };
 
   // Source and date filters: asked of the server when there is one, else applied to the inline data.
-  DataLayer.prototype.load = function () {
+  // load('detail') asks for the same filters at the current zoom's detail.
+  DataLayer.prototype.load = function (why) {
     var self = this;
     var done = function (features, hiddenUndated) {
       self.loaded = features;
@@ -72,16 +94,33 @@
       return self;
     };
     if (this.opts.dataUrl) {
-      var request = this.firstRequest || fetchJson(this.dataRequestUrl());
+      var first = this.firstRequest;
+      var detail = first ? this.opts.detailZoom : this.detailFor(this.map.getZoom());
+      var request = first || fetchJson(this.dataRequestUrl(detail));
       this.firstRequest = null;
+      // A filter change in flight stays one, even when a zoom-in replaces its request.
+      this.reloading = why === 'detail' && this.reloading !== 'load' ? 'detail' : 'load';
+      this.wanted = detail;
       // Only the latest request draws: a slow answer to an older filter must not replace a newer one.
       var number = ++this.loads;
-      announce(this.opts, 'Loading places…');
+      if (this.reloading === 'load') { announce(this.opts, 'Loading places…'); }
       return request
         .then(function (body) {
-          return number === self.loads ? done(body.features || [], body.hidden_undated) : self;
+          if (number !== self.loads) { return self; }
+          var reason = self.reloading;
+          self.detail = detail;
+          self.wanted = null;
+          self.reloading = '';
+          var features = body.features || [];
+          if (reason !== 'detail' || !self._refine(features)) { done(features, body.hidden_undated); }
+          self.ensureDetail();  // the map may have zoomed in (or been positioned) meanwhile
+          return self;
         })
-        .catch(function (error) { announce(self.opts, 'Could not load the places: ' + error.message); throw error; });
+        .catch(function (error) {
+          if (number === self.loads) { self.wanted = null; self.reloading = ''; }
+          announce(self.opts, 'Could not load the places: ' + error.message);
+          throw error;
+        });
     }
     return Promise.resolve(done(this._filterInline(), this._hiddenUndatedInline()));
   };
@@ -161,6 +200,29 @@
     });
     layer.feature = f;
     return layer;
+  };
+
+  // The same places with finer shapes: each shape's outline is replaced where it is, so pins, clusters and an
+  // open popup stay as they are. False (nothing changed) when the places are not those drawn.
+  DataLayer.prototype._refine = function (features) {
+    var loaded = {};
+    this.loaded.forEach(function (f) { loaded[String(f.id)] = true; });
+    if (features.length !== this.loaded.length ||
+        !features.every(function (f) { return loaded[String(f.id)]; })) { return false; }
+    var layers = this.layers;
+    features.forEach(function (f) {
+      var layer = layers[String(f.id)];
+      if (!(layer instanceof L.GeoJSON)) { return; }  // pins and circles have no shape to refine
+      layer.clearLayers();
+      layer.addData(f.geometry);
+      layer.feature = f;
+    });
+    var fresh = {};
+    features.forEach(function (f) { fresh[String(f.id)] = f; });
+    this.loaded = this.loaded.map(function (f) { return fresh[String(f.id)]; });
+    this.visible = this.visible.map(function (f) { return fresh[String(f.id)]; });
+    this._changed('detail');
+    return true;
   };
 
   // Popup width and height limits that keep it, its tip and its close button inside the map.

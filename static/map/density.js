@@ -68,12 +68,27 @@
     }
     params.set('by', this.state.by);
     params.set('count', this.state.count);
-    return this.opts.url + '?' + params.toString();
+    return (this.opts.url || '') + '?' + params.toString();
+  };
+
+  // An exported file carries the answers (mapapp.maps.density.inline_density): by level, count and step,
+  // the outlines once per level.
+  DensityView.prototype._inline = function (url) {
+    var params = new URLSearchParams(url.split('?')[1] || ''), data = this.opts.data;
+    var by = params.get('by'), answer = data.views[by + '/' + params.get('count') + '/' + (params.get('step') || '')];
+    if (!answer) { return Promise.reject(new Error('this timeline is not in the file')); }
+    var outlines = data.outlines[by] || {};
+    return Promise.resolve(Object.assign({}, answer, {features: answer.features.map(function (f) {
+      return Object.assign({}, f, {geometry: outlines[f.id]});
+    })}));
   };
 
   DensityView.prototype._fetch = function (url) {
     var self = this;
     if (this.cache[url]) { return Promise.resolve(this.cache[url]); }
+    if (this.opts.data) {
+      return this._inline(url).then(function (body) { self.cache[url] = body; return body; });
+    }
     return fetch(url, {credentials: 'same-origin'}).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) { throw new Error(body.error || ('HTTP ' + response.status)); }
@@ -145,9 +160,13 @@
     box.appendChild(node('strong', null, f.properties.name));
     box.appendChild(node('p', null, this._what(this.counts[f.id] || 0) + ' · ' + this._frameText()));
     if (f.properties.approximate) { box.appendChild(node('p', 'density-note', 'Approximate outline')); }
-    var link = node('a', null, 'Place page');
-    link.href = ((this.layer.links && this.layer.links.base) || '') + '/places/' + encodeURIComponent(f.id);
-    box.appendChild(link);
+    var links = this.layer.links || {};
+    if (links.mode === 'server') {  // an exported file without a server has no place pages
+      var link = node('a', null, 'Place page');
+      link.href = (links.base || '') + '/places/' + encodeURIComponent(f.id);
+      if (this.layer.opts.linkTarget) { link.target = this.layer.opts.linkTarget; link.rel = 'noopener'; }
+      box.appendChild(link);
+    }
     return box;
   };
 
@@ -221,6 +240,10 @@
       box.appendChild(node('p', 'density-note', this._what(this.data.unmapped) + ' in regions without an outline'));
     }
     box.appendChild(node('p', 'density-note', 'Classes: quantiles' + (this.frame ? ' of every frame' : '')));
+    if (this.opts.data) {
+      box.appendChild(node('p', 'density-note', 'Counts of the view as exported: the timeline steps through them,' +
+        ' the file\'s own filters do not change them'));
+    }
   };
 
   /* ---------------------------------------------------------------- view switch and timeline */

@@ -53,16 +53,26 @@
   mapapp.shareControl = function (layer, ids, embedPath) {
     var button = byId(ids.button), panel = byId(ids.panel), snippet = byId(ids.snippet), link = byId(ids.link);
     var copy = byId(ids.copy), width = byId(ids.width), height = byId(ids.height), viewBox = byId(ids.view);
-    var filtersBox = byId(ids.filters), preview = byId(ids.preview);
+    var filtersBox = byId(ids.filters), preview = byId(ids.preview), densityBox = byId(ids.density);
     if (!button || !panel || !snippet) { return; }
+    var DENSITY_KEYS = ['view', 'by', 'count', 'step', 'at'];
     var embedUrl = function () {
       var all = stateParams(layer), params = new URLSearchParams();
       var withFilters = !filtersBox || filtersBox.checked, withView = viewBox && viewBox.checked;
       var fixed = layer.opts.fixedParams || {};
       all.forEach(function (value, key) {
+        if (DENSITY_KEYS.indexOf(key) >= 0) { return; }  // the density box below decides
         var isView = key === 'zoom' || key === 'lat' || key === 'lon';
         if (isView ? withView : (withFilters || fixed[key] !== undefined)) { params.append(key, value); }
       });
+      // The embed opens in the density view with this page's choices (the frame shown only with the filters,
+      // whose date range it is).
+      if (densityBox && densityBox.checked && layer.density) {
+        var density = layer.density.state;
+        params.set('view', 'density');
+        ['by', 'count', 'step'].forEach(function (key) { params.set(key, density[key]); });
+        if (withFilters && density.at) { params.set('at', density.at); }
+      }
       var query = params.toString();
       return location.origin + embedPath + (query ? '?' + query : '');
     };
@@ -84,9 +94,14 @@
       var open = panel.hidden;
       panel.hidden = !open;
       button.setAttribute('aria-expanded', String(open));
+      // The embed shows what this page shows: the density view when it is on.
+      if (open && densityBox) {
+        densityBox.closest('label').hidden = !layer.density;
+        densityBox.checked = !!layer.density && layer.density.state.view === 'density';
+      }
       if (open) { fill(); snippet.focus(); snippet.select(); }
     });
-    [width, height, viewBox, byId(ids.fit), filtersBox].forEach(function (input) {
+    [width, height, viewBox, byId(ids.fit), filtersBox, densityBox].forEach(function (input) {
       if (input) { input.addEventListener(input.type === 'text' || input.type === 'number' ? 'input' : 'change', fill); }
     });
     var refill = function () { if (!panel.hidden) { fill(); } };

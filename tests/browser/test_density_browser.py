@@ -3,6 +3,7 @@ GeoPackage from the page and open it with GDAL's ogrinfo; hostile names stay tex
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,8 +28,8 @@ EXTRA = [("2022-03-29", "Tbilisi", "Civinfo"), ("2022-04-06", "Tbilisi", "Civinf
 
 
 @pytest.fixture(scope="module")
-def server(gazetteer_template, tmp_path_factory):
-    """mapapp on waitress over the sample articles and a few more (no tiles); yields (base URL, ids)."""
+def density_data(gazetteer_template, tmp_path_factory):
+    """The sample articles and a few more in a data folder; (folder, ids)."""
     data = copy_data_dir(gazetteer_template, tmp_path_factory.mktemp("density") / "data")
     with opened(data / DATABASE_NAME) as conn:
         ids = seed_sample(conn)
@@ -39,6 +40,13 @@ def server(gazetteer_template, tmp_path_factory):
         ids["azerbaijan"] = conn.execute("SELECT id FROM places WHERE feature = 'country' AND country_code = 'AZ'"
                                          ).fetchone()[0]
         conn.execute("UPDATE places SET name = ?, version = version + 1 WHERE id = ?", (HOSTILE, ids["armenia"]))
+    return data, ids
+
+
+@pytest.fixture(scope="module")
+def server(density_data):
+    """mapapp on waitress over density_data (no tiles); yields (base URL, ids)."""
+    data, ids = density_data
     app = create_app(data, {"TESTING": True, "LOAD_SEEDS": False, "SECRET_KEY": "t", "TILES_URL": ""})
     with serving(app) as base:
         yield base, ids
@@ -164,6 +172,80 @@ def test_hostile_region_name_stays_text_in_the_density_popup(page, server):
     expect(page.locator("#timeline-title")).to_have_text(f"Mentions of {HOSTILE} by week")
     assert page.locator(".place-timeline img").count() == 0
     expect(page.locator(".timeline-table tbody tr")).to_have_count(1)  # a1's week; a3 has no date
+
+
+def test_the_share_dialog_embeds_the_density_view_and_the_embed_shades_regions(page, server):
+    base, ids = server
+    page.goto(base + "/?view=density&by=country&count=mentions")
+    ready(page)
+    density_ready(page)
+    overview = fills(page)
+    page.locator("#share-button").click()
+    box = page.get_by_label("Density view (regions shaded by count, with its legend)")
+    expect(box).to_be_checked()  # the page shows the density view: so does the embed, by default
+    snippet = page.locator("#share-snippet")
+    expect(snippet).to_have_value(re.compile(r"view=density"))
+    src = snippet.input_value().split('src="')[1].split('"')[0].replace("&amp;", "&")
+    assert src.startswith(base + "/embed/?")
+    assert {k: v for k, v in parse_qs(urlsplit(src).query).items() if k in ("view", "by", "count")} == \
+        {"view": ["density"], "by": ["country"], "count": ["mentions"]}
+    box.uncheck()
+    expect(snippet).not_to_have_value(re.compile(r"view=density"))
+    box.check()
+
+    page.goto(src)
+    ready(page)
+    density_ready(page)
+    assert fills(page) == overview  # the same regions, shaded the same
+    assert set(overview) >= {ids["armenia"], ids["azerbaijan"]} and "none" not in overview.values()
+    legend = page.locator(".density-legend")
+    expect(legend).to_contain_text("Mentions per country")
+    assert page.locator(".leaflet-marker-icon").count() == 0
+    # its controls, in the embed's panel: provinces, then the timeline
+    page.locator(".embed-panel > summary").click()
+    page.locator("#density-by").select_option("admin1")
+    expect(legend).to_contain_text("Mentions per province or state")
+    page.get_by_role("button", name="Play the timeline").click()
+    density_ready(page, "2022-03-21")
+    page.get_by_role("button", name="Pause the timeline").click()
+    # a region's popup opens its place page in a new tab (the embedding page stays)
+    page.evaluate("() => { mapapp.current.density.group.getLayers()[0].openPopup(); }")
+    expect(page.locator(".density-popup a")).to_have_attribute("target", "_blank")
+
+
+def test_the_exported_file_has_the_density_view_offline(page, density_data, tmp_path):
+    from click.testing import CliRunner
+
+    from mapapp.cli import main
+
+    data, ids = density_data
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["export", "--data", str(data), "--out", str(out), "--tiles", ""])
+    assert result.exit_code == 0, result.output
+    page.context.route("http*://**/*", lambda route: route.abort())  # nothing but the file itself
+    page.goto(out.as_uri())
+    ready(page)
+    page.get_by_label("Density (regions shaded by count)").check()
+    density_ready(page)
+    shaded = fills(page)
+    assert {ids["armenia"], ids["azerbaijan"]} <= set(shaded) and shaded[ids["armenia"]] == "#a50f15"
+    assert "none" not in shaded.values()
+    legend = page.locator(".density-legend")
+    expect(legend).to_contain_text("Articles per country")
+    expect(legend).to_contain_text("Counts of the view as exported")
+    # the timeline plays from the file's own answers, moving the date range as on the overview
+    page.get_by_role("button", name="Play the timeline").click()
+    density_ready(page, "2022-03-21")
+    expect(page.locator("#filter-from")).to_have_value("2022-03-21")
+    density_ready(page, "2022-03-28")
+    page.get_by_role("button", name="Pause the timeline").click()
+    page.locator("#density-by").select_option("admin1")
+    expect(legend).to_contain_text("Articles per province or state")
+    density_ready(page)
+    assert page.evaluate("() => location.hash").find("view=density") >= 0  # the file's state is in its hash
+    page.evaluate("() => { mapapp.current.density.group.getLayers()[0].openPopup(); }")
+    expect(page.locator(".density-popup strong")).to_have_count(1)
+    assert page.locator(".density-popup a").count() == 0  # no place pages without a server
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="ogrinfo is missing: install Debian gdal-bin (make gdal)")

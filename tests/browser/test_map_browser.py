@@ -253,6 +253,81 @@ def test_the_url_restores_a_shared_view(page, server, features):
     assert page.evaluate("() => mapapp.current.state.source") == [source]
 
 
+def features_requests(page) -> list[str]:
+    """The /api/features URLs the page asks for from now on, in order."""
+    seen = []
+    page.on("request", lambda request: seen.append(request.url) if "/api/features" in request.url else None)
+    return seen
+
+
+def detail_of(url: str) -> int:
+    """The shape detail (`zoom`) a /api/features URL asks for."""
+    return int(parse_qs(urlsplit(url).query)["zoom"][0])
+
+
+def bucket(zoom: float) -> int:
+    """The detail the page asks for at a map zoom: the even level of its pair, 12 at most."""
+    return min(12, 2 * (int(zoom) // 2))
+
+
+def test_shapes_come_at_the_zoom_and_finer_after_zooming_in(page, server, features):
+    source = next(m["source"] for f in features for m in f["properties"]["mentions"] if m["source"])
+    requests = features_requests(page)
+    with page.expect_request(lambda r: "/api/features?" in r.url) as first:
+        page.goto(f"{server}/?source={source}")
+    ready(page)
+    assert detail_of(first.value.url) == 4  # the start view's zoom (5): the map has not fitted the data yet
+    assert parse_qs(urlsplit(first.value.url).query)["source"] == [source]
+    zoom = page.evaluate("() => mapapp.current.map.getZoom()")
+    page.wait_for_function("d => mapapp.current.detail === d", arg=bucket(zoom))
+    shown = page.locator("#place-list button").count()
+
+    # A pan asks nothing: the URL follows the view, and no request was made for it.
+    asked, lon = len(requests), parse_qs(urlsplit(page.url).query)["lon"][0]
+    page.evaluate("() => { mapapp.current.map.panBy([150, 80], {animate: false}); }")
+    page.wait_for_function("lon => new URLSearchParams(location.search).get('lon') !== lon", arg=lon)
+    assert len(requests) == asked
+
+    # Choosing a region zooms to it: its shape comes again, finer, and its popup stays open meanwhile.
+    region = next(f for f in features if f["properties"]["feature"] not in ("country", "continent")
+                  and f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+                  and any(m["source"] == source for m in f["properties"]["mentions"]))
+    coarse = page.evaluate("id => JSON.stringify(mapapp.current.layers[id].feature.geometry).length", region["id"])
+    with page.expect_response(lambda r: "/api/features?" in r.url and detail_of(r.url) > bucket(zoom)) as finer:
+        page.locator(f'#place-list button[data-place-id="{region["id"]}"]').click()
+    zoom = page.evaluate("() => mapapp.current.map.getZoom()")
+    assert detail_of(finer.value.url) == bucket(zoom)
+    assert parse_qs(urlsplit(finer.value.url).query)["source"] == [source]  # the filters stay
+    page.wait_for_function("d => mapapp.current.detail === d", arg=bucket(zoom))
+    assert page.evaluate("id => JSON.stringify(mapapp.current.layers[id].feature.geometry).length",
+                         region["id"]) > coarse
+    popup = page.locator(".leaflet-popup-content .mapapp-popup h2")
+    expect(popup).to_have_count(1)
+    expect(popup).to_have_text(region["properties"]["name"])
+    assert parse_qs(urlsplit(page.url).query)["sel"] == [region["id"]]
+    expect(page.locator("#place-list button")).to_have_count(shown)
+    assert page.locator(f'#filter-sources input[value="{source}"]').is_checked()
+
+    # Two levels further in: finer again; the shape drawn is the one the server sent.
+    if bucket(zoom) < 12:
+        with page.expect_response(lambda r: "/api/features?" in r.url and detail_of(r.url) > bucket(zoom)) as deeper:
+            page.evaluate("z => { mapapp.current.map.setZoom(z, {animate: false}); }", zoom + 2)
+        page.wait_for_function("d => mapapp.current.detail === d", arg=bucket(zoom + 2))
+        served = next(f for f in deeper.value.json()["features"] if f["id"] == region["id"])
+        assert page.evaluate("id => mapapp.current.layers[id].feature.geometry", region["id"]) == served["geometry"]
+        expect(popup).to_have_text(region["properties"]["name"])
+
+
+def test_embed_asks_for_the_shapes_of_its_zoom(page, server):
+    with page.expect_request(lambda r: "/api/features?" in r.url) as first:
+        page.goto(f"{server}/embed/?lat=40&lon=46&zoom=7")
+    ready(page)
+    assert detail_of(first.value.url) == 6
+    with page.expect_request(lambda r: "/api/features?" in r.url and detail_of(r.url) == 8):
+        page.evaluate("() => { mapapp.current.map.setZoom(8, {animate: false}); }")
+    page.wait_for_function("() => mapapp.current.detail === 8")
+
+
 def test_embed_works_inside_an_iframe_on_another_origin(page, server, seeded_data):
     embed_url = f"{server}/embed/?lat=40&lon=46&zoom=6"
     blocked_url = f"{server}/"
