@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from admin_support import make_app
-from conftest import copy_data_dir, serving
+from conftest import close_popup, copy_data_dir, serving
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -76,8 +76,7 @@ def test_a_click_inside_a_region_opens_the_region_not_the_country_around_it(page
     # (39.9, 46.75) lies inside Nagorno-Karabakh and Azerbaijan and no other shape
     click_at(page, 39.9, 46.75)
     expect(popup_name(page)).to_have_text("Nagorno-Karabakh")
-    page.locator(".leaflet-popup-close-button").click()
-    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    close_popup(page, ".mapapp-map")
     # Inside Lachin District, Nagorno-Karabakh's shape and Azerbaijan: the smallest (the district) wins
     click_at(page, 39.8, 46.6)
     expect(popup_name(page)).to_have_text("Lachin District")
@@ -242,8 +241,7 @@ def test_popups_stay_inside_a_phone_screen(phone, server):
     phone.wait_for_function(POPUP_INSIDE, timeout=5000)
     width = phone.locator(".leaflet-popup-content-wrapper").evaluate("e => e.getBoundingClientRect().width")
     assert width <= PHONE["width"] - 20
-    phone.locator(".leaflet-popup-close-button").click()
-    expect(phone.locator(".leaflet-popup")).to_have_count(0)
+    close_popup(phone, ".mapapp-map")
 
 
 def test_on_a_phone_the_article_page_starts_with_its_headline(phone, server, articles):
