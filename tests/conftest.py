@@ -153,6 +153,16 @@ def data_dir(gazetteer_template, tmp_path) -> Path:
 
 
 @pytest.fixture
+def conn(data_dir):
+    """A connection to this test's database, closed after the test."""
+    from mapapp.db import connect
+
+    connection = connect(data_dir / DATABASE_NAME)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
 def sample(data_dir) -> dict:
     """The sample articles of tests/mapdata.py stored in this test's database; their ids and place ids."""
     from mapdata import seed_sample

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from admin_support import HOSTILE, PASSWORD, query
+from admin_support import HOSTILE, PASSWORD, log_in, query
 from click.testing import CliRunner
 from conftest import close_popup
 from playwright.sync_api import expect
@@ -38,15 +38,6 @@ def ingest(app, tmp_path, text=ARTICLE) -> int:
     with app.app_context():
         [article_id] = ingest_paths(get_db(), get_geoparser(), [path], progress=False)
     return article_id
-
-
-def log_in(page, base):
-    page.goto(f"{base}/admin/")
-    assert "/auth/login" in page.url
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def impact_answer(page, button) -> dict:
