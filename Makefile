@@ -16,33 +16,26 @@ $(STAMP): pyproject.toml requirements.txt
 
 install: $(STAMP)
 
-## Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
-## As root it is installed with apt-get; otherwise this says what to run instead of calling sudo.
-chromium:
-	@test -x /usr/bin/chromium || { \
+# $(call apt_need,CHECK,WHAT,PACKAGES): if the shell command CHECK fails, install the Debian PACKAGES with apt-get as
+# root; otherwise say (WHAT is missing) what to run as root and fail, rather than calling sudo.
+apt_need = @$(1) || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && apt-get install -y -qq $(3) >/dev/null; \
 	  else \
-	    echo "chromium is missing: run as root: apt-get update && apt-get install -y chromium" >&2; exit 1; \
+	    echo "$(2) is missing: run as root: apt-get update && apt-get install -y $(3)" >&2; exit 1; \
 	  fi; }
+
+## Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
+chromium:
+	$(call apt_need,test -x /usr/bin/chromium,chromium,chromium)
 
 ## GDAL's ogrinfo (Debian gdal-bin): the download tests open the GeoPackage and KML files with it.
 gdal:
-	@command -v ogrinfo >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null; \
-	  else \
-	    echo "ogrinfo is missing: run as root: apt-get update && apt-get install -y gdal-bin" >&2; exit 1; \
-	  fi; }
+	$(call apt_need,command -v ogrinfo >/dev/null,ogrinfo,gdal-bin)
 
 ## Debian's qgis-common ships Natural Earth's admin-1 shapes (world_map.gpkg) that `mapapp gazetteer build` reads.
 boundaries:
-	@test -f /usr/share/qgis/resources/data/world_map.gpkg || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends qgis-common >/dev/null; \
-	  else \
-	    echo "qgis-common is missing: run as root: apt-get update && apt-get install -y --no-install-recommends qgis-common" >&2; exit 1; \
-	  fi; }
+	$(call apt_need,test -f /usr/share/qgis/resources/data/world_map.gpkg,qgis-common,--no-install-recommends qgis-common)
 
 run: install boundaries
 	$(BIN)/mapapp serve

@@ -175,5 +175,15 @@ def query(folder: Path, sql: str, *params):
     return _fetch(Path(folder) / DATABASE_NAME, sql, params, many=True)
 
 
+def log_in(page, base: str, path: str = "/admin/") -> None:
+    """In the browser, open admin page `path` of the site at `base`: it asks for the login, which comes back."""
+    page.goto(base + path)
+    assert page.url.startswith(f"{base}/auth/login"), page.url
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + path)
+
+
 VILLAGE = {"name": "Zorvanik", "feature": "village", "lat": 39.95, "lon": 46.62, "country_code": "AZ",
            "population": 420, "aliases": ["Zorvanikh"], "notes": "Invented for the tests."}

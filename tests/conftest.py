@@ -153,6 +153,16 @@ def data_dir(gazetteer_template, tmp_path) -> Path:
 
 
 @pytest.fixture
+def conn(data_dir):
+    """A connection to this test's database, closed after the test."""
+    from mapapp.db import connect
+
+    connection = connect(data_dir / DATABASE_NAME)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
 def sample(data_dir) -> dict:
     """The sample articles of tests/mapdata.py stored in this test's database; their ids and place ids."""
     from mapdata import seed_sample
@@ -271,6 +281,23 @@ def page(browser):
     yield page
     context.close()
     assert not page.dialogs, f"a JavaScript dialog opened: {page.dialogs}"
+
+
+def close_popup(page, map_selector: str) -> None:
+    """Close the one popup open on the map at `map_selector` with its close button, and wait until it is gone.
+
+    Leaflet pans a popup into view with an animation that a busy browser runs late, and a press and a release
+    that straddle a move miss the button. The pan starts in the task that adds the popup and its map pane has
+    class leaflet-pan-anim until it ends, so once the popup is there and that class is not, nothing moves.
+    """
+    from playwright.sync_api import expect
+
+    scope = page.locator(map_selector)
+    popup = scope.locator(".leaflet-popup")
+    expect(popup).to_have_count(1)
+    expect(scope.locator(".leaflet-pan-anim, .leaflet-zoom-anim")).to_have_count(0)
+    popup.locator(".leaflet-popup-close-button").click()
+    expect(popup).to_have_count(0)  # removed, not only fading out: nothing of it covers the map any more
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from mapapp.articles.feeds import (
     poll_feeds,
     remove_feed,
 )
-from mapapp.db import DATABASE_NAME, connect
 from mapapp.errors import InvalidInput, NotFound
 
 
@@ -22,13 +21,6 @@ def site():
             site.add_page(f"/news/{name}", name)
         site.add_page("/politics/springfield-council.html", "springfield-council.html")
         yield site
-
-
-@pytest.fixture
-def conn(data_dir):
-    connection = connect(data_dir / DATABASE_NAME)
-    yield connection
-    connection.close()
 
 
 def poll(conn, geoparser, **options):

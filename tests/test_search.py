@@ -22,13 +22,6 @@ def stored(data_dir, geoparser):
     return dict(zip([p.name for p in paths], ids))
 
 
-@pytest.fixture
-def conn(data_dir):
-    connection = connect(data_dir / DATABASE_NAME)
-    yield connection
-    connection.close()
-
-
 def found(conn, text):
     return {hit.id for hit in search(conn, text)[1]}
 

@@ -16,20 +16,12 @@ from web_support import Route, local_fetcher, news_site
 from mapapp.articles.fetch import USER_AGENT, FetchError
 from mapapp.articles.fingerprint import NEAR_BITS, distance, fingerprint
 from mapapp.articles.urls import ingest_urls
-from mapapp.db import DATABASE_NAME, connect
 
 
 @pytest.fixture
 def site():
     with news_site() as site:
         yield site
-
-
-@pytest.fixture
-def conn(data_dir):
-    connection = connect(data_dir / DATABASE_NAME)
-    yield connection
-    connection.close()
 
 
 fetcher = local_fetcher

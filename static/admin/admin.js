@@ -62,9 +62,12 @@
     return layer;
   }
 
-  function fitTo(map, group) {
+  /* A page's first view is set at once (animate false), as on the public maps: a zoom animated there from the
+     default view ends on a timer that a busy browser runs late, and until then a marker clicked moves under the
+     pointer and a popup opened is placed for the old zoom, then jumps. */
+  function fitTo(map, group, animate) {
     var bounds = group.getBounds();
-    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.2), { maxZoom: 10 }); }
+    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.2), { maxZoom: 10, animate: animate }); }
   }
 
   /* ---------------------------------------------------------------- search results */
@@ -73,7 +76,7 @@
     if (!map) { return; }
     var group = L.featureGroup().addTo(map);
     (data.places || []).forEach(function (place) { group.addLayer(placeLayer(place)); });
-    fitTo(map, group);
+    fitTo(map, group, false);
   }
 
   /* ---------------------------------------------------------------- one version, read-only */
@@ -81,7 +84,7 @@
     var map = baseMap("version-map");
     if (!map || !data.place) { return; }
     var group = L.featureGroup([placeLayer(data.place)]).addTo(map);
-    fitTo(map, group);
+    fitTo(map, group, false);
   }
 
   /* ---------------------------------------------------------------- the editor */
@@ -149,7 +152,7 @@
         preview.textContent = origin === "saved"
           ? "Shape: " + String(parsed.type) + " (saved; draw on the map or paste GeoJSON to change it)."
           : "Preview of the pasted " + String(parsed.type) + " (checked when you save).";
-        fitTo(map, shapes);
+        fitTo(map, shapes, origin !== "saved");
       } catch (err) {
         preview.textContent = "Cannot draw this GeoJSON: " + err.message;
       }
@@ -182,8 +185,8 @@
 
     textToShapes("saved");
     if (markerFromInputs()) {
-      if (shapes.getLayers().length) { fitTo(map, L.featureGroup([marker].concat(shapes.getLayers()))); }
-      else { map.setView(marker.getLatLng(), 9); }
+      if (shapes.getLayers().length) { fitTo(map, L.featureGroup([marker].concat(shapes.getLayers())), false); }
+      else { map.setView(marker.getLatLng(), 9, { animate: false }); }
     }
 
     /* -------------------------------------------------------------- impact preview */

@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from admin_support import PASSWORD, make_app, query
+from admin_support import log_in, make_app, query
 from conftest import ROOT, serving
 from playwright.sync_api import expect
 
@@ -28,14 +28,6 @@ def site(seeded_with_alice):
     app = make_app(folder)
     with serving(app) as base:
         yield base, folder
-
-
-def log_in(page, base):
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def ready(page):

@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 
 import pytest
-from admin_support import PASSWORD
+from admin_support import PASSWORD, log_in
 from playwright.sync_api import expect
 from web_support import news_site
 
@@ -30,14 +30,6 @@ def newsroom(app, data_dir, live_server):
     conn.close()
     with news_site() as site:
         yield live_server, site
-
-
-def log_in(page, base):
-    page.goto(f"{base}/admin/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
 
 
 def add_by_url(page, base, urls):

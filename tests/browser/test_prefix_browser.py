@@ -3,7 +3,7 @@ public map load their data, and nothing a page or script asks for leaves the pre
 from __future__ import annotations
 
 import pytest
-from admin_support import PASSWORD, make_app
+from admin_support import log_in, make_app
 from conftest import serving
 from playwright.sync_api import expect
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -27,13 +27,7 @@ def outside_the_prefix(page, base) -> list[str]:
 
 
 def test_the_admin_map_loads_its_outlines_and_checks_impact_below_the_prefix(page, prefixed):
-    place = f"{prefixed}/admin/places/cur:nagorno-karabakh"
-    page.goto(place)
-    assert page.url.startswith(f"{prefixed}/auth/login"), page.url  # the login keeps the prefix, and comes back
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(place)
+    log_in(page, prefixed, "/admin/places/cur:nagorno-karabakh")  # the login keeps the prefix, and comes back
     # No tile server: the country outlines from /news/outlines.json are the map's backdrop.
     expect(page.locator("#edit-map.admin-offline")).to_have_count(1)
     assert page.locator("#edit-map path.admin-outline").count() > 100

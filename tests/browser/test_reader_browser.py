@@ -8,8 +8,8 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from admin_support import make_app
-from conftest import copy_data_dir, serving
+from admin_support import log_in, make_app
+from conftest import close_popup, copy_data_dir, serving
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -76,8 +76,7 @@ def test_a_click_inside_a_region_opens_the_region_not_the_country_around_it(page
     # (39.9, 46.75) lies inside Nagorno-Karabakh and Azerbaijan and no other shape
     click_at(page, 39.9, 46.75)
     expect(popup_name(page)).to_have_text("Nagorno-Karabakh")
-    page.locator(".leaflet-popup-close-button").click()
-    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    close_popup(page, ".mapapp-map")
     # Inside Lachin District, Nagorno-Karabakh's shape and Azerbaijan: the smallest (the district) wins
     click_at(page, 39.8, 46.6)
     expect(popup_name(page)).to_have_text("Lachin District")
@@ -202,17 +201,11 @@ def test_the_exported_map_has_the_same_clean_basemap(page, folder, tmp_path):
 
 
 def test_admin_maps_get_the_offline_backdrop_when_tiles_fail(page, seeded_with_alice):
-    from admin_support import PASSWORD
-
     folder = seeded_with_alice
     # A tile server that refuses every connection: what an offline admin sees.
     app = make_app(folder, TILES_URL="http://127.0.0.1:9/{z}/{x}/{y}.png")
     with serving(app) as base:
-        page.goto(f"{base}/admin/places/cur:nagorno-karabakh")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/admin/places/cur:nagorno-karabakh")
+        log_in(page, base, "/admin/places/cur:nagorno-karabakh")
         expect(page.locator("#edit-map.admin-offline")).to_have_count(1)
         assert page.locator("#edit-map path.admin-outline").count() > 100
 
@@ -242,8 +235,7 @@ def test_popups_stay_inside_a_phone_screen(phone, server):
     phone.wait_for_function(POPUP_INSIDE, timeout=5000)
     width = phone.locator(".leaflet-popup-content-wrapper").evaluate("e => e.getBoundingClientRect().width")
     assert width <= PHONE["width"] - 20
-    phone.locator(".leaflet-popup-close-button").click()
-    expect(phone.locator(".leaflet-popup")).to_have_count(0)
+    close_popup(phone, ".mapapp-map")
 
 
 def test_on_a_phone_the_article_page_starts_with_its_headline(phone, server, articles):
@@ -365,19 +357,8 @@ def admin_server(seeded_with_alice):
         yield base
 
 
-def admin_log_in(page, base, path):
-    """Open `path` in the admin, logging in as alice on the way."""
-    from admin_support import PASSWORD
-
-    page.goto(base + path)
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + path)
-
-
 def test_admin_search_results_say_where_each_place_is_and_its_population(page, admin_server):
-    admin_log_in(page, admin_server, "/admin/?q=Springfield")
+    log_in(page, admin_server, "/admin/?q=Springfield")
     illinois = page.locator("#results tbody tr", has=page.locator("td.place-where", has_text="Illinois"))
     expect(illinois.first).to_be_visible()
     expect(illinois.first.locator("td.place-where")).to_contain_text("United States")
@@ -386,7 +367,7 @@ def test_admin_search_results_say_where_each_place_is_and_its_population(page, a
 
 
 def test_the_shape_hint_does_not_call_a_saved_shape_pasted(page, admin_server):
-    admin_log_in(page, admin_server, "/admin/places/cur:nagorno-karabakh")
+    log_in(page, admin_server, "/admin/places/cur:nagorno-karabakh")
     hint = page.locator("#geometry-preview")
     expect(hint).to_contain_text("saved")
     expect(hint).not_to_contain_text("pasted")
@@ -402,7 +383,7 @@ def test_the_review_queue_names_the_current_place_and_can_confirm_it(page, seede
     with conn:
         assert conn.execute("UPDATE mentions SET score = 0.1 WHERE text = 'Garabagh'").rowcount >= 1
     conn.close()
-    admin_log_in(page, admin_server, "/admin/review")
+    log_in(page, admin_server, "/admin/review")
     expect(page.locator(".review-group").first).to_be_visible()
     assert not re.search(r"now gn:\d+", page.locator("main").inner_text())
     current = page.locator(".review-current").first
@@ -427,7 +408,7 @@ def test_the_compare_page_prints_no_python_none_or_raw_json(page, seeded_with_al
     editing.update_place(conn, place.id, {"geometry": square, "notes": "Redrawn for the test"}, place.version,
                          "alice")
     conn.close()
-    admin_log_in(page, admin_server, f"/admin/places/{place.id}/compare?a={place.version}&b={place.version + 1}")
+    log_in(page, admin_server, f"/admin/places/{place.id}/compare?a={place.version}&b={place.version + 1}")
     diff = page.locator("#diff")
     expect(diff.locator('tr[data-field="geometry"] td.new')).to_have_text("Polygon with 5 points")
     text = diff.inner_text()
