@@ -53,9 +53,8 @@ def create_user(conn: sqlite3.Connection, username: str, password: str) -> int:
     with transaction(conn):
         if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
             raise Conflict(f"user {username!r} already exists", field="username")
-        cursor = conn.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)",
-                              (username, hashed, utc_now()))
-    return cursor.lastrowid
+        return conn.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+                            (username, hashed, utc_now())).fetchone()[0]
 
 
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:

@@ -118,5 +118,38 @@ def db_migrate_command(data) -> None:
     click.echo(f"{terminal_text(path)}: migrated from {start} to version {done.end}")
 
 
+@db_group.command("copy")
+@data_option
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The empty PostgreSQL database to copy into: postgresql://user@host:port/name.")
+def db_copy_command(data, target) -> None:
+    """Copy the data folder's SQLite database, every table, into an empty PostgreSQL database (migrated first),
+    then compare each table's row count and checksum on both sides; exits 1 if any differ."""
+    from mapapp.db import connect, database_path, is_url
+    from mapapp.transfer import copy_database
+
+    if not is_url(target):
+        raise click.ClickException(f"--to must be a postgresql:// URL, not {terminal_text(target)!r}")
+    path = database_path(data)
+    if not path.is_file():
+        raise click.ClickException(f"no database at {path}")
+    try:
+        source, destination = connect(path), connect(target)
+    except Exception as error:  # psycopg's OperationalError: cannot reach or log in to the server
+        raise click.ClickException(f"cannot open {terminal_text(target)}: {str(error).splitlines()[0]}") from None
+    try:
+        copied = copy_database(source, destination)
+    finally:
+        source.close()
+        destination.close()
+    mismatched = [copy.table for copy in copied if copy.source_checksum != copy.target_checksum]
+    for copy in copied:
+        mark = "" if copy.source_checksum == copy.target_checksum else f" != {copy.target_checksum[:16]} (DIFFERS)"
+        click.echo(f"{copy.table}: {copy.rows} rows, checksum {copy.source_checksum[:16]}{mark}")
+    if mismatched:
+        raise click.ClickException(f"the copy differs in {', '.join(mismatched)}")
+    click.echo(f"Copied into {terminal_text(target)}: every table matches")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

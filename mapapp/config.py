@@ -3,8 +3,8 @@
 Order, later wins: DEFAULTS; then the data folder's config.py; then MAPAPP_* environment variables (values
 parsed as JSON where they parse, so MAPAPP_TILES_URL='""' turns the tile layer off). A caller that passes
 its own mapping (the tests) gets DEFAULTS and that mapping only. DATA_DIR is always the data folder the app
-was made for, and DATABASE defaults to the file in it; SECRET_KEY, unless set, is made once per data folder
-and kept in it.
+was made for, and DATABASE is the file in it unless DATABASE_URL names a PostgreSQL database; SECRET_KEY,
+unless set, is made once per data folder and kept in it.
 """
 from __future__ import annotations
 
@@ -71,6 +71,16 @@ def secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def file_setting(data_dir: Path, name: str):
+    """One setting of DATA_DIR/config.py (None when the file or the setting is absent), read as Flask reads it."""
+    path = Path(data_dir) / CONFIG_FILE
+    if not path.is_file():
+        return None
+    namespace: dict = {"__file__": str(path)}
+    exec(compile(path.read_bytes(), str(path), "exec"), namespace)  # the operator's own file, as Flask does
+    return namespace.get(name)
+
+
 def load(config, data_dir: Path, overrides: Mapping | None = None) -> None:
     """Fill `config` (a flask.Config) for the app of `data_dir`, in the order the module docstring gives."""
     if overrides is not None and "DATA_DIR" in overrides:
@@ -83,6 +93,8 @@ def load(config, data_dir: Path, overrides: Mapping | None = None) -> None:
         config.from_prefixed_env(ENV_PREFIX)
     else:
         config.from_mapping(overrides)
+    if config.get("DATABASE_URL"):  # a shared PostgreSQL server instead of the folder's SQLite file
+        config["DATABASE"] = config["DATABASE_URL"]
     config["DATA_DIR"] = str(data_dir)  # the folder the app was made for, whatever a file or variable says
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = secret_key(data_dir)

@@ -1,7 +1,11 @@
-"""The SQLite database: connections (WAL, foreign keys), transactions, the request's connection on `g`.
+"""The database: which store (SQLite by default, PostgreSQL when configured), connections, transactions, and
+the request's connection on `g`.
 
-Flask is imported only inside the request helpers, so that the library (gazetteer, geoparser, CLI) can use
-this module without loading the web stack.
+A data folder's database is the SQLite file in it unless a PostgreSQL URL is configured: MAPAPP_DATABASE_URL,
+or DATABASE_URL in DATA_DIR/config.py (see location()). Both stores are reached through connections with
+sqlite3's interface (mapapp.postgres adapts psycopg's), so every query is written once; the rare statement that
+must differ asks dialect(conn). Flask is imported only inside the request helpers, so that the library
+(gazetteer, geoparser, CLI) can use this module without loading the web stack.
 """
 from __future__ import annotations
 
@@ -20,6 +24,19 @@ if TYPE_CHECKING:
     from flask import Flask
 
 DATABASE_NAME = "mapapp.sqlite3"
+URL_ENV = "MAPAPP_DATABASE_URL"
+_URL_PREFIXES = ("postgresql://", "postgres://")
+# Errors that both stores raise for a broken constraint (unique, foreign key, check).
+IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+try:
+    import psycopg
+
+    IntegrityError += (psycopg.IntegrityError,)
+except ImportError:  # psycopg is needed only for PostgreSQL (mapapp.postgres)
+    pass
+# Transactions that write on PostgreSQL take this advisory lock, as SQLite's BEGIN IMMEDIATE takes its write
+# lock: writers run one at a time, so the read-check-write steps (version checks, rate limits) stay atomic.
+_WRITE_LOCK = 0x6D617061  # "mapa"
 
 
 def database_path(data_dir: str | os.PathLike | None = None) -> Path:
@@ -27,11 +44,49 @@ def database_path(data_dir: str | os.PathLike | None = None) -> Path:
     return Path(data_dir or default_data_dir()) / DATABASE_NAME
 
 
+def is_url(location: str | os.PathLike) -> bool:
+    """True when `location` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(_URL_PREFIXES)
+
+
+def location(data_dir: str | os.PathLike | None = None) -> str:
+    """The database of a data folder: $MAPAPP_DATABASE_URL, else DATABASE_URL in its config.py, else its file."""
+    from mapapp.config import file_setting
+
+    data_dir = Path(data_dir or default_data_dir())
+    url = os.environ.get(URL_ENV) or file_setting(data_dir, "DATABASE_URL")
+    return url if url else str(database_path(data_dir))
+
+
+def dialect(conn) -> str:
+    """'sqlite' or 'postgresql': which SQL the connection speaks, for the few statements that differ."""
+    return getattr(conn, "dialect", "sqlite")
+
+
+def identity(conn) -> str:
+    """Which database `conn` is open on (its file, or its URL): what caches shared across connections key on."""
+    if dialect(conn) == "postgresql":
+        return conn.url
+    return conn.execute("PRAGMA database_list").fetchone()[2]
+
+
 def connect(path: str | os.PathLike, *, migrate: bool = True) -> sqlite3.Connection:
-    """Open the database at `path` in WAL mode, autocommit, rows as sqlite3.Row, with every migration applied.
+    """Open the database at `path` (a file, or a postgresql:// URL), autocommit, rows readable by name, with every
+    migration applied. SQLite files are opened in WAL mode with foreign keys on.
 
     `migrate=False` opens it as it is (for `mapapp db migrate`, which reports what it applies).
     """
+    if is_url(path):
+        from mapapp import postgres
+
+        conn = postgres.connect(path)
+        if migrate:
+            try:
+                migrations.migrate(conn)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: we issue BEGIN ourselves (see transaction()), so nothing commits by surprise.
     conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
@@ -79,7 +134,10 @@ def check(path: str | os.PathLike) -> list[str]:
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection, *, immediate: bool = True):
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; nests as a SAVEPOINT."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; nests as a SAVEPOINT.
+
+    On PostgreSQL an immediate transaction takes the store's write lock first (one writer at a time, as SQLite).
+    """
     if conn.in_transaction:
         name = f"sp_{id(conn)}_{os.urandom(4).hex()}"
         conn.execute(f"SAVEPOINT {name}")
@@ -91,7 +149,12 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True):
             raise
         conn.execute(f"RELEASE {name}")
         return
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if dialect(conn) == "postgresql":
+        conn.execute("BEGIN")
+        if immediate:
+            conn.execute(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
+    else:
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield conn
     except BaseException:

@@ -38,7 +38,7 @@ def article_mentions(conn: sqlite3.Connection, article_id: int, *, resolved_only
 def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limit: int) -> list[dict]:
     """A page of the mentions of one place, newest articles first, each with its article and its sentence."""
     rows = [dict(row) for row in conn.execute(
-        "SELECT m.id, m.article_id, m.start, m.end, m.text, m.kind, m.sentence_start, m.sentence_end,"
+        'SELECT m.id, m.article_id, m.start, m."end", m.text, m.kind, m.sentence_start, m.sentence_end,'
         " a.title, a.source, a.published, a.url FROM mentions m JOIN articles a ON a.id = m.article_id"
         " WHERE m.place_id = ? ORDER BY a.published IS NULL, a.published DESC, a.id DESC, m.start, m.id"
         " LIMIT ? OFFSET ?", (place_id, limit, offset))]

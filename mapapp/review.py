@@ -21,7 +21,7 @@ def queue(conn: sqlite3.Connection, *, threshold: float = LOW_CONFIDENCE, limit:
     """Groups {key, name, spellings, mentions, articles, unresolved, examples} by normalised name, biggest first."""
     not_places = {row["key"] for row in conn.execute("SELECT key FROM not_places")}
     rows = conn.execute(
-        "SELECT m.id, m.article_id, m.start, m.end, m.text, m.place_id, m.score, m.sentence_start,"
+        'SELECT m.id, m.article_id, m.start, m."end", m.text, m.place_id, m.score, m.sentence_start,'
         " m.sentence_end, a.title FROM mentions m JOIN articles a ON a.id = m.article_id"
         " WHERE m.kind = 'place' AND (m.place_id IS NULL OR m.score < ?)"
         " ORDER BY a.published DESC, m.article_id DESC, m.start", (threshold,))
@@ -65,8 +65,8 @@ def mark_not_place(conn: sqlite3.Connection, name: str, user: str) -> str:
     if not key:
         raise InvalidInput("name has no letters", field="name")
     with transaction(conn):
-        conn.execute("INSERT INTO not_places (key, name, user, at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO "
-                     "UPDATE SET name = excluded.name, user = excluded.user, at = excluded.at",
+        conn.execute('INSERT INTO not_places (key, name, "user", at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO '
+                     'UPDATE SET name = excluded.name, "user" = excluded."user", at = excluded.at',
                      (key, name, user, utc_now()))
         bump_version(conn)
     return key

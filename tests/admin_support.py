@@ -6,14 +6,13 @@ code the build uses; it keeps full-table snapshots (the "nothing changed" check)
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from mapapp import create_app
 from mapapp.accounts import create_user
-from mapapp.db import DATABASE_NAME, connect, transaction
+from mapapp.db import DATABASE_NAME, connect, dialect, transaction
 from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, read_features
 from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import insert_places, set_meta, utc_now
@@ -83,10 +82,36 @@ def seeded_with_alice(seeded_template, tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def small_pg_template(postgres_server, small_template) -> str:
+    """Name of a PostgreSQL template database holding what small_template holds (copied as `db copy` does)."""
+    from postgres_support import create_database, database_url
+
+    from mapapp.transfer import copy_database
+
+    create_database(postgres_server, "mapapp_small_template")
+    source = connect(small_template / DATABASE_NAME)
+    target = connect(database_url(postgres_server, "mapapp_small_template"))
+    try:
+        copy_database(source, target)
+    finally:
+        source.close()
+        target.close()
+    return "mapapp_small_template"
+
+
 @pytest.fixture
 def small_app(small_dir):
     """The app over the small gazetteer."""
     return make_app(small_dir)
+
+
+@pytest.fixture
+def small_pg_url(request, small_pg_template) -> str:
+    """A PostgreSQL database of this test holding the small gazetteer and alice and bob; dropped afterwards."""
+    from postgres_support import new_database
+
+    return new_database(request, small_pg_template)
 
 
 @pytest.fixture
@@ -135,24 +160,25 @@ def post_form(client, url: str, data: dict, **headers):
 
 
 def snapshot(db_path) -> dict[str, list[tuple]]:
-    """Every row of every table, sorted: two equal snapshots mean nothing was stored."""
-    conn = sqlite3.connect(db_path)
+    """Every row of every table, sorted: two equal snapshots mean nothing was stored (either store)."""
+    conn = connect(db_path, migrate=False)
     try:
-        tables = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        listing = ("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                   " AND table_name != 'spatial_ref_sys' ORDER BY table_name" if dialect(conn) == "postgresql" else
+                   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        tables = [row[0] for row in conn.execute(listing)]
         return {table: sorted(map(tuple, conn.execute(f"SELECT * FROM {table}")), key=repr) for table in tables}
     finally:
         conn.close()
 
 
 def db_path(app) -> str:
-    """The database file of an app."""
+    """The database of an app: its file, or its PostgreSQL URL."""
     return app.config["DATABASE"]
 
 
 def _fetch(database, sql: str, params, many: bool):
-    conn = sqlite3.connect(database)
-    conn.row_factory = sqlite3.Row
+    conn = connect(database, migrate=False)
     try:
         cursor = conn.execute(sql, params)
         return cursor.fetchall() if many else cursor.fetchone()

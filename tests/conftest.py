@@ -25,7 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 # Fixtures of more than one test file, registered here so that no test file imports a fixture by name.
-pytest_plugins = ["admin_support"]
+pytest_plugins = ["admin_support", "postgres_support"]
 
 
 class BufferedClient(FlaskClient):

@@ -37,7 +37,7 @@ def add_article(conn: sqlite3.Connection, *, text: str, places: dict[str, str], 
                 ends = [i for i in (text.find(".", end), text.find("\n", end)) if i >= 0]
                 s_end = min(ends) + 1 if ends else len(text)
                 conn.execute(
-                    "INSERT INTO mentions (article_id, start, end, text, kind, place_id, score, sentence_start,"
+                    'INSERT INTO mentions (article_id, start, "end", text, kind, place_id, score, sentence_start,'
                     " sentence_end, alternatives) VALUES (?, ?, ?, ?, 'place', ?, 1.0, ?, ?, ?)",
                     (article_id, start, end, name, pid, s_start, s_end, json.dumps([])))
     return article_id

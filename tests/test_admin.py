@@ -167,7 +167,7 @@ def test_two_editors_save_the_same_version_one_gets_409(small_app, alice, bob):
     # The re-shown form still carries version 1: saving it again cannot overwrite alice's edit.
     assert 'name="version" value="1"' in third.get_data(as_text=True)
     assert row(small_app, "SELECT population FROM places WHERE id = 'admin:zorvanik'")["population"] == 600
-    history = rows(small_app, "SELECT action, user, version FROM place_history WHERE place_id = 'admin:zorvanik' "
+    history = rows(small_app, "SELECT action, \"user\", version FROM place_history WHERE place_id = 'admin:zorvanik' "
                               "ORDER BY id")
     assert [tuple(h) for h in history] == [("create", "alice", 1), ("update", "alice", 2)]
 
@@ -255,7 +255,8 @@ def test_simultaneous_saves_of_one_version_let_exactly_one_win(small_app, alice,
     winner = next(name for name, status in statuses.items() if status == 200)
     stored = row(small_app, "SELECT population, version FROM places WHERE id = 'admin:zorvanik'")
     assert tuple(stored) == ({"alice": 111, "bob": 222}[winner], 2)
-    history = rows(small_app, "SELECT action, user FROM place_history WHERE place_id = 'admin:zorvanik' ORDER BY id")
+    history = rows(small_app, 'SELECT action, "user" FROM place_history'
+                              " WHERE place_id = 'admin:zorvanik' ORDER BY id")
     assert [tuple(h) for h in history] == [("create", "alice"), ("update", winner)]
 
 

@@ -33,7 +33,7 @@ def span(name: str, text: str = TEXT) -> dict:
 
 def mention(app, article_id, name):
     at = span(name)
-    return row(app, "SELECT * FROM mentions WHERE article_id = ? AND start = ? AND end = ?", article_id,
+    return row(app, "SELECT * FROM mentions WHERE article_id = ? AND start = ? AND \"end\" = ?", article_id,
                at["start"], at["end"])
 
 

@@ -31,7 +31,7 @@ def add_mentions(app, article_id):
     for text, place_id, score, sentence in spans:
         start = TEXT.index(text, first_end if sentence else 0)
         s_start, s_end = (0, first_end) if sentence == 0 else (first_end + 1, TEXT.index(".", first_end) + 1)
-        conn.execute("INSERT INTO mentions (article_id, start, end, text, kind, place_id, score, sentence_start,"
+        conn.execute('INSERT INTO mentions (article_id, start, "end", text, kind, place_id, score, sentence_start,'
                      " sentence_end) VALUES (?, ?, ?, ?, 'place', ?, ?, ?, ?)",
                      (article_id, start, start + len(text), text, place_id, score, s_start, s_end))
     conn.close()
@@ -64,7 +64,7 @@ def test_add_as_alias_is_versioned_and_reresolves(small_app, alice, tmp_path):
     assert response.status_code == 302
     armenia = row(small_app, "SELECT version FROM places WHERE id = 'gn:174982'")
     assert armenia["version"] == 2
-    history = rows(small_app, "SELECT action, user FROM place_history WHERE place_id = 'gn:174982'")
+    history = rows(small_app, "SELECT action, \"user\" FROM place_history WHERE place_id = 'gn:174982'")
     assert [tuple(h) for h in history] == [("alias", "alice")]
     assert row(small_app, "SELECT 1 AS x FROM place_names WHERE place_id = 'gn:174982' AND key = 'hayastan'")
     resolved = rows(small_app, "SELECT text, place_id FROM mentions WHERE article_id = ? AND lower(text) = "

@@ -45,7 +45,7 @@ def _state(row) -> dict | None:
 # A correction `c` that pins its span: the newest of that span's corrections that are not undone.
 _PINNING = ("c.action IN ('place', 'not_place') AND c.undone_at IS NULL AND c.id = (SELECT max(d.id)"
             " FROM mention_corrections d WHERE d.article_id = c.article_id AND d.start = c.start"
-            " AND d.end = c.end AND d.action IN ('place', 'not_place') AND d.undone_at IS NULL)")
+            ' AND d."end" = c."end"' " AND d.action IN ('place', 'not_place') AND d.undone_at IS NULL)")
 
 
 def pins(conn: sqlite3.Connection, article_id: int) -> list[sqlite3.Row]:
@@ -128,18 +128,18 @@ def correct(conn: sqlite3.Connection, data: dict, user: str) -> dict:
             if conn.execute("SELECT 1 FROM places WHERE id = ?", (place_id,)).fetchone() is None:
                 raise InvalidInput(f"no place with id {place_id!r}", field="place_id")
         current = conn.execute("SELECT kind, place_id, score FROM mentions WHERE article_id = ? AND start = ?"
-                               " AND end = ?", (article["id"], start, end)).fetchone()
+                               ' AND "end" = ?', (article["id"], start, end)).fetchone()
         if action == "not_place" and current is None:
             raise InvalidInput("no place is read at this span; nothing to mark", field="start")
         after = {"kind": current["kind"] if current else "place", "place_id": place_id,
                  "score": PINNED_SCORE} if action == "place" else None
-        cursor = conn.execute(
-            "INSERT INTO mention_corrections (article_id, start, end, text, action, place_id, user, at, before,"
-            " after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        correction_id = conn.execute(
+            'INSERT INTO mention_corrections (article_id, start, "end", text, action, place_id, "user", at, before,'
+            " after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (article["id"], start, end, span, action, place_id, user, utc_now(),
-             json.dumps(_state(current)), json.dumps(after)))
+             json.dumps(_state(current)), json.dumps(after))).fetchone()[0]
         _relay(conn, article["id"], article["text"])
-        return record(conn, cursor.lastrowid)
+        return record(conn, correction_id)
 
 
 def undo(conn: sqlite3.Connection, correction_id, user: str) -> dict:
@@ -158,7 +158,7 @@ def undo(conn: sqlite3.Connection, correction_id, user: str) -> dict:
         now = utc_now()
         conn.execute("UPDATE mention_corrections SET undone_at = ?, undone_by = ? WHERE id = ?", (now, user, wanted))
         conn.execute(
-            "INSERT INTO mention_corrections (article_id, start, end, text, action, place_id, user, at, before,"
+            'INSERT INTO mention_corrections (article_id, start, "end", text, action, place_id, "user", at, before,'
             " after, undoes) VALUES (?, ?, ?, ?, 'undo', NULL, ?, ?, ?, ?, ?)",
             (row["article_id"], row["start"], row["end"], row["text"], user, now, row["after"], row["before"],
              wanted))
@@ -174,7 +174,7 @@ def _relay(conn: sqlite3.Connection, article_id: int, text: str) -> None:
         _replace_mentions,  # store imports this module: import at call time
     )
 
-    columns = "start, end, text, kind, place_id, score, sentence_start, sentence_end, alternatives"
+    columns = 'start, "end", text, kind, place_id, score, sentence_start, sentence_end, alternatives'
     rows = [tuple(row) for row in conn.execute(
         f"SELECT {columns} FROM mentions WHERE article_id = ? ORDER BY start", (article_id,))]
     new = apply_pins(conn, article_id, text, rows)
@@ -224,7 +224,7 @@ def review_items(conn: sqlite3.Connection, limit: int = 200) -> list[dict]:
         f" LEFT JOIN places p ON p.id = c.place_id WHERE {_PINNING}"
         # Missed: when the span was first corrected, the geoparser read no place there.
         " AND (c.action = 'not_place' OR (c.action = 'place' AND (SELECT e.before FROM mention_corrections e"
-        " WHERE e.article_id = c.article_id AND e.start = c.start AND e.end = c.end ORDER BY e.id LIMIT 1)"
+        ' WHERE e.article_id = c.article_id AND e.start = c.start AND e."end" = c."end" ORDER BY e.id LIMIT 1)'
         " = 'null')) ORDER BY c.id DESC LIMIT ?",
         (limit,)).fetchall()
     return [{**_as_dict(row), "title": row["title"], "place_name": row["place_name"],
@@ -243,8 +243,8 @@ def export_annotations(conn: sqlite3.Connection) -> Iterator[dict]:
     for article in articles:
         toponyms = [{"start": row["start"], "end": row["end"], "text": row["text"], "lat": row["lat"],
                      "lon": row["lon"]} for row in conn.execute(
-            "SELECT m.start, m.end, m.text, p.lat, p.lon FROM mentions m JOIN places p ON p.id = m.place_id"
-            " WHERE m.article_id = ? AND m.kind = 'place' ORDER BY m.start, m.end", (article["id"],))]
+            'SELECT m.start, m."end", m.text, p.lat, p.lon FROM mentions m JOIN places p ON p.id = m.place_id'
+            " WHERE m.article_id = ? AND m.kind = 'place' ORDER BY m.start, " 'm."end"', (article["id"],))]
         yield {"id": f"mapapp-{article['id']}", "text": article["text"], "toponyms": toponyms}
 
 
@@ -288,7 +288,7 @@ def candidates(conn: sqlite3.Connection, article_value, start_value, end_value) 
     article = _article(conn, article_value)
     start, end, span = _span(article, {"start": start_value, "end": end_value})
     mention = conn.execute("SELECT kind, place_id, alternatives FROM mentions WHERE article_id = ? AND start = ?"
-                           " AND end = ?", (article["id"], start, end)).fetchone()
+                           ' AND "end" = ?', (article["id"], start, end)).fetchone()
     ids = []
     if mention is not None:
         ids += [mention["place_id"]] if mention["place_id"] else []

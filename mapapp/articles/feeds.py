@@ -172,8 +172,10 @@ def poll_feeds(conn: sqlite3.Connection, parser, *, fetcher: Fetcher, feeds: lis
                 poll.outcomes.append(outcome)
                 if outcome.reason not in PASSING_REASONS:  # a timeout or a 503 is retried by the next poll
                     with transaction(conn):
-                        conn.execute("INSERT OR REPLACE INTO feed_items (feed_id, link, outcome, article_id,"
-                                     " seen_at) VALUES (?, ?, ?, ?, ?)",
+                        conn.execute("INSERT INTO feed_items (feed_id, link, outcome, article_id, seen_at)"
+                                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (feed_id, link) DO UPDATE SET"
+                                     " outcome = excluded.outcome, article_id = excluded.article_id,"
+                                     " seen_at = excluded.seen_at",
                                      (poll.feed_id, link, outcome.status, outcome.article_id, _now()))
                 if on_outcome is not None:
                     on_outcome(outcome)

@@ -20,7 +20,7 @@ from mapapp.articles.fingerprint import fingerprint
 from mapapp.articles.metadata import detect_metadata
 from mapapp.articles.near import HomeRegions
 from mapapp.articles.sentences import Sentences
-from mapapp.db import transaction
+from mapapp.db import dialect, transaction
 from mapapp.errors import InputTooLarge, MalformedFile, MapappError, NotFound
 from mapapp.gazetteer.names import normalise_name
 from mapapp.maps.features import bump_articles_version
@@ -53,7 +53,7 @@ def _mention_rows(text: str, mentions) -> list[tuple]:
 def _replace_mentions(conn: sqlite3.Connection, article_id: int, rows: list[tuple]) -> None:
     conn.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
     conn.executemany(
-        "INSERT INTO mentions (article_id, start, end, text, kind, place_id, score, sentence_start, sentence_end,"
+        'INSERT INTO mentions (article_id, start, "end", text, kind, place_id, score, sentence_start, sentence_end,'
         " alternatives) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(article_id, *row) for row in rows],
     )
@@ -234,7 +234,7 @@ def _changes(conn: sqlite3.Connection, parser, article_id: int, gazetteer) -> tu
     # Editors' corrections pin their spans: the re-parse never undoes them.
     rows = apply_pins(conn, article_id, text, _mention_rows(text, mentions))
     old = {(r["start"], r["end"]): (r["kind"], r["place_id"]) for r in conn.execute(
-        "SELECT start, end, kind, place_id FROM mentions WHERE article_id = ?", (article_id,))}
+        'SELECT start, "end", kind, place_id FROM mentions WHERE article_id = ?', (article_id,))}
     new = {(row[0], row[1]): (row[3], row[4]) for row in rows}
     changed = sum(1 for span in old.keys() | new.keys() if old.get(span) != new.get(span))
     return changed, rows
@@ -262,11 +262,10 @@ def queue_reresolution(conn: sqlite3.Connection, *, names: Iterable[str] = (),
     together: reresolve_pending() pays it, after a crash at the next start, ingest or request.
     """
     with transaction(conn):
-        cursor = conn.execute(
-            "INSERT INTO pending_reresolution (names, place_ids, at) VALUES (?, ?, ?)",
+        return conn.execute(
+            "INSERT INTO pending_reresolution (names, place_ids, at) VALUES (?, ?, ?) RETURNING id",
             (json.dumps(sorted({str(name) for name in names}), ensure_ascii=False),
-             json.dumps(sorted({str(pid) for pid in place_ids})), time.time()))
-    return cursor.lastrowid
+             json.dumps(sorted({str(pid) for pid in place_ids})), time.time())).fetchone()[0]
 
 
 def reresolve_pending(conn: sqlite3.Connection, parser, ids: Iterable[int] | None = None, *,
@@ -357,11 +356,23 @@ def _words(text: str) -> str:
 
 
 def _index_words(conn: sqlite3.Connection, article_id: int, text: str, words: str | None = None) -> None:
-    """(Re)write the article's row of article_words (call inside the transaction that writes its text);
+    """(Re)write the article's entry in article_words (call inside the transaction that writes its text);
     `words`: _words(text) when already known."""
-    conn.execute("DELETE FROM article_words WHERE rowid = ?", (article_id,))
-    conn.execute("INSERT INTO article_words (rowid, words) VALUES (?, ?)",
-                 (article_id, _words(text) if words is None else words))
+    _write_words(conn, [(article_id, _words(text) if words is None else words)], replace=True)
+
+
+def _write_words(conn, entries: list[tuple[int, str]], *, replace: bool = False) -> None:
+    # SQLite: one FTS5 row per article. PostgreSQL: one row per (article, word), plus the word '' that marks
+    # the article as indexed even when its text has no word.
+    postgres = dialect(conn) == "postgresql"
+    if replace:
+        conn.executemany("DELETE FROM article_words WHERE article_id = ?" if postgres else
+                         "DELETE FROM article_words WHERE rowid = ?", [(article_id,) for article_id, _ in entries])
+    if postgres:
+        conn.executemany("INSERT INTO article_words (article_id, word) VALUES (?, ?)",
+                         [(article_id, word) for article_id, words in entries for word in ["", *words.split()]])
+    else:
+        conn.executemany("INSERT INTO article_words (rowid, words) VALUES (?, ?)", entries)
 
 
 def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]:
@@ -372,20 +383,28 @@ def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]
         words = sorted(set(_WORD.findall(key)))
         if not words:  # a key of punctuation only: no word to look up, every article is a candidate
             return [row[0] for row in conn.execute("SELECT id FROM articles")]
-        groups.append("(" + " AND ".join(f'"{word}"' for word in words) + ")")
+        groups.append(words)
     _index_unindexed(conn)
-    return [row[0] for row in conn.execute("SELECT rowid FROM article_words WHERE article_words MATCH ?",
-                                           (" OR ".join(groups),))]
+    if dialect(conn) == "postgresql":
+        found: set[int] = set()
+        for words in groups:  # the articles holding every word of the group
+            found.update(row[0] for row in conn.execute(
+                f"SELECT article_id FROM article_words WHERE word IN ({', '.join('?' * len(words))})"
+                " GROUP BY article_id HAVING count(*) = ?", (*words, len(words))))
+        return sorted(found)
+    match = " OR ".join("(" + " AND ".join(f'"{word}"' for word in words) + ")" for words in groups)
+    return [row[0] for row in conn.execute("SELECT rowid FROM article_words WHERE article_words MATCH ?", (match,))]
 
 
 def _index_unindexed(conn: sqlite3.Connection) -> None:
     # Articles written straight into the table (bulk loads, tests, databases from before the index) or whose
     # text changed since (the triggers drop their rows): index them now, once.
-    missing = "SELECT id, text FROM articles WHERE id NOT IN (SELECT rowid FROM article_words)"
+    indexed = ("SELECT article_id FROM article_words WHERE word = ''" if dialect(conn) == "postgresql"
+               else "SELECT rowid FROM article_words")
+    missing = f"SELECT id, text FROM articles WHERE id NOT IN ({indexed})"
     if conn.execute(f"SELECT EXISTS ({missing})").fetchone()[0]:
         with transaction(conn):
-            conn.executemany("INSERT INTO article_words (rowid, words) VALUES (?, ?)",
-                             [(article_id, _words(text)) for article_id, text in conn.execute(missing)])
+            _write_words(conn, [(article_id, _words(text)) for article_id, text in conn.execute(missing).fetchall()])
 
 
 def load_seeds(conn: sqlite3.Connection, parser, *, progress: bool = True, folder: Path = SEEDS_DIR) -> list[int]:

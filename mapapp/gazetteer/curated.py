@@ -141,7 +141,7 @@ def import_curated(db_path, path, *, user: str = "cli") -> int:
                 place = dataclasses.replace(place, version=before.version + 1 if before else 1)
                 insert_places(conn, [place])
                 conn.execute(
-                    "INSERT INTO place_history (place_id, version, action, user, at, before, after) "
+                    'INSERT INTO place_history (place_id, version, action, "user", at, before, after) '
                     "VALUES (?, ?, 'import', ?, ?, ?, ?)",
                     (place.id, place.version, user, utc_now(),
                      json.dumps(before.to_record(), ensure_ascii=False) if before else None,

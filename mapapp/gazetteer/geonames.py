@@ -37,8 +37,9 @@ _UPSERT = (f"INSERT INTO places ({', '.join(PLACE_COLUMNS)}) VALUES ({', '.join(
            "ON CONFLICT(id) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in PLACE_COLUMNS if c not in ("id", "version"))
            + " WHERE places.source != 'admin'")
-_INSERT_NAME_IF_PLACE = ("INSERT OR IGNORE INTO place_names (place_id, name, key, kind) "
-                         "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM places WHERE id = ? AND source != 'admin')")
+_INSERT_NAME_IF_PLACE = ("INSERT INTO place_names (place_id, name, key, kind) "
+                         "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM places WHERE id = ? AND source != 'admin')"
+                         " ON CONFLICT DO NOTHING")
 
 
 def is_alternate_names_file(path: Path) -> bool:

@@ -23,7 +23,7 @@ def _dump(rec: dict | None) -> str | None:
 def append(conn: sqlite3.Connection, place_id: str, version: int, action: str, user: str, before: dict | None,
            after: dict | None) -> None:
     """Append one change of a place and bump the gazetteer version (call inside the writing transaction)."""
-    conn.execute("INSERT INTO place_history (place_id, version, action, user, at, before, after)"
+    conn.execute('INSERT INTO place_history (place_id, version, action, "user", at, before, after)'
                  " VALUES (?, ?, ?, ?, ?, ?, ?)", (place_id, version, action, user, utc_now(), _dump(before),
                                                    _dump(after)))
     bump_version(conn)

@@ -15,9 +15,9 @@ PLACE_COLUMNS = ("id", "name", "feature", "feature_code", "country_code", "admin
 _INSERT_PLACE = (f"INSERT INTO places ({', '.join(PLACE_COLUMNS)}) VALUES ({', '.join('?' * len(PLACE_COLUMNS))}) "
                  "ON CONFLICT(id) DO UPDATE SET "
                  + ", ".join(f"{c} = excluded.{c}" for c in PLACE_COLUMNS if c != "id"))
-_INSERT_NEW_PLACE = (f"INSERT OR IGNORE INTO places ({', '.join(PLACE_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(PLACE_COLUMNS))})")
-_INSERT_NAME = "INSERT OR IGNORE INTO place_names (place_id, name, key, kind) VALUES (?, ?, ?, ?)"
+_INSERT_NEW_PLACE = (f"INSERT INTO places ({', '.join(PLACE_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(PLACE_COLUMNS))}) ON CONFLICT DO NOTHING")
+_INSERT_NAME = "INSERT INTO place_names (place_id, name, key, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
 # Letters outside Latin script (Cyrillic, Arabic, CJK, ...): such names are left out to bound size and memory.
 _NON_LATIN = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff\u2000-\u206f\u02b0-\u02ff\u0300-\u036f]")
 

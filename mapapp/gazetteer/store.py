@@ -26,7 +26,7 @@ from geopy.point import Point
 
 from mapapp.cache import lru, memoize
 from mapapp.coords import check_lat_lon
-from mapapp.db import connect, database_path
+from mapapp.db import connect, dialect, is_url, location
 from mapapp.errors import GazetteerMissing, InvalidCoordinates, InvalidInput, NotFound
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import Place, read_place, read_places
@@ -52,6 +52,11 @@ def importance(place: Place) -> float:
     # A city beats a division of the same name and size ("Moscow", "Istanbul"): news mean the city.
     base += SEAT_BONUS.get(place.feature_code, 0.0) + (1.0 if place.feature == "city" else 0.0)
     return base * FEATURE_WEIGHT.get(place.feature, 1.0)
+
+
+def _string_agg(conn, column: str) -> str:
+    # The column's values joined by newlines, in one string: group_concat in SQLite, string_agg in PostgreSQL.
+    return f"string_agg({column}, chr(10))" if dialect(conn) == "postgresql" else f"group_concat({column}, char(10))"
 
 
 def _parse_point(query) -> tuple[float, float]:
@@ -122,12 +127,13 @@ class Gazetteer(Geocoder, _NameIndex):
 
     def __init__(self, database=None, *, timeout=DEFAULT_SENTINEL, user_agent=None, **_ignored):
         super().__init__(timeout=timeout, user_agent=user_agent or "mapapp", adapter_factory=_Offline)
-        self.path = os.fspath(database or database_path())
-        if not os.path.exists(self.path):
+        self.path = os.fspath(database or location())
+        if not is_url(self.path) and not os.path.exists(self.path):
             raise GazetteerMissing(f"no gazetteer at {self.path}: run `mapapp gazetteer build`")
         self._lock = threading.RLock()
         self._conn = connect(self.path)
-        self._conn.execute("PRAGMA query_only=ON")
+        if dialect(self._conn) == "sqlite":  # this connection only reads (PostgreSQL's user may be read-only)
+            self._conn.execute("PRAGMA query_only=ON")
         self.invalidate()
 
     # ------------------------------------------------------------------------------------------ caches
@@ -179,7 +185,7 @@ class Gazetteer(Geocoder, _NameIndex):
         with self._lock:
             if self._keys is None:
                 # One string split in Python is much faster than 650k rows (keys never hold a newline).
-                blob = self._conn.execute("SELECT group_concat(key, char(10)) FROM name_keys").fetchone()[0]
+                blob = self._conn.execute(f"SELECT {_string_agg(self._conn, 'key')} FROM name_keys").fetchone()[0]
                 keys = set(blob.split("\n")) if blob else set()
                 keys.difference_update(row[0] for row in self._conn.execute("SELECT key FROM not_places"))
                 self._keys = frozenset(keys)
@@ -477,12 +483,17 @@ def _geocode(index, query, *, exactly_one: bool, limit):
     return [index.location(p) for p in places[: limit or None]]
 
 
-def open_gazetteer(data_dir=None, *, build_if_missing: bool = True, progress: bool = True) -> Gazetteer:
-    """The gazetteer of a data folder, building it first when missing (progress on stderr)."""
-    path = database_path(data_dir)
+def open_gazetteer(data_dir=None, *, database=None, build_if_missing: bool = True,
+                   progress: bool = True) -> Gazetteer:
+    """The gazetteer of a data folder (or of `database`, a file or URL), building a missing SQLite one first
+    (progress on stderr)."""
+    path = database or location(data_dir)
     if not _is_built(path):
+        if is_url(path):
+            raise GazetteerMissing(f"no gazetteer in {path}: build one into SQLite with `mapapp gazetteer build`, "
+                                   "then move it with `mapapp db copy --to URL`")
         if not build_if_missing:
-            raise GazetteerMissing(f"no gazetteer in {path.parent}: run `mapapp gazetteer build`")
+            raise GazetteerMissing(f"no gazetteer in {os.path.dirname(path)}: run `mapapp gazetteer build`")
         from mapapp.gazetteer.build import build
 
         build(path, progress=progress)
@@ -490,6 +501,12 @@ def open_gazetteer(data_dir=None, *, build_if_missing: bool = True, progress: bo
 
 
 def _is_built(path) -> bool:
+    if is_url(path):
+        conn = connect(path)
+        try:
+            return conn.execute("SELECT 1 FROM meta WHERE key = 'built_at'").fetchone() is not None
+        finally:
+            conn.close()
     if not os.path.exists(path):
         return False
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -508,7 +525,7 @@ def get_gazetteer() -> Gazetteer:
 
     gazetteer = current_app.extensions.get("mapapp.gazetteer")
     if gazetteer is None:
-        gazetteer = open_gazetteer(current_app.config["DATA_DIR"], progress=False)
+        gazetteer = open_gazetteer(database=current_app.config["DATABASE"], progress=False)
         current_app.extensions["mapapp.gazetteer"] = gazetteer
     else:
         gazetteer.refresh_if_stale()

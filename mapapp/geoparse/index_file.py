@@ -38,7 +38,15 @@ class TokenCounts:
 
 
 def index_folder(db_path) -> Path:
-    """The folder that holds every version of the name index of the gazetteer at `db_path`."""
+    """The folder that holds every version of the name index of the gazetteer at `db_path` (beside the file; for
+    a PostgreSQL gazetteer, in this machine's temporary folder, named by a hash of its URL)."""
+    from mapapp.db import is_url
+
+    if is_url(db_path):
+        import hashlib
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / f"mapapp-{hashlib.sha256(db_path.encode()).hexdigest()[:16]}.names"
     return Path(f"{os.fspath(db_path)}.names")
 
 

@@ -11,6 +11,7 @@ import math
 import sqlite3
 from dataclasses import dataclass
 
+from mapapp.db import dialect
 from mapapp.errors import InvalidInput
 from mapapp.maps.basemap import outline
 from mapapp.maps.filters import MapFilters
@@ -21,8 +22,20 @@ STEPS = ("week", "month")
 CLASS_COUNT = 5
 MAX_PERIODS = 1200  # 23 years of weeks, 100 years of months
 OUTLINE_TOLERANCE = 0.02  # degrees: enough for a choropleth at country and province zoom
-# The first day of the week (Monday) or month a published date falls in, as SQL over articles a.
-PERIOD_SQL = {"week": "date(a.published, '-6 days', 'weekday 1')", "month": "strftime('%Y-%m-01', a.published)"}
+# The first day of the week (Monday) or month a published date falls in, as SQL over articles a, per store;
+# NULL for no date (PostgreSQL would refuse to cast a malformed one: only ISO dates are read there).
+PERIOD_SQL = {
+    "sqlite": {"week": "date(a.published, '-6 days', 'weekday 1')", "month": "strftime('%Y-%m-01', a.published)"},
+    "postgresql": {
+        step: f"CASE WHEN a.published ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' THEN"
+              f" to_char(date_trunc('{step}', substr(a.published, 1, 10)::date), 'YYYY-MM-DD') END"
+        for step in ("week", "month")},
+}
+
+
+def period_sql(conn, step: str) -> str:
+    """SQL for the first day of the `step` (week or month) of article a's date, in the store's dialect."""
+    return PERIOD_SQL[dialect(conn)][step]
 
 
 def _choice(args, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
@@ -70,10 +83,10 @@ def _grouped(conn: sqlite3.Connection, filters: MapFilters, query: DensityQuery,
     key = _region_key(query.by)
     counted = "COUNT(DISTINCT m.article_id)" if query.count == "articles" else "COUNT(*)"
     has_region = "COALESCE(p.country_code, '') != ''" + (" AND p.admin1 != ''" if query.by == "admin1" else "")
-    period_sql = PERIOD_SQL[period] if period else "NULL"
-    dated = f" AND {period_sql} IS NOT NULL" if period else ""
+    period_of = period_sql(conn, period) if period else "NULL"
+    dated = f" AND {period_of} IS NOT NULL" if period else ""
     return conn.execute(
-        f"SELECT {key} AS region, {period_sql} AS period, {counted} AS n"
+        f"SELECT {key} AS region, {period_of} AS period, {counted} AS n"
         f" FROM {filters.joins(articles=bool(period))} JOIN places p ON p.id = m.place_id"
         f" WHERE {where} AND {has_region}{dated} GROUP BY region, period", params).fetchall()
 

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import replace
 
 from mapapp.cache import lru, memoize
+from mapapp.db import identity
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps.filters import UNDATED_SQL, UNKNOWN_SOURCE, MapFilters, like_pattern
@@ -93,7 +94,7 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
         # Few of each place's mentions pass: rank only those (one sort over the matching rows).
         sql = (f"SELECT id FROM (SELECT m.id,"
                f" ROW_NUMBER() OVER (PARTITION BY m.place_id ORDER BY {_NEWEST_FIRST}) AS rank"
-               f" FROM {filters.joins(articles=True)} WHERE {where}) WHERE rank <= {MENTIONS_PER_PLACE}")
+               f" FROM {filters.joins(articles=True)} WHERE {where}) AS ranked WHERE rank <= {MENTIONS_PER_PLACE}")
         return sql, params
     # Every mention of a chosen place passes (feature, q and place filters choose places, not mentions):
     # per place, a LIMITed sort keeps only the top few instead of sorting every mention (about three times
@@ -109,7 +110,7 @@ def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, li
     """The newest MENTIONS_PER_PLACE mentions of each place, with their article and sentence."""
     ids, params = _top_mention_ids(filters)
     rows = [dict(row) for row in conn.execute(
-        "SELECT m.place_id, m.article_id, m.id AS mention_id, m.start, m.end, m.text, m.sentence_start,"
+        'SELECT m.place_id, m.article_id, m.id AS mention_id, m.start, m."end", m.text, m.sentence_start,'
         " m.sentence_end, a.title, a.source, a.published, a.url"
         # Choose over the covering indexes only, then read the few winning rows in full.
         f" FROM mentions m JOIN articles a ON a.id = m.article_id WHERE m.id IN ({ids})"
@@ -180,17 +181,13 @@ def data_version(conn: sqlite3.Connection) -> tuple:
 def bump_articles_version(conn: sqlite3.Connection) -> None:
     """Mark the articles/mentions as changed (call inside the writing transaction); invalidates cached views."""
     conn.execute("INSERT INTO meta (key, value) VALUES ('articles_version', '1')"
-                 " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+                 " ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)")
 
 
 _views = lru("map views")  # the GeoJSON and facets bytes, shared by both functions below
 
 
-def _database_file(conn: sqlite3.Connection) -> str:
-    return conn.execute("PRAGMA database_list").fetchone()[2]
-
-
-@memoize(_views, key=lambda conn, filters, zoom=None: (_database_file(conn), data_version(conn), filters,
+@memoize(_views, key=lambda conn, filters, zoom=None: (identity(conn), data_version(conn), filters,
                                                        zoom_tolerance(zoom)))
 def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters, *, zoom: int | None = None) -> bytes:
     """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
@@ -203,7 +200,7 @@ def facets(conn: sqlite3.Connection) -> dict:
     return json.loads(_facets_json(conn))  # a fresh copy: callers may change it
 
 
-@memoize(_views, key=lambda conn: ("facets", _database_file(conn), data_version(conn)))
+@memoize(_views, key=lambda conn: ("facets", identity(conn), data_version(conn)))
 def _facets_json(conn: sqlite3.Connection) -> bytes:
     return json.dumps(_facets(conn)).encode("utf-8")
 

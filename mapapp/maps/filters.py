@@ -172,7 +172,8 @@ class MapFilters:
             chosen.append(f"p.feature IN ({','.join('?' * len(self.features))})")
             chosen_params.extend(self.features)
         if self.q:
-            chosen.append("(p.name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM place_names n"
+            # lower(): LIKE ignores ASCII case in SQLite but not in PostgreSQL; this way both stores agree.
+            chosen.append("(lower(p.name) LIKE lower(?) ESCAPE '\\' OR EXISTS (SELECT 1 FROM place_names n"
                           " WHERE n.place_id = p.id AND n.key LIKE ? ESCAPE '\\'))")
             chosen_params.extend([like_pattern(self.q), like_pattern(normalise_name(self.q))])
         if chosen:

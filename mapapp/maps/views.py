@@ -10,7 +10,7 @@ from mapapp.coords import check_lat_lon
 from mapapp.errors import InvalidInput, NotFound
 from mapapp.gazetteer.place import Place, read_place
 from mapapp.maps.builder import MapSpec
-from mapapp.maps.density import PERIOD_SQL, next_period
+from mapapp.maps.density import next_period, period_sql
 from mapapp.maps.features import facets, feature_collection_json
 from mapapp.maps.filters import MapFilters
 from mapapp.mentions import article_mentions, place_mentions
@@ -177,8 +177,8 @@ class Timeline:
 def place_timeline(conn: sqlite3.Connection, place_id: str, *, weeks: int = TIMELINE_WEEKS) -> Timeline:
     """The weekly counts of mentions of `place_id` (the week of each article's published date)."""
     rows = conn.execute(
-        f"SELECT {PERIOD_SQL['week']} AS week, COUNT(*) FROM mentions m JOIN articles a ON a.id = m.article_id"
-        " WHERE m.place_id = ? GROUP BY week ORDER BY week IS NULL, week", (place_id,)).fetchall()
+        f"SELECT {period_sql(conn, 'week')} AS week, COUNT(*) FROM mentions m JOIN articles a ON a.id = m.article_id"
+        " WHERE m.place_id = ? GROUP BY week", (place_id,)).fetchall()
     counts = {week: n for week, n in rows if week}
     undated = sum(n for week, n in rows if not week)
     if not counts:

@@ -3,7 +3,8 @@
 A database's version is the number of the last migration applied to it (0: none), kept in SQLite's
 `PRAGMA user_version` and written in the same transaction as the migration, so a crash leaves either the old
 version whole or the new one. To change the schema, add the next file; never edit one that has shipped.
-(Another store would apply the same numbered steps and keep the number in its own way, e.g. a one-row table.)
+PostgreSQL applies the same numbered steps, written in its SQL in postgresql/NNNN_name.sql (each whole file
+is one step), and keeps the number in the one-row table schema_version.
 
 Databases made before the numbering carry no version but a CRC of the whole schema script in user_version
 (or 0, from before that stamp, with tables in it). They are brought to version 1 in one transaction by
@@ -61,14 +62,18 @@ def statements(script: str) -> list[str]:
 
 
 @functools.cache
-def migrations() -> tuple[Migration, ...]:
-    """Every migration shipped, in order; their numbers run 1, 2, 3, ... without a gap."""
+def migrations(dialect: str = "sqlite") -> tuple[Migration, ...]:
+    """Every migration shipped for a store, in order; their numbers run 1, 2, 3, ... without a gap, the same
+    numbers and names for both stores."""
     found = []
-    for entry in resources.files(__name__).iterdir():
+    folder = resources.files(__name__)
+    for entry in (folder if dialect == "sqlite" else folder / dialect).iterdir():
         match = _FILE.fullmatch(entry.name)
         if match:
+            script = entry.read_text(encoding="utf-8")
+            # PostgreSQL runs a whole script as one statement list (its function bodies hold semicolons).
             found.append(Migration(int(match.group(1)), match.group(2),
-                                   tuple(statements(entry.read_text(encoding="utf-8")))))
+                                   tuple(statements(script)) if dialect == "sqlite" else (script,)))
     found.sort(key=lambda migration: migration.number)
     numbers = [migration.number for migration in found]
     if numbers != list(range(1, len(found) + 1)):
@@ -82,11 +87,32 @@ def latest() -> int:
 
 
 def version(conn: sqlite3.Connection) -> int:
-    """The database's version as stored (PRAGMA user_version), which may be an unnumbered stamp."""
+    """The database's version as stored (PRAGMA user_version, or PostgreSQL's schema_version table), which may
+    be an unnumbered stamp (SQLite only)."""
+    from mapapp.db import dialect
+
+    if dialect(conn) == "postgresql":
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return row[0] or 0
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
+def _set_version(conn, number: int) -> None:
+    from mapapp.db import dialect
+
+    if dialect(conn) == "postgresql":
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+    else:
+        conn.execute(f"PRAGMA user_version = {number}")
+
+
 def _unnumbered(conn: sqlite3.Connection, found: int) -> bool:
+    from mapapp.db import dialect
+
+    if dialect(conn) != "sqlite":
+        return False
     if found >= UNNUMBERED_STAMP_FLOOR:
         return True
     return found == 0 and conn.execute("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table')").fetchone()[0]
@@ -98,9 +124,10 @@ def migrate(conn: sqlite3.Connection) -> Migrated:
     `conn` is in autocommit mode (mapapp.db.connect). Raises IncompatibleDatabase for a database that a newer
     mapapp migrated further than this one knows.
     """
-    from mapapp.db import transaction
+    from mapapp.db import dialect, transaction
 
-    target = latest()
+    steps = migrations(dialect(conn))
+    target = len(steps)
     start = version(conn)
     if start == target:
         return Migrated(start, start)
@@ -108,7 +135,7 @@ def migrate(conn: sqlite3.Connection) -> Migrated:
     if target < start < UNNUMBERED_STAMP_FLOOR:
         raise IncompatibleDatabase(f"the database is at schema version {start}, newer than this mapapp knows "
                                    f"({target}): upgrade mapapp")
-    for migration in migrations():
+    for migration in steps:
         # One write transaction each, the version re-read inside it: of two processes starting at once, the
         # second finds the step done and skips it.
         with transaction(conn):
@@ -122,7 +149,7 @@ def migrate(conn: sqlite3.Connection) -> Migrated:
             if adopting:
                 # Names written before triggers kept name_keys: fill it once (the triggers keep it after that).
                 conn.execute("INSERT OR IGNORE INTO name_keys (key) SELECT DISTINCT key FROM place_names")
-            conn.execute(f"PRAGMA user_version = {migration.number}")
+            _set_version(conn, migration.number)
     return Migrated(0 if unnumbered else start, version(conn), unnumbered)
 
 

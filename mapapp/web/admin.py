@@ -503,7 +503,7 @@ def _corrected(entry: dict, pending: int, status: int = 200):
 def _mention_at(conn, entry: dict) -> dict | None:
     row = conn.execute("SELECT m.kind, m.place_id, m.score, p.name AS place_name FROM mentions m"
                        " LEFT JOIN places p ON p.id = m.place_id WHERE m.article_id = ? AND m.start = ?"
-                       " AND m.end = ?", (entry["article_id"], entry["start"], entry["end"])).fetchone()
+                       ' AND m."end" = ?', (entry["article_id"], entry["start"], entry["end"])).fetchone()
     return dict(row) if row is not None else None
 
 

@@ -57,7 +57,7 @@ def overview():
 # The orders the article index offers: newest first, or by source (A to Z, articles without one last).
 ARTICLE_ORDERS = {
     "date": "a.published IS NULL, a.published DESC, a.id DESC",
-    "source": "a.source = '', a.source COLLATE NOCASE, a.published IS NULL, a.published DESC, a.id DESC",
+    "source": "a.source = '', lower(a.source), a.published IS NULL, a.published DESC, a.id DESC",
 }
 ARTICLES_PER_PAGE = 100
 

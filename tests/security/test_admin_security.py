@@ -143,13 +143,13 @@ def test_rate_limit_429_after_ten_failures_a_minute(small_app, anon):
 
 
 def test_failures_older_than_the_window_do_not_count(small_app, anon):
-    import sqlite3
     import time
 
-    conn = sqlite3.connect(db_path(small_app))
+    from mapapp.db import connect
+
+    conn = connect(db_path(small_app))
     conn.executemany("INSERT INTO login_attempts (client, username, at) VALUES ('127.0.0.1', 'alice', ?)",
                      [(time.time() - 61,)] * 10)
-    conn.commit()
     conn.close()
     login(anon, "alice")
     assert anon.get("/admin/").status_code == 200
@@ -184,11 +184,10 @@ def test_an_old_session_cookie_is_dead_after_logout(small_app, alice):
 
 
 def test_expired_sessions_are_refused(small_app, alice):
-    import sqlite3
+    from mapapp.db import connect
 
-    conn = sqlite3.connect(db_path(small_app))
+    conn = connect(db_path(small_app))
     conn.execute("UPDATE user_sessions SET created_at = created_at - 13 * 3600")
-    conn.commit()
     conn.close()
     assert alice.get("/admin/").status_code == 302
 

@@ -1,0 +1,116 @@
+"""A real PostgreSQL + PostGIS server for the tests: initdb/pg_ctl in a temporary folder on a free port.
+
+The server is Debian's (postgresql, postgresql-*-postgis-3; `make test` installs them). It runs for the whole
+session with fsync off and the C collation (text sorts as SQLite's BINARY does). Each test that asks for
+`pg_url` gets a database of its own made from a template that holds the full gazetteer, copied in once from the
+SQLite template with `mapapp db copy`'s code.
+"""
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_counter = itertools.count()
+
+
+def _binaries() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root: as root, run them as Debian's `postgres` user.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """postgresql://... of a PostgreSQL server of this session (its `postgres` database), stopped at the end."""
+    from conftest import free_port
+
+    bin_dir = _binaries()
+    if bin_dir is None:
+        reason = "PostgreSQL is missing: apt-get install postgresql postgresql-15-postgis-3 (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="mapapp-pg-"))
+    data = folder / "data"
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    port = free_port()
+    subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "mapapp", "-A", "trust",
+                                    "--locale=C", "-E", "UTF8"]), check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
+              " -c full_page_writes=off -c max_connections=200"
+    subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                                    str(folder / "log"), "-w", "start"]), check=True, capture_output=True)
+    try:
+        yield f"postgresql://mapapp@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _admin(server_url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Create database `name` on the server (a copy of `template` when given); returns its URL."""
+    _admin(server_url, f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    return database_url(server_url, name)
+
+
+def new_database(request, template: str | None = None) -> str:
+    """A database of this test only (from `template` when given), dropped when the test ends; its URL."""
+    server = request.getfixturevalue("postgres_server")
+    name = f"mapapp_test_{os.getpid()}_{next(_counter)}"
+    url = create_database(server, name, template)
+    request.addfinalizer(lambda: _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    return url
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url`."""
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgres_server, gazetteer_template) -> str:
+    """Name of a template database holding the full gazetteer (as the SQLite template), migrated."""
+    from mapapp.db import DATABASE_NAME, connect
+    from mapapp.transfer import copy_database
+
+    create_database(postgres_server, "mapapp_template")
+    source = connect(gazetteer_template / DATABASE_NAME)
+    target = connect(database_url(postgres_server, "mapapp_template"))
+    try:
+        copy_database(source, target)
+    finally:
+        source.close()
+        target.close()
+    return "mapapp_template"
+
+
+@pytest.fixture
+def pg_url(request, pg_template) -> str:
+    """A new PostgreSQL database for this test, with the full gazetteer in it; dropped afterwards."""
+    return new_database(request, pg_template)
+
+
+@pytest.fixture
+def empty_pg_url(request) -> str:
+    """A new, empty PostgreSQL database (no schema yet) for this test; dropped afterwards."""
+    return new_database(request)
