@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ESLint and its rules, pinned in package.json and package-lock.json, installed into node_modules/ (not in git).
 ESLINT := node_modules/.bin/eslint
 
-.PHONY: run test test-fast lint install chromium gdal boundaries clean
+.PHONY: run test test-fast lint install chromium gdal boundaries postgres clean
 
 $(STAMP): pyproject.toml requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,14 +37,18 @@ gdal:
 boundaries:
 	$(call apt_need,test -f /usr/share/qgis/resources/data/world_map.gpkg,qgis-common,--no-install-recommends qgis-common)
 
+## Debian's PostgreSQL and PostGIS: the tests start a server of their own (initdb/pg_ctl in a temporary folder).
+postgres:
+	$(call apt_need,test -f /usr/share/postgresql/15/extension/postgis.control,PostGIS,postgresql postgresql-15-postgis-3)
+
 run: install boundaries
 	$(BIN)/mapapp serve
 
-test: install chromium gdal boundaries lint
+test: install chromium gdal boundaries postgres lint
 	$(BIN)/python -m pytest
 
 ## Everything but the browser tests (tests/browser/ and any test that starts Chromium) and the slow ones.
-test-fast: install boundaries
+test-fast: install boundaries postgres
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 $(ESLINT): package.json package-lock.json
