@@ -78,6 +78,9 @@ def test_the_wheel_holds_the_browser_code_curated_places_and_seeds(installed):
                 for p in (ROOT / "static").rglob("*") if p.is_file()}
     expected |= {f"mapapp/gazetteer_data/{p.name}" for p in (ROOT / "gazetteer").glob("*") if p.is_file()}
     expected |= {f"mapapp/seeds/{p.name}" for p in (ROOT / "seeds").glob("*.txt")}
+    expected |= {"mapapp/" + p.relative_to(ROOT / "mapapp").as_posix()  # both stores' migrations
+                 for p in (ROOT / "mapapp" / "migrations").rglob("*.sql")}
+    assert "mapapp/migrations/postgresql/0001_initial.sql" in expected
     assert "mapapp/static/map/mapapp.js" in expected and "mapapp/gazetteer_data/curated.geojson" in expected
     assert expected <= names, sorted(expected - names)
 
