@@ -10,7 +10,7 @@ import click
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mapapp.cli_options import data_option
-from mapapp.db import database_path, opened, transaction
+from mapapp.db import location, opened, transaction
 from mapapp.errors import Conflict, InvalidInput
 from mapapp.gazetteer.records import utc_now
 
@@ -104,7 +104,7 @@ def create_user_command(name: str, data) -> None:
     """Create account NAME; the password is prompted for (or read from $MAPAPP_PASSWORD)."""
     name = clean_username(name)
     password = check_password(_read_password(name))
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         create_user(conn, name, password)
     click.echo(f"Created user {name}. Log in at /auth/login.")
 
@@ -115,7 +115,7 @@ def create_user_command(name: str, data) -> None:
 def set_password_command(name: str, data) -> None:
     """Change the password of account NAME (prompted, or $MAPAPP_PASSWORD) and log it out everywhere."""
     password = check_password(_read_password(name))
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         set_password(conn, name, password)
     click.echo(f"Password of {name} changed.")
 
@@ -124,7 +124,7 @@ def set_password_command(name: str, data) -> None:
 @data_option
 def list_users_command(data) -> None:
     """List the accounts and when they were created."""
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         rows = conn.execute("SELECT username, created_at FROM users ORDER BY username").fetchall()
     if not rows:
         click.echo("No accounts yet: run `mapapp admin create-user NAME`.")

@@ -68,13 +68,14 @@ def main() -> None:
 
 @main.group("db")
 def db_group() -> None:
-    """Look after the database file of a data folder."""
+    """Look after the database of a data folder: check, migrate, copy to PostgreSQL."""
 
 
 @db_group.command("check")
 @data_option
 def db_check_command(data) -> None:
-    """Run SQLite's integrity and foreign-key checks: prints "ok", else one problem a line and exits 1."""
+    """Run SQLite's integrity and foreign-key checks on the data folder's file: prints "ok", else one problem a
+    line and exits 1. (A PostgreSQL server keeps its own consistency: see its amcheck.)"""
     from mapapp.db import check, database_path
 
     path = database_path(data)
@@ -96,12 +97,10 @@ def db_migrate_command(data) -> None:
 
     Every command and `mapapp serve` also migrate on opening the database; this does it on its own, and reports.
     """
-    import sqlite3
+    from mapapp.db import DatabaseError, connect, exists, location
 
-    from mapapp.db import connect, database_path
-
-    path = database_path(data)
-    if not path.is_file():
+    path = location(data)
+    if not exists(path):
         raise click.ClickException(f"no database at {path}")
     try:
         conn = connect(path, migrate=False)
@@ -109,8 +108,8 @@ def db_migrate_command(data) -> None:
             done = migrations.migrate(conn)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as error:
-        raise click.ClickException(f"{path}: {error}") from None
+    except DatabaseError as error:
+        raise click.ClickException(f"{terminal_text(path)}: {str(error).splitlines()[0]}") from None
     if done.start == done.end:
         click.echo(f"{terminal_text(path)}: at version {done.end}, nothing to migrate")
         return
@@ -125,7 +124,7 @@ def db_migrate_command(data) -> None:
 def db_copy_command(data, target) -> None:
     """Copy the data folder's SQLite database, every table, into an empty PostgreSQL database (migrated first),
     then compare each table's row count and checksum on both sides; exits 1 if any differ."""
-    from mapapp.db import connect, database_path, is_url
+    from mapapp.db import DatabaseError, connect, database_path, is_url
     from mapapp.transfer import copy_database
 
     if not is_url(target):
@@ -135,7 +134,7 @@ def db_copy_command(data, target) -> None:
         raise click.ClickException(f"no database at {path}")
     try:
         source, destination = connect(path), connect(target)
-    except Exception as error:  # psycopg's OperationalError: cannot reach or log in to the server
+    except DatabaseError as error:  # psycopg's OperationalError: cannot reach or log in to the server
         raise click.ClickException(f"cannot open {terminal_text(target)}: {str(error).splitlines()[0]}") from None
     try:
         copied = copy_database(source, destination)

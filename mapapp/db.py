@@ -26,12 +26,14 @@ if TYPE_CHECKING:
 DATABASE_NAME = "mapapp.sqlite3"
 URL_ENV = "MAPAPP_DATABASE_URL"
 _URL_PREFIXES = ("postgresql://", "postgres://")
-# Errors that both stores raise for a broken constraint (unique, foreign key, check).
+# Errors that both stores raise: for a broken constraint (unique, foreign key, check), and for any failure.
 IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+DatabaseError: tuple[type[Exception], ...] = (sqlite3.DatabaseError,)
 try:
     import psycopg
 
     IntegrityError += (psycopg.IntegrityError,)
+    DatabaseError += (psycopg.Error,)
 except ImportError:  # psycopg is needed only for PostgreSQL (mapapp.postgres)
     pass
 # Transactions that write on PostgreSQL take this advisory lock, as SQLite's BEGIN IMMEDIATE takes its write
@@ -56,6 +58,12 @@ def location(data_dir: str | os.PathLike | None = None) -> str:
     data_dir = Path(data_dir or default_data_dir())
     url = os.environ.get(URL_ENV) or file_setting(data_dir, "DATABASE_URL")
     return url if url else str(database_path(data_dir))
+
+
+def exists(location: str | os.PathLike) -> bool:
+    """True when the database at `location` can be opened: its file exists, or it is a server's URL (whose
+    reachability is for connect() to tell)."""
+    return is_url(location) or Path(location).is_file()
 
 
 def dialect(conn) -> str:

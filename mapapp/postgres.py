@@ -144,6 +144,13 @@ class Connection:
         """Close the connection."""
         self._conn.close()
 
+    def __del__(self):
+        # Dropped unclosed: close it, as sqlite3 closes its connections when they are collected (psycopg would
+        # warn instead).
+        conn = getattr(self, "_conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
+
 
 def connect(url: str) -> Connection:
     """Open the PostgreSQL database at `url` (postgresql://user@host:port/name)."""

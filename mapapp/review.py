@@ -24,7 +24,7 @@ def queue(conn: sqlite3.Connection, *, threshold: float = LOW_CONFIDENCE, limit:
         'SELECT m.id, m.article_id, m.start, m."end", m.text, m.place_id, m.score, m.sentence_start,'
         " m.sentence_end, a.title FROM mentions m JOIN articles a ON a.id = m.article_id"
         " WHERE m.kind = 'place' AND (m.place_id IS NULL OR m.score < ?)"
-        " ORDER BY a.published DESC, m.article_id DESC, m.start", (threshold,))
+        " ORDER BY a.published DESC NULLS LAST, m.article_id DESC, m.start", (threshold,))
     groups: OrderedDict[str, dict] = OrderedDict()
     for row in rows:
         key = normalise_name(row["text"])

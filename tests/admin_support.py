@@ -85,25 +85,26 @@ def seeded_with_alice(seeded_template, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def small_pg_template(postgres_server, small_template) -> str:
     """Name of a PostgreSQL template database holding what small_template holds (copied as `db copy` does)."""
-    from postgres_support import create_database, database_url
+    from postgres_support import copied_template
 
-    from mapapp.transfer import copy_database
-
-    create_database(postgres_server, "mapapp_small_template")
-    source = connect(small_template / DATABASE_NAME)
-    target = connect(database_url(postgres_server, "mapapp_small_template"))
-    try:
-        copy_database(source, target)
-    finally:
-        source.close()
-        target.close()
-    return "mapapp_small_template"
+    return copied_template(postgres_server, "mapapp_small_template", small_template)
 
 
-@pytest.fixture
-def small_app(small_dir):
-    """The app over the small gazetteer."""
-    return make_app(small_dir)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def small_app(request, small_dir):
+    """The app over the small gazetteer, on each store in turn: the SQLite file in small_dir, then a PostgreSQL
+    database holding the same (so every admin, review, corrections and security test runs on both)."""
+    if request.param == "sqlite":
+        return make_app(small_dir)
+    from postgres_support import close_gazetteer
+
+    url = request.getfixturevalue("small_pg_url")
+    # As an operator configures it: the data folder's config.py names the database, so that `mapapp` commands
+    # given --data use it too (the test's mapping, which the app is made with, names it as well).
+    (small_dir / "config.py").write_text(f"DATABASE_URL = {url!r}\n", encoding="utf-8")
+    app = make_app(small_dir, DATABASE_URL=url)
+    request.addfinalizer(lambda: close_gazetteer(app))
+    return app
 
 
 @pytest.fixture

@@ -25,11 +25,10 @@ def add_article(conn: sqlite3.Connection, *, text: str, places: dict[str, str], 
     """
     key = key or hashlib.sha1((title + text).encode()).hexdigest()
     with transaction(conn):
-        cursor = conn.execute(
+        article_id = conn.execute(
             "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at)"
-            " VALUES (?, ?, ?, ?, ?, NULL, ?, ?, '2024-01-01T00:00:00Z')",
-            (key, title, source, published, url, text, hashlib.sha1(text.encode()).hexdigest()))
-        article_id = cursor.lastrowid
+            " VALUES (?, ?, ?, ?, ?, NULL, ?, ?, '2024-01-01T00:00:00Z') RETURNING id",
+            (key, title, source, published, url, text, hashlib.sha1(text.encode()).hexdigest())).fetchone()[0]
         for name, pid in places.items():
             for match in re.finditer(re.escape(name), text):
                 start, end = match.span()

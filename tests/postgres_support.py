@@ -87,27 +87,40 @@ def database_url(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture(scope="session")
-def pg_template(postgres_server, gazetteer_template) -> str:
-    """Name of a template database holding the full gazetteer (as the SQLite template), migrated."""
+def copied_template(server_url: str, name: str, folder: Path) -> str:
+    """Create database `name` holding what the SQLite database of data folder `folder` holds (copied as
+    `mapapp db copy` copies); returns `name`, for use as a template."""
     from mapapp.db import DATABASE_NAME, connect
     from mapapp.transfer import copy_database
 
-    create_database(postgres_server, "mapapp_template")
-    source = connect(gazetteer_template / DATABASE_NAME)
-    target = connect(database_url(postgres_server, "mapapp_template"))
+    create_database(server_url, name)
+    source = connect(folder / DATABASE_NAME)
+    target = connect(database_url(server_url, name))
     try:
         copy_database(source, target)
     finally:
         source.close()
         target.close()
-    return "mapapp_template"
+    return name
+
+
+@pytest.fixture(scope="session")
+def seeded_pg_template(postgres_server, seeded_template) -> str:
+    """Name of a template database holding the full gazetteer and the five seed articles (seeded_template's)."""
+    return copied_template(postgres_server, "mapapp_seeded_template", seeded_template)
 
 
 @pytest.fixture
-def pg_url(request, pg_template) -> str:
-    """A new PostgreSQL database for this test, with the full gazetteer in it; dropped afterwards."""
-    return new_database(request, pg_template)
+def seeded_pg_url(request, seeded_pg_template) -> str:
+    """A new PostgreSQL database for this test with the full gazetteer and the seeds; dropped afterwards."""
+    return new_database(request, seeded_pg_template)
+
+
+def close_gazetteer(app) -> None:
+    """Close the gazetteer an app opened (its connection would otherwise be left to the garbage collector)."""
+    gazetteer = app.extensions.pop("mapapp.gazetteer", None)
+    if gazetteer is not None:
+        gazetteer.close()
 
 
 @pytest.fixture

@@ -219,3 +219,35 @@ def test_cli_local_cluster_ingests_like_a_plain_ingest(runner, data_dir, corpus,
     assert "broken.txt: binary file" in result.output and "Dask dashboard: http" in result.output
     assert f"Ingested {2 * PER_CORPUS + 1} articles" in result.output
     assert snapshot(data_dir) == plain
+
+
+def _postgresql_snapshot(url, keys) -> tuple[list[tuple], list[tuple]]:
+    # As snapshot(), for the corpus's articles only (the PostgreSQL template also holds the seeds), without
+    # the word index (a table of its own there).
+    conn = connect(url)
+    try:
+        articles = [tuple(row) for row in conn.execute(
+            "SELECT key, title, source, published, url, path, text, content_hash, near, author, fetched_url,"
+            " fingerprint FROM articles ORDER BY key") if row[0] in keys]
+        mentions = [tuple(row) for row in conn.execute(
+            'SELECT a.key, m.start, m."end", m.place_id, m.kind, m.text, m.sentence_start, m.sentence_end'
+            " FROM mentions m JOIN articles a ON a.id = m.article_id ORDER BY a.key, m.start") if row[0] in keys]
+    finally:
+        conn.close()
+    return articles, mentions
+
+
+@pytest.mark.slow  # a LocalCluster of 2 processes, and 60 articles
+def test_two_workers_store_into_postgresql_what_a_plain_ingest_stores_in_sqlite(runner, data_dir, client, corpus,
+                                                                                 plain, seeded_pg_url):
+    # As an operator sets it up: the data folder's config.py names the shared database, for this command and
+    # for the workers, which open the gazetteer through the same folder.
+    (data_dir / "config.py").write_text(f"DATABASE_URL = {seeded_pg_url!r}\n", encoding="utf-8")
+    result = runner.invoke(["ingest", *corpus, "--scheduler", client.scheduler.address, "--batch-size", "7"])
+    assert result.exit_code == 1 and "broken.txt" in result.output  # the one bad file, reported
+    keys = {article[0] for article in plain[0]}
+    articles, mentions = _postgresql_snapshot(seeded_pg_url, keys)
+    assert articles == [article[:12] for article in plain[0]]
+    assert mentions == plain[1]
+    again = runner.invoke(["ingest", *corpus, "--scheduler", client.scheduler.address])
+    assert again.exit_code == 1 and _postgresql_snapshot(seeded_pg_url, keys) == (articles, mentions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from admin_support import PASSWORD, VILLAGE, csrf_from, login, make_app, post_form, post_json
 from mapdata import seed_sample
+from postgres_support import close_gazetteer
 
 from mapapp import migrations
 from mapapp.db import DATABASE_NAME, connect, dialect, opened, transaction
@@ -95,10 +96,8 @@ def two_servers(small_dir, small_pg_url, tmp_path):
     apps = (make_app(small_dir, DATABASE_URL=small_pg_url, SECRET_KEY="shared"),
             make_app(other, DATABASE_URL=small_pg_url, SECRET_KEY="shared"))
     yield apps
-    for app in apps:  # the gazetteer each app opened keeps its connection until closed
-        gazetteer = app.extensions.pop("mapapp.gazetteer", None)
-        if gazetteer is not None:
-            gazetteer.close()
+    for app in apps:
+        close_gazetteer(app)
 
 
 def test_a_session_made_on_one_server_is_valid_on_the_other(two_servers):
@@ -139,3 +138,49 @@ def test_the_login_rate_limit_counts_failures_on_both_servers(two_servers):
     token = csrf_from(client.get("/auth/login").get_data(as_text=True))
     assert client.post("/auth/login", data={"username": "alice", "password": PASSWORD,
                                             "csrf_token": token}).status_code == 429
+
+
+@pytest.fixture
+def sqlite_and_postgresql(seeded_template, seeded_pg_url, tmp_path):
+    """Two apps over the same data (the full gazetteer and the seeds): one on SQLite, one on PostgreSQL."""
+    from conftest import copy_data_dir
+
+    apps = (make_app(copy_data_dir(seeded_template, tmp_path / "sqlite")),
+            make_app(copy_data_dir(seeded_template, tmp_path / "pg"), DATABASE_URL=seeded_pg_url))
+    yield apps
+    for app in apps:
+        close_gazetteer(app)
+
+
+READER_URLS = [
+    "/api/features", "/api/features?zoom=4", "/api/features?q=lachin", "/api/features?feature=city",
+    "/api/features?from=2020-10-01&to=2020-12-31&undated=1", "/api/features?text=peacekeepers",
+    "/api/facets", "/api/articles", "/api/articles/1", "/api/places/cur:lachin-corridor",
+    "/api/density", "/api/density?by=admin1&count=mentions", "/api/density?step=week", "/api/density?step=month",
+    "/api/export.csv", "/api/export.geojson", "/api/export.kml", "/api/export.csv?text=Armenia%20OR%20Russia",
+]
+
+
+@pytest.mark.parametrize("url", READER_URLS)
+def test_the_maps_and_api_answer_alike_on_both_stores(sqlite_and_postgresql, url):
+    on_sqlite, on_postgresql = (app.test_client().get(url) for app in sqlite_and_postgresql)
+    assert on_sqlite.status_code == on_postgresql.status_code == 200, on_postgresql.get_data(as_text=True)[:300]
+    assert on_postgresql.get_data() == on_sqlite.get_data()
+
+
+@pytest.mark.parametrize("query", ["Lachin", "peacekeep*", '"Russian peacekeepers"', "Russia NOT xyzzy",
+                                   "(Lachin OR Stepanakert) AND corridor", "Nagorno-Karabakh"])
+def test_search_finds_the_same_articles_on_both_stores(sqlite_and_postgresql, query):
+    found = []
+    for app in sqlite_and_postgresql:
+        body = app.test_client().get("/api/search", query_string={"q": query}).get_json()
+        found.append((body["total"], sorted(hit["id"] for hit in body["articles"])))
+        assert all(hit["matches"] for hit in body["articles"]), body  # each snippet marks what matched
+    assert found[0] == found[1] and found[0][0] > 0
+
+
+@pytest.mark.parametrize("query", ["(Lachin", "NOT", "AND OR", "Lachin)"])
+def test_a_search_neither_store_understands_is_a_400_on_both(sqlite_and_postgresql, query):
+    for app in sqlite_and_postgresql:
+        response = app.test_client().get("/api/search", query_string={"q": query})
+        assert response.status_code == 400 and response.get_json()["field"] == "q"

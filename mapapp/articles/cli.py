@@ -7,7 +7,7 @@ import click
 from tqdm import tqdm
 
 from mapapp.cli_options import data_option, max_size_option, near_option
-from mapapp.db import database_path, opened
+from mapapp.db import exists, location, opened
 from mapapp.errors import InvalidInput
 from mapapp.escaping import terminal_text
 
@@ -113,7 +113,7 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, schedul
 
     limit = max_mentions or MAX_MENTIONS_PER_ARTICLE
     outcomes = []
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         if not files:
             ids = []
         elif scheduler is None:
@@ -131,7 +131,7 @@ def ingest_command(paths, max_mentions, follow_symlinks, timeout, delay, schedul
                 outcomes = ingest_urls(conn, parser, urls, fetcher=fetcher, regions=regions, max_mentions=limit,
                                        on_outcome=echo_outcome)
     stored = len(ids) + sum(o.status == "ingested" for o in outcomes)
-    summary = f"Ingested {stored} article{'s' * (stored != 1)} into {terminal_text(database_path(data))}"
+    summary = f"Ingested {stored} article{'s' * (stored != 1)} into {terminal_text(location(data))}"
     if outcomes:
         skipped = sum(o.status == "skipped" for o in outcomes)
         summary += f"; {skipped} URL{'s' * (skipped != 1)} skipped as duplicates, " \
@@ -160,8 +160,8 @@ def corrections_export_command(out, data):
     """
     from mapapp.articles.corrections import write_export
 
-    path = database_path(data)
-    if not path.is_file():
+    path = location(data)
+    if not exists(path):
         raise click.ClickException(f"no database at {terminal_text(path)}")
     with opened(path) as conn:
         if out == "-":
@@ -186,7 +186,7 @@ def feeds_add_command(url, title, data):
     """Follow the feed at URL (nothing is fetched until `mapapp feeds poll`)."""
     from mapapp.articles.feeds import add_feed
 
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         feed_id = add_feed(conn, url, title)
     click.echo(f"Following feed {feed_id}: {terminal_text(url.strip())}")
 
@@ -197,7 +197,7 @@ def feeds_list_command(data):
     """Every followed feed: id, URL, title, last poll and its outcome, articles ingested from it."""
     from mapapp.articles.feeds import list_feeds
 
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         feeds = list_feeds(conn)
     if not feeds:
         click.echo("No feeds followed (mapapp feeds add URL).")
@@ -214,7 +214,7 @@ def feeds_remove_command(feed, data):
     """Stop following FEED (its id or URL); the articles already ingested from it stay."""
     from mapapp.articles.feeds import remove_feed
 
-    with opened(database_path(data)) as conn:
+    with opened(location(data)) as conn:
         url = remove_feed(conn, feed)
     click.echo(f"No longer following {terminal_text(url)}")
 
@@ -249,7 +249,7 @@ def feeds_poll_command(feeds, watch, interval, timeout, delay, max_size, data):
                    file=sys.stderr if poll.failed else sys.stdout)
 
     polls = []
-    with opened(database_path(data)) as conn, _fetcher(timeout, delay, max_size) as fetcher:
+    with opened(location(data)) as conn, _fetcher(timeout, delay, max_size) as fetcher:
         try:
             while True:
                 started = time.monotonic()

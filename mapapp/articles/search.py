@@ -1,5 +1,6 @@
 """Full-text search of the articles (SQLite FTS5 over titles and texts, kept in step by triggers: see
-mapapp/migrations/0002_web_articles.sql).
+mapapp/migrations/0002_web_articles.sql; on PostgreSQL the tsvector column articles.search, queried with the
+same expression turned into a tsquery by tsquery()).
 
 What a reader types is turned into an FTS5 query that cannot be a syntax error for ordinary input: words
 match as words (case and accents aside), a word ending in * as a prefix, "quoted words" as a phrase, and
@@ -13,6 +14,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from mapapp.db import dialect, transaction
 from mapapp.errors import InvalidInput
 
 MAX_QUERY = 200
@@ -53,21 +55,67 @@ def fts_query(text: str, field: str = "q") -> str:
     return query
 
 
+def tsquery(expression: str) -> str:
+    """PostgreSQL's tsquery for an fts_query() expression: words and prefixes as lexemes, a phrase as words
+    that follow each other (<->), AND/OR/NOT and parentheses as &, | and & !; NEAR as &. Case folds as the
+    'simple' configuration does; a word is a run of letters and digits, as FTS5's tokenizer sees one."""
+    parts, previous = [], None
+    for token in _TOKEN.findall(expression):
+        if token == ")" or token in ("AND", "OR") or token == "NOT" or re.fullmatch(r"NEAR(/\d+)?", token):
+            operator = {"AND": "&", "OR": "|", "NOT": "& !", ")": ")"}.get(token, "&")
+            parts.append(operator)
+            previous = "operand" if token == ")" else "operator"
+            continue
+        if previous == "operand":  # two operands side by side: FTS5's implicit AND
+            parts.append("&")
+        if token == "(":
+            parts.append("(")
+            previous = "operator"
+            continue
+        star = token.endswith("*")
+        words = [w.lower() for w in re.findall(r"\w+", token.rstrip("*"))] or ["_"]
+        lexemes = ["'" + w.replace("'", "''") + "'" for w in words]
+        if star:
+            lexemes[-1] += ":*"
+        parts.append("(" + " <-> ".join(lexemes) + ")")
+        previous = "operand"
+    return " ".join(parts)
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"'{field}' is not a search this understands ({message}); put words in double "
+                        "quotes to search for them as written", field=field)
+
+
 def check_query(conn: sqlite3.Connection, text: str, field: str = "q") -> str:
-    """fts_query(text), run once: InvalidInput naming `field` when FTS5 cannot parse it."""
+    """fts_query(text), run once: InvalidInput naming `field` when the store cannot parse it."""
     query = fts_query(text, field)
+    if dialect(conn) == "postgresql":
+        import psycopg
+
+        try:
+            with transaction(conn, immediate=False):  # a failed statement must not spoil an outer one
+                conn.execute("SELECT to_tsquery('simple', ?)", (tsquery(query),)).fetchall()
+        except psycopg.errors.SyntaxError as error:
+            raise _invalid(field, str(error).splitlines()[0]) from None
+        return query
     try:
         conn.execute("SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1", (query,)).fetchall()
     except sqlite3.OperationalError as error:
-        message = str(error).removeprefix("fts5: ")
-        raise InvalidInput(f"'{field}' is not a search this understands ({message}); put words in double "
-                           "quotes to search for them as written", field=field) from None
+        raise _invalid(field, str(error).removeprefix("fts5: ")) from None
     return query
 
 
-def matching_articles_sql() -> str:
-    """SQL (one ? for the fts_query) selecting the ids of the matching articles, for use in `IN (...)`."""
+def matching_articles_sql(dialect_name: str = "sqlite") -> str:
+    """SQL (one ? for the query_parameter) selecting the ids of the matching articles, for use in `IN (...)`."""
+    if dialect_name == "postgresql":
+        return "SELECT id FROM articles WHERE search @@ to_tsquery('simple', ?)"
     return "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
+
+
+def query_parameter(expression: str, dialect_name: str = "sqlite") -> str:
+    """The parameter matching_articles_sql() takes for an fts_query() expression, in the store's dialect."""
+    return tsquery(expression) if dialect_name == "postgresql" else expression
 
 
 @dataclass(frozen=True)
@@ -109,6 +157,12 @@ def search(conn: sqlite3.Connection, text: str, *, limit: int = 50, offset: int 
            field: str = "q") -> tuple[int, list[Hit]]:
     """(how many articles match, the `limit` best from `offset`), best first (bm25, titles weigh double)."""
     query = check_query(conn, text, field)
+    if dialect(conn) == "postgresql":
+        rows = _search_postgresql(conn, tsquery(query), limit, offset)
+        total = conn.execute("SELECT COUNT(*) FROM articles WHERE search @@ to_tsquery('simple', ?)",
+                             (tsquery(query),)).fetchone()[0]
+        return total, [Hit(r["id"], r["title"], r["source"], r["published"], snippet_pieces(r["snippet"]),
+                           r["place_count"]) for r in rows]
     total = conn.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?", (query,)).fetchone()[0]
     rows = conn.execute(
         "SELECT a.id, a.title, a.source, a.published,"
@@ -119,3 +173,15 @@ def search(conn: sqlite3.Connection, text: str, *, limit: int = 50, offset: int 
         (_HIT_START, _HIT_END, query, limit, offset)).fetchall()
     return total, [Hit(r["id"], r["title"], r["source"], r["published"], snippet_pieces(r["snippet"]),
                        r["place_count"]) for r in rows]
+
+
+def _search_postgresql(conn, query: str, limit: int, offset: int) -> list:
+    # ts_rank with the title's weight (A) above the text's (B), as bm25 weighs titles double in SQLite;
+    # ts_headline marks the matched words as FTS5's snippet() does.
+    options = f"StartSel={_HIT_START}, StopSel={_HIT_END}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}," \
+              " FragmentDelimiter=…, MaxFragments=1"
+    return conn.execute(
+        "SELECT a.id, a.title, a.source, a.published, ts_headline('simple', a.text, q, ?) AS snippet,"
+        " (SELECT COUNT(DISTINCT m.place_id) FROM mentions m WHERE m.article_id = a.id) AS place_count"
+        " FROM articles a, to_tsquery('simple', ?) AS q WHERE a.search @@ q"
+        " ORDER BY ts_rank(a.search, q) DESC, a.id LIMIT ? OFFSET ?", (options, query, limit, offset)).fetchall()

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from mapapp.cli_options import data_option
-from mapapp.db import database_path
+from mapapp.db import is_url, location
 from mapapp.escaping import terminal_text
 
 
@@ -22,9 +22,13 @@ def build_command(data: Path, quiet: bool):
     """Build (or rebuild) the worldwide gazetteer plus gazetteer/*.geojson; keeps admin edits."""
     from mapapp.gazetteer.build import build
 
-    result = build(database_path(data), progress=not quiet)
+    database = location(data)
+    if is_url(database):  # the build's bulk writes are SQLite's; db copy moves the result, checked
+        raise click.ClickException("the gazetteer is built into SQLite: run this without MAPAPP_DATABASE_URL "
+                                   "(or DATABASE_URL), then `mapapp db copy --to URL`")
+    result = build(database, progress=not quiet)
     click.echo(f"Built {result['places']} places, {result['names']} names in {result['seconds']} s "
-               f"into {terminal_text(database_path(data))}")
+               f"into {terminal_text(database)}")
 
 
 @gazetteer_group.command("import")
@@ -36,7 +40,7 @@ def import_command(file: Path, data: Path, quiet: bool):
     from mapapp.gazetteer.curated import import_curated, is_geojson_file
     from mapapp.gazetteer.geonames import import_dump
 
-    db = database_path(data)
+    db = location(data)
     if is_geojson_file(file):
         count = import_curated(db, file)
         click.echo(f"Imported {count} curated places from {terminal_text(file)}")
@@ -54,5 +58,5 @@ def export_command(data: Path, out: Path | None):
     from mapapp.gazetteer.curated import CURATED_FILE, export_curated
 
     out = out or CURATED_FILE
-    count = export_curated(database_path(data), out)
+    count = export_curated(location(data), out)
     click.echo(f"Exported {count} places to {terminal_text(out)}")

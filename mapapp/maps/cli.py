@@ -7,7 +7,7 @@ import click
 
 from mapapp.cli_options import data_option
 from mapapp.config import OSM_ATTRIBUTION, OSM_TILES
-from mapapp.db import connect, database_path
+from mapapp.db import connect, exists, location
 from mapapp.errors import GazetteerMissing
 from mapapp.escaping import terminal_text
 
@@ -41,8 +41,8 @@ def export_command(out, fmt, article, place, sources, date_from, date_to, featur
 
     if article and place:
         raise click.UsageError("give --article or --place, not both")
-    database = database_path(data)
-    if not database.exists():
+    database = location(data)
+    if not exists(database):
         raise GazetteerMissing(f"no database in {data}: run `mapapp ingest` (or `mapapp serve`) first")
     filters_args = {"source": list(sources), "from": date_from, "to": date_to, "feature": list(features), "q": q}
     conn = connect(database)

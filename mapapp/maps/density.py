@@ -79,7 +79,7 @@ def _region_key(by: str) -> str:
 
 
 def _grouped(conn: sqlite3.Connection, filters: MapFilters, query: DensityQuery, period: str | None) -> list:
-    where, params = filters.where()
+    where, params = filters.where(dialect(conn))
     key = _region_key(query.by)
     counted = "COUNT(DISTINCT m.article_id)" if query.count == "articles" else "COUNT(*)"
     has_region = "COALESCE(p.country_code, '') != ''" + (" AND p.admin1 != ''" if query.by == "admin1" else "")
@@ -147,7 +147,7 @@ def density(conn: sqlite3.Connection, filters: MapFilters, query: DensityQuery) 
         features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
                          "properties": {"name": row["name"], "code": code, "count": n,
                                         "approximate": bool(row["approximate"])}})
-    where, params = filters.where()
+    where, params = filters.where(dialect(conn))
     counted = "COUNT(DISTINCT m.article_id)" if query.count == "articles" else "COUNT(*)"
     total = conn.execute(f"SELECT {counted} FROM {filters.joins()} WHERE {where}", params).fetchone()[0]
     collection = {"type": "FeatureCollection", "features": features, "by": query.by, "count": query.count,

@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 import shapely
 from shapely.geometry import MultiPolygon, Point, shape
 
+from mapapp.db import dialect
 from mapapp.maps.features import feature_collection, feature_collection_json
 from mapapp.maps.filters import MapFilters
 from mapapp.mentions import attach_sentences
@@ -64,7 +65,7 @@ def spreadsheet_safe(value):
 def mention_rows(conn: sqlite3.Connection, filters: MapFilters) -> Iterator[dict]:
     """Every mention the view selects (oldest articles first), with its article, place and sentence."""
     filters.check(conn)
-    where, params = filters.where()
+    where, params = filters.where(dialect(conn))
     cursor = conn.execute(
         "SELECT m.article_id, a.title, a.published, a.source, m.text AS mention, m.sentence_start, m.sentence_end,"
         " m.place_id, p.name AS place_name, p.feature, p.lat, p.lon, m.score AS confidence"
@@ -132,7 +133,7 @@ def cached_geojson_chunks(conn: sqlite3.Connection, filters: MapFilters) -> Iter
 def row_total(conn: sqlite3.Connection, filters: MapFilters, fmt: str) -> int:
     """How many rows writing `fmt` goes through (what its progress counts): mentions for CSV, places for GeoJSON
     and KML, both for a GeoPackage, each twice (read, then written into its layer)."""
-    where, params = filters.where()
+    where, params = filters.where(dialect(conn))
     places, mentions = conn.execute(f"SELECT COUNT(DISTINCT m.place_id), COUNT(*) FROM {filters.joins()}"
                                     f" WHERE {where}", params).fetchone()
     return {"csv": mentions, "geojson": places, "kml": places, "gpkg": 2 * (places + mentions)}[fmt]

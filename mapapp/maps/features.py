@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import replace
 
 from mapapp.cache import lru, memoize
-from mapapp.db import identity
+from mapapp.db import dialect, identity
 from mapapp.gazetteer.names import normalise_name
 from mapapp.gazetteer.place import country_names, feature_label
 from mapapp.maps.filters import UNDATED_SQL, UNKNOWN_SOURCE, MapFilters, like_pattern
@@ -36,7 +36,7 @@ def hidden_undated(conn: sqlite3.Connection, filters: MapFilters) -> int:
     if filters.undated or not (filters.date_from or filters.date_to):
         return 0
     undated = replace(filters, date_from=None, date_to=None)
-    where, params = undated.where()
+    where, params = undated.where(dialect(conn))
     return conn.execute(f"SELECT COUNT(DISTINCT m.article_id) FROM {undated.joins(articles=True)}"
                         f" WHERE {where} AND {UNDATED_SQL}", params).fetchone()[0]
 
@@ -84,12 +84,13 @@ def _geometry(place_id: str, version: int, geometry: str | None, lat: float, lon
     return mapping(snapped if not snapped.is_empty else simple)
 
 
-_NEWEST_FIRST = "a.published DESC, a.id DESC, m.start"
+# NULLS LAST, spelled out: SQLite sorts NULL first, PostgreSQL last, so both stores order alike.
+_NEWEST_FIRST = "a.published DESC NULLS LAST, a.id DESC, m.start"
 
 
-def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
+def _top_mention_ids(filters: MapFilters, dialect_name: str) -> tuple[str, list]:
     """SQL selecting the ids of each place's newest MENTIONS_PER_PLACE mentions under `filters`, and its parameters."""
-    where, params = filters.where()
+    where, params = filters.where(dialect_name)
     if filters.sources or filters.date_from or filters.date_to or filters.articles:
         # Few of each place's mentions pass: rank only those (one sort over the matching rows).
         sql = (f"SELECT id FROM (SELECT m.id,"
@@ -99,7 +100,7 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
     # Every mention of a chosen place passes (feature, q and place filters choose places, not mentions):
     # per place, a LIMITed sort keeps only the top few instead of sorting every mention (about three times
     # faster for the unfiltered view).
-    kind, kind_params = MapFilters(demonyms=filters.demonyms).where()
+    kind, kind_params = MapFilters(demonyms=filters.demonyms).where(dialect_name)
     sql = (f"SELECT x.id FROM (SELECT DISTINCT m.place_id FROM {filters.joins()} WHERE {where}) AS c"
            " JOIN mentions x ON x.id IN (SELECT m.id FROM mentions m JOIN articles a ON a.id = m.article_id"
            f" WHERE m.place_id = c.place_id AND {kind} ORDER BY {_NEWEST_FIRST} LIMIT {MENTIONS_PER_PLACE})")
@@ -108,7 +109,7 @@ def _top_mention_ids(filters: MapFilters) -> tuple[str, list]:
 
 def _top_mentions(conn: sqlite3.Connection, filters: MapFilters) -> dict[str, list[dict]]:
     """The newest MENTIONS_PER_PLACE mentions of each place, with their article and sentence."""
-    ids, params = _top_mention_ids(filters)
+    ids, params = _top_mention_ids(filters, dialect(conn))
     rows = [dict(row) for row in conn.execute(
         'SELECT m.place_id, m.article_id, m.id AS mention_id, m.start, m."end", m.text, m.sentence_start,'
         " m.sentence_end, a.title, a.source, a.published, a.url"
@@ -134,7 +135,7 @@ def feature_collection(conn: sqlite3.Connection, filters: MapFilters, *, zoom: i
     with `zoom`, shapes are simplified to what that zoom can show (zoom_tolerance)."""
     tolerance = zoom_tolerance(zoom)
     filters.check(conn)
-    where, params = filters.where()
+    where, params = filters.where(dialect(conn))
     # Aggregate over the covering indexes first; read each place row (its shape can be large) only once.
     places = conn.execute(
         "SELECT p.id, p.name, p.feature, p.country_code, p.approximate, p.lat, p.lon, p.geometry, p.version,"

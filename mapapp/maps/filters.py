@@ -135,15 +135,15 @@ class MapFilters:
             if unknown:
                 raise InvalidInput(f"unknown feature type {unknown[0][:40]!r}", field="feature")
 
-    def where(self) -> tuple[str, list]:
-        """SQL condition over mentions m and articles a, and its parameters."""
+    def where(self, dialect: str = "sqlite") -> tuple[str, list]:
+        """SQL condition over mentions m and articles a, and its parameters, in the store's `dialect`."""
         clauses, params = ["m.place_id IS NOT NULL"], []
         if not self.demonyms:
             clauses.append("m.kind = 'place'")
         if self.sources:
             # An article without a source has source ''; NO_SOURCE alone (every source unchecked) matches nothing.
             sources = ["" if s == UNKNOWN_SOURCE else s for s in self.sources if s != NO_SOURCE]
-            clauses.append(f"a.source IN ({','.join('?' * len(sources))})" if sources else "0")
+            clauses.append(f"a.source IN ({','.join('?' * len(sources))})" if sources else "1 = 0")
             params.extend(sources)
         if self.articles:
             clauses.append(f"m.article_id IN ({','.join('?' * len(self.articles))})")
@@ -162,10 +162,10 @@ class MapFilters:
             clauses.append("m.place_id = ?")
             params.append(self.place)
         if self.text:
-            from mapapp.articles.search import fts_query, matching_articles_sql
+            from mapapp.articles.search import fts_query, matching_articles_sql, query_parameter
 
-            clauses.append(f"m.article_id IN ({matching_articles_sql()})")
-            params.append(fts_query(self.text, "text"))
+            clauses.append(f"m.article_id IN ({matching_articles_sql(dialect)})")
+            params.append(query_parameter(fts_query(self.text, "text"), dialect))
         # Feature and name filters choose places: test each mentioned place once, not once per mention.
         chosen, chosen_params = [], []
         if self.features:

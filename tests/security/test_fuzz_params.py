@@ -61,7 +61,7 @@ ROUTES = _routes()
 @pytest.fixture
 def fuzz_app(small_app):  # noqa: F811
     """The small app with one article naming Yerevan (so valid ids lead somewhere)."""
-    with opened(Path(small_app.config["DATABASE"])) as conn:
+    with opened(small_app.config["DATABASE"]) as conn:
         add_article(conn, title="Talks", source="Wire", published="2024-01-02",
                     text="Talks\nOfficials met in Yerevan. Yerevan was calm.", places={"Yerevan": YEREVAN})
     return small_app
