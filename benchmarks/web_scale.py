@@ -86,7 +86,7 @@ def generate(conn: sqlite3.Connection, articles: int, mentions: int, *, seed: in
     with transaction(conn):
         conn.executemany("INSERT INTO articles (id, key, title, source, published, url, text, content_hash,"
                          " ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", article_rows)
-        conn.executemany("INSERT INTO mentions (article_id, start, end, text, kind, place_id, score,"
+        conn.executemany('INSERT INTO mentions (article_id, start, "end", text, kind, place_id, score,'
                          " sentence_start, sentence_end, alternatives) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          mention_rows)
         bump_articles_version(conn)

@@ -47,6 +47,9 @@ DEFAULTS: dict = {
     # The review queue lists mentions resolved with a score below this (mapapp.review): the geoparser counts
     # a reading as sure from 0.75 on (its own bar for article context).
     "REVIEW_SCORE_THRESHOLD": 0.75,
+    # Reverse proxies in front of the app that it trusts for the client's address, scheme, host and prefix
+    # (X-Forwarded-For/-Proto/-Host/-Prefix, werkzeug's ProxyFix); 0: none, the headers are ignored.
+    "TRUSTED_PROXIES": 0,
     # Test-only: a FIFO at which an admin save pauses between its commit and its re-resolution.
     "TEST_PAUSE_FIFO": None,
 }

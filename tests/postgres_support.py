@@ -7,10 +7,12 @@ SQLite template with `mapapp db copy`'s code.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -30,26 +32,29 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    """postgresql://... of a PostgreSQL server of this session (its `postgres` database), stopped at the end."""
-    from conftest import free_port
+MISSING = "PostgreSQL is missing: apt-get install postgresql postgresql-15-postgis-3 (make test does)"
 
+
+@contextlib.contextmanager
+def temporary_server(*, durable: bool = False):
+    """Run a PostgreSQL server in a temporary folder on a free port; yields the URL of its `postgres`
+    database, and stops it and removes the folder on leaving. Not `durable` (the tests): fsync and
+    synchronous commit off. (benchmarks/stores.py runs a durable one.)"""
     bin_dir = _binaries()
     if bin_dir is None:
-        reason = "PostgreSQL is missing: apt-get install postgresql postgresql-15-postgis-3 (make test does)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        raise RuntimeError(MISSING)
     folder = Path(tempfile.mkdtemp(prefix="mapapp-pg-"))
     data = folder / "data"
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
-    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     subprocess.run(_as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "mapapp", "-A", "trust",
                                     "--locale=C", "-E", "UTF8"]), check=True, capture_output=True)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" \
-              " -c full_page_writes=off -c max_connections=200"
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
                                     str(folder / "log"), "-w", "start"]), check=True, capture_output=True)
     try:
@@ -58,6 +63,17 @@ def postgres_server():
         subprocess.run(_as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """postgresql://... of a PostgreSQL server of this session (its `postgres` database), stopped at the end."""
+    if _binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+    with temporary_server() as url:
+        yield url
 
 
 def _admin(server_url: str, statement: str) -> None:

@@ -184,3 +184,21 @@ def test_a_search_neither_store_understands_is_a_400_on_both(sqlite_and_postgres
     for app in sqlite_and_postgresql:
         response = app.test_client().get("/api/search", query_string={"q": query})
         assert response.status_code == 400 and response.get_json()["field"] == "q"
+
+
+@pytest.mark.parametrize("proxies, client", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_behind_a_trusted_proxy_the_rate_limit_counts_the_real_client(small_dir, small_pg_url, proxies, client):
+    app = make_app(small_dir, DATABASE_URL=small_pg_url, TRUSTED_PROXIES=proxies)
+    try:
+        browser = app.test_client()
+        token = csrf_from(browser.get("/auth/login").get_data(as_text=True))
+        response = browser.post("/auth/login", headers={"X-Forwarded-For": "203.0.113.9"},
+                                data={"username": "alice", "password": "wrong password!", "csrf_token": token})
+        assert response.status_code == 401
+        conn = connect(small_pg_url)
+        try:
+            assert [row[0] for row in conn.execute("SELECT client FROM login_attempts")] == [client]
+        finally:
+            conn.close()
+    finally:
+        close_gazetteer(app)

@@ -116,18 +116,18 @@ def write_articles(conn: sqlite3.Connection, articles: list[PreparedArticle]) ->
     ids = []
     with transaction(conn):
         for article in articles:
-            conn.execute(
+            article_id = conn.execute(
                 "INSERT INTO articles (key, title, source, published, url, path, text, content_hash, ingested_at,"
                 " near, author, fetched_url, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET title = excluded.title, source = excluded.source,"
                 " published = excluded.published, url = excluded.url, path = excluded.path, text = excluded.text,"
                 " content_hash = excluded.content_hash, ingested_at = excluded.ingested_at, near = excluded.near,"
-                " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint",
+                " author = excluded.author, fetched_url = excluded.fetched_url, fingerprint = excluded.fingerprint"
+                " RETURNING id",
                 (article.key, article.title, article.source, article.published, article.url, article.path,
                  article.text, article.content_hash, _now(), article.near_id, article.author, article.fetched_url,
                  article.fingerprint),
-            )
-            article_id = conn.execute("SELECT id FROM articles WHERE key = ?", (article.key,)).fetchone()[0]
+            ).fetchone()[0]
             _index_words(conn, article_id, article.text, article.words)
             # An editor's corrections of a re-ingested article stay where its text still matches them.
             _replace_mentions(conn, article_id, apply_pins(conn, article_id, article.text, article.rows))
@@ -362,15 +362,14 @@ def _index_words(conn: sqlite3.Connection, article_id: int, text: str, words: st
 
 
 def _write_words(conn, entries: list[tuple[int, str]], *, replace: bool = False) -> None:
-    # SQLite: one FTS5 row per article. PostgreSQL: one row per (article, word), plus the word '' that marks
-    # the article as indexed even when its text has no word.
+    # One row per article: an FTS5 row in SQLite (rowid = the article's id), an array of words in PostgreSQL.
     postgres = dialect(conn) == "postgresql"
     if replace:
         conn.executemany("DELETE FROM article_words WHERE article_id = ?" if postgres else
                          "DELETE FROM article_words WHERE rowid = ?", [(article_id,) for article_id, _ in entries])
     if postgres:
-        conn.executemany("INSERT INTO article_words (article_id, word) VALUES (?, ?)",
-                         [(article_id, word) for article_id, words in entries for word in ["", *words.split()]])
+        conn.executemany("INSERT INTO article_words (article_id, words) VALUES (?, ?)",
+                         [(article_id, words.split()) for article_id, words in entries])
     else:
         conn.executemany("INSERT INTO article_words (rowid, words) VALUES (?, ?)", entries)
 
@@ -387,10 +386,9 @@ def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]
     _index_unindexed(conn)
     if dialect(conn) == "postgresql":
         found: set[int] = set()
-        for words in groups:  # the articles holding every word of the group
+        for words in groups:  # the articles holding every word of the group (the GIN index answers @>)
             found.update(row[0] for row in conn.execute(
-                f"SELECT article_id FROM article_words WHERE word IN ({', '.join('?' * len(words))})"
-                " GROUP BY article_id HAVING count(*) = ?", (*words, len(words))))
+                "SELECT article_id FROM article_words WHERE words @> ?::text[]", (words,)))
         return sorted(found)
     match = " OR ".join("(" + " AND ".join(f'"{word}"' for word in words) + ")" for words in groups)
     return [row[0] for row in conn.execute("SELECT rowid FROM article_words WHERE article_words MATCH ?", (match,))]
@@ -399,7 +397,7 @@ def _articles_with_words(conn: sqlite3.Connection, keys: list[str]) -> list[int]
 def _index_unindexed(conn: sqlite3.Connection) -> None:
     # Articles written straight into the table (bulk loads, tests, databases from before the index) or whose
     # text changed since (the triggers drop their rows): index them now, once.
-    indexed = ("SELECT article_id FROM article_words WHERE word = ''" if dialect(conn) == "postgresql"
+    indexed = ("SELECT article_id FROM article_words" if dialect(conn) == "postgresql"
                else "SELECT rowid FROM article_words")
     missing = f"SELECT id, text FROM articles WHERE id NOT IN ({indexed})"
     if conn.execute(f"SELECT EXISTS ({missing})").fetchone()[0]:

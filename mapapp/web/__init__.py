@@ -25,6 +25,11 @@ def create_app(data_dir: str | os.PathLike | None = None, config: Mapping | None
     from mapapp import db
     from mapapp.web import admin, api, assets, auth, embed, errors, headers, public
 
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies:  # behind a reverse proxy: the client's real address feeds the login rate limit, and so on
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
     db.init_app(app)
     errors.register_error_handlers(app)
     headers.init_app(app)

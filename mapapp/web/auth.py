@@ -14,8 +14,8 @@ advice against both guessing and lock-out:
   after the last one.
   A browser that has logged in as that user before carries a signed device cookie: it is counted on its own
   (as 'device:<id>') and is exempt from the per-user backoff, so a guesser cannot lock out a known browser.
-Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so that the client address, host and scheme are
-the real ones.
+Behind a reverse proxy, set TRUSTED_PROXIES (the app then wraps itself in werkzeug's ProxyFix) so that the
+client address, host and scheme are the real ones.
 """
 from __future__ import annotations
 

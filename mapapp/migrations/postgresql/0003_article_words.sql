@@ -1,12 +1,11 @@
 -- Migration 3 for PostgreSQL: as ../0003_article_words.sql, the distinct normalised words of each article's
--- text, one row per (article, word) with an index on the word, in place of SQLite's FTS5 table. Rows go with
--- their article, and with its text when the text changes.
+-- text, one row per article (an array, with a GIN index that answers "holds all these words"), in place of
+-- SQLite's FTS5 table. A row goes with its article, and with its text when the text changes.
 CREATE TABLE article_words (
-    article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    word       TEXT NOT NULL,
-    PRIMARY KEY (word, article_id)
+    article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    words      TEXT[] NOT NULL
 );
-CREATE INDEX article_words_article ON article_words(article_id);
+CREATE INDEX article_words_words ON article_words USING GIN (words);
 CREATE FUNCTION article_words_text() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM article_words WHERE article_id = OLD.id;
