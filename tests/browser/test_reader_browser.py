@@ -130,7 +130,8 @@ def test_unchecking_every_source_shows_nothing_and_unknown_source_filters(page, 
     expect(unknown).to_have_count(1)
     for i in range(boxes.count()):
         boxes.nth(i).uncheck()
-    expect(page.locator("#place-count")).to_have_text("0")
+    # Up to 15 s: in a full browser run this answer has been seen to take longer than the default 5 s.
+    expect(page.locator("#place-count")).to_have_text("0", timeout=15_000)
     wait_loaded(page, "return ids.size === 0;")
     expect(page.locator(".leaflet-marker-icon")).to_have_count(0)
     unknown.check()
