@@ -5,6 +5,7 @@ import errno
 import json
 import os
 import unicodedata
+from pathlib import Path
 
 import pytest
 from admin_support import HOSTILE, VILLAGE, db_path, post_form, post_json, row, rows, snapshot
@@ -158,7 +159,7 @@ def test_hostile_names_are_stored_literally_and_escaped_in_admin_pages(small_app
 
     from mapapp.cli import main
 
-    out = db_path(small_app).rsplit("/", 1)[0] + "/curated-export.geojson"
+    out = str(Path(small_app.config["DATA_DIR"]) / "curated-export.geojson")  # in the test's folder, either store
     result = CliRunner().invoke(main, ["gazetteer", "export", "--out", out, "--data", small_app.config["DATA_DIR"]])
     assert result.exit_code == 0, result.output
     with open(out, encoding="utf-8") as handle:
