@@ -88,20 +88,14 @@ def connect(path: str | os.PathLike, *, migrate: bool = True) -> sqlite3.Connect
         from mapapp import postgres
 
         conn = postgres.connect(path)
-        if migrate:
-            try:
-                migrations.migrate(conn)
-            except BaseException:
-                conn.close()
-                raise
-        return conn
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: we issue BEGIN ourselves (see transaction()), so nothing commits by surprise.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN ourselves (see transaction()), so nothing commits by surprise.
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
     if migrate:
         try:
             migrations.migrate(conn)

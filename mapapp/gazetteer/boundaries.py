@@ -64,15 +64,18 @@ class Province:
     geom: object
 
 
-def read_provinces(path: Path | None = None) -> list[Province]:
-    """Every admin-1 shape of the file (made valid), in file order."""
-    path = path or boundaries_file()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _layer_rows(path: Path | None, columns: str, layer: str) -> list[tuple]:
+    # The file opened read-only; the rows of one layer that have a shape, in file order.
+    conn = sqlite3.connect(f"file:{path or boundaries_file()}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT iso_a2, name, fips, gn_name, geom FROM states_provinces "
-                            "WHERE geom IS NOT NULL ORDER BY fid").fetchall()
+        return conn.execute(f"SELECT {columns}, geom FROM {layer} WHERE geom IS NOT NULL ORDER BY fid").fetchall()
     finally:
         conn.close()
+
+
+def read_provinces(path: Path | None = None) -> list[Province]:
+    """Every admin-1 shape of the file (made valid), in file order."""
+    rows = _layer_rows(path, "iso_a2, name, fips, gn_name", "states_provinces")
     provinces = []
     for iso_a2, name, fips, gn_name, blob in rows:
         geom = _geometry(blob)
@@ -84,13 +87,7 @@ def read_provinces(path: Path | None = None) -> list[Province]:
 
 def read_disputed_borders(path: Path | None = None) -> list[tuple[str, str, object]]:
     """Every line of the file's Natural Earth disputed-border layer as (name, adm0_a3 on its left, geometry)."""
-    path = path or boundaries_file()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT name, adm0_a3_l, geom FROM disputed_borders "
-                            "WHERE geom IS NOT NULL ORDER BY fid").fetchall()
-    finally:
-        conn.close()
+    rows = _layer_rows(path, "name, adm0_a3_l", "disputed_borders")
     return [(name or "", adm0 or "", _geometry(blob)) for name, adm0, blob in rows]
 
 
