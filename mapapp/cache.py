@@ -79,8 +79,16 @@ def lru(what: str) -> LRU | ByteBudget:
     return ByteBudget(LIMITS[what]) if what in BY_BYTES else LRU(LIMITS[what])
 
 
-def memoize(what: str | LRU | ByteBudget, *, key=hashkey):
+def memoize(what: str | LRU | ByteBudget, *, key=hashkey, once: bool = False):
     """Decorator: keep a function's results in a cache (`what`: a name in LIMITS, or a cache of lru()),
-    keyed by `key(*args, **kwargs)` (default: the arguments); safe to call from several threads."""
+    keyed by `key(*args, **kwargs)` (default: the arguments); safe to call from several threads.
+
+    once=True: a caller asking for a key that another thread is computing waits for that result instead of
+    computing it again (for values that take seconds, which several requests may ask for at once).
+    """
     cache = lru(what) if isinstance(what, str) else what
-    return cachetools.cached(cache, key=key, lock=getattr(cache, "lock", None))
+    lock = getattr(cache, "lock", None)
+    if not once:
+        return cachetools.cached(cache, key=key, lock=lock)
+    lock = lock or threading.Lock()
+    return cachetools.cached(cache, key=key, lock=lock, condition=threading.Condition(lock))

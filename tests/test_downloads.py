@@ -131,7 +131,7 @@ def test_geopackage_opens_in_gdal_with_points_regions_and_mentions(client, hosti
     summary = ogrinfo(path)
     assert "using driver `GPKG' successful" in summary
     counts = layer_counts(summary)
-    assert counts == {"places": 3, "regions": 2, "mentions": 11}, summary
+    assert counts == {"places": 2, "regions": 3, "mentions": 11}, summary
     assert 'ID["EPSG",4326]' in summary and "Geometry: Multi Polygon" in summary
     conn = sqlite3.connect(path)
     try:
@@ -202,9 +202,9 @@ def test_cli_export_formats_open_in_gdal(runner, sample, tmp_path, fmt):
     assert result.exit_code == 0, result.output
     assert f"Wrote {out}" in result.output
     counts = layer_counts(ogrinfo(out))
-    # a1: Yerevan (a point, named twice), the Lachin corridor (a line, listed at its point), Armenia (a shape)
+    # a1: Yerevan (a point, named twice), the Lachin corridor and Armenia (shapes)
     if fmt == "gpkg":
-        assert counts == {"places": 2, "regions": 1, "mentions": 4}
+        assert counts == {"places": 1, "regions": 2, "mentions": 4}
     else:
         assert sum(counts.values()) == 3, counts
 

@@ -130,7 +130,7 @@ def test_export_one_place(runner, sample, outdir):
     result, out = export(runner, outdir, "--place", sample["corridor"])
     assert result.exit_code == 0, result.output
     (feature,) = data_layer_options(out.read_text(encoding="utf-8"))["data"]["features"]
-    assert feature["id"] == sample["corridor"] and feature["geometry"]["type"] == "LineString"
+    assert feature["id"] == sample["corridor"] and feature["geometry"]["type"] == "Polygon"
     assert {m["article_id"] for m in feature["properties"]["mentions"]} == {sample["a1"], sample["a2"]}
 
 

@@ -98,9 +98,10 @@ def test_curated_regions_redrawn_from_natural_earth_say_so(place_id, source):
     assert source in place.notes and not place.approximate
 
 
-def test_hand_drawn_corridor_says_why_no_real_source_was_used():
+def test_corridor_names_its_sources_and_why_it_is_approximate():
     place = {p.id: p for p in read_features(CURATED_FILE)}["cur:lachin-corridor"]
-    assert place.approximate and "not used" in place.notes and "no roads" in place.notes
+    assert place.approximate and "trilateral statement of 10 November 2020" in place.notes
+    assert "GeoNames" in place.notes and "no road layer is available offline" in place.notes
 
 
 def test_committed_outlines_are_what_the_script_makes_from_the_boundary_file():

@@ -93,13 +93,20 @@ def test_lake_sevan_is_natural_earths_lake_not_sev_lake():
     assert normalise_name("Lake Sev") not in {normalise_name(n) for n in (sevan.name, *sevan.aliases)}
 
 
-def test_lachin_corridor_runs_from_kornidzor_to_stepanakert():
+def test_lachin_corridor_is_a_5_km_band_from_the_armenian_border_to_stepanakert():
     corridor = shape(CURATED["cur:lachin-corridor"].geometry)
-    assert corridor.geom_type == "LineString"
-    assert corridor.distance(Point(46.55, 39.66)) < 0.2  # about 20 km at this latitude
-    start, end = corridor.coords[0], corridor.coords[-1]
-    assert Point(start).distance(Point(46.37, 39.56)) < 0.05  # Kornidzor, on the Armenian border
-    assert Point(end).distance(Point(46.75, 39.82)) < 0.05  # Stepanakert
+    assert corridor.is_valid and corridor.geom_type == "Polygon"
+    # About 40 km from the border near Kornidzor to Stepanakert, 5 km wide (point 6 of the 2020 statement).
+    assert 150 <= _area_km2(corridor) <= 230, _area_km2(corridor)
+    for lon, lat in [(46.546, 39.638), (46.70, 39.76)]:  # Lachin (Berdzor) town; the road past Shusha
+        assert corridor.contains(Point(lon, lat))
+    assert corridor.distance(Point(46.7528, 39.8177)) < 0.03  # Stepanakert, at the band's end
+    assert not corridor.contains(Point(46.751, 39.759))  # Shusha, which the statement keeps out
+    # It begins at the border: nothing of it lies in Armenia, and it stays inside Lachin District and the NKAO.
+    assert _area_km2(corridor.intersection(shape(CURATED["cur:syunik-province"].geometry))) < 0.01
+    land = shape(CURATED["cur:lachin-district"].geometry).union(shape(CURATED["cur:nagorno-karabakh"].geometry))
+    assert _area_km2(corridor.difference(land)) < 0.01
+    assert corridor.distance(shape(CURATED["cur:syunik-province"].geometry)) < 0.001
 
 
 @pytest.mark.parametrize("place_id, lat, lon, names", [

@@ -155,7 +155,7 @@ def test_place_page_shows_names_shape_and_every_mention(client, sample):
     options = data_layer_options(html)
     assert options["dataUrl"] is None
     (feature,) = options["data"]["features"]
-    assert feature["geometry"]["type"] == "LineString"
+    assert feature["geometry"]["type"] == "Polygon"  # the 5 km band of the 2020 statement
     items = re.findall(
         r"<li>\s*<a href=\"(/articles/\d+\?place=[^\"]+#m-\d+)\">(.*?)</a>.*?<blockquote>(.*?)</blockquote>",
         html, re.S)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import numpy
 import shapely
 from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
@@ -31,9 +32,11 @@ def _unwrapped(ring) -> tuple[list, int]:
 
 
 def _split_polygon(polygon: Polygon) -> list[Polygon]:
-    exterior, turns = _unwrapped(polygon.exterior.coords)
-    if all(abs(a[0] - b[0]) <= 180 for a, b in zip(polygon.exterior.coords, polygon.exterior.coords[1:])):
+    # Vectorised: the test runs over every point of every country at full detail, and almost none cross.
+    longitudes = shapely.get_coordinates(polygon.exterior)[:, 0]
+    if len(longitudes) < 2 or numpy.abs(numpy.diff(longitudes)).max() <= 180:
         return [polygon]
+    exterior, turns = _unwrapped(polygon.exterior.coords)
     if turns:
         # The ring goes round a pole (Antarctica): close it along the pole's edge of the map.
         pole = -90 if sum(y for _x, y in exterior) < 0 else 90
@@ -79,6 +82,11 @@ def _version(conn: sqlite3.Connection) -> tuple:
 
 def outline(geometry_text: str, tolerance: float) -> dict | None:
     """A stored polygon shape simplified to `tolerance` degrees and cut at the antimeridian; None if not a polygon."""
+    geom = _outline_shape(geometry_text, tolerance)
+    return None if geom is None else mapping(geom)
+
+
+def _outline_shape(geometry_text: str, tolerance: float):
     try:
         geom = shape(json.loads(geometry_text))
     except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
@@ -91,7 +99,7 @@ def outline(geometry_text: str, tolerance: float) -> dict | None:
     except shapely.errors.GEOSException:
         return None
     geom = MultiPolygon(_polygons(geom)) if geom.geom_type == "GeometryCollection" else geom
-    return None if geom.is_empty else mapping(geom)
+    return None if geom.is_empty else geom
 
 
 def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: float = DEFAULT_TOLERANCE) -> dict:
@@ -99,21 +107,22 @@ def country_outlines(conn: sqlite3.Connection, database: str, *, tolerance: floa
     return _country_outlines(conn, database, tolerance)
 
 
-@memoize("country outlines", key=lambda conn, database, tolerance: (database, tolerance, _version(conn)))
+# once: the first page views after a start all ask for the backdrop; one computes it (seconds), the rest wait for
+# it rather than each tying up a server thread with the same work.
+@memoize("country outlines", key=lambda conn, database, tolerance: (database, tolerance, _version(conn)), once=True)
 def _country_outlines(conn: sqlite3.Connection, database: str, tolerance: float) -> dict:
     outlines = []
     for row in conn.execute("SELECT id, name, approximate, geometry FROM places WHERE feature = 'country'"
                             " AND geometry IS NOT NULL ORDER BY id"):
-        geometry = outline(row["geometry"], tolerance)
-        if geometry is not None:
-            outlines.append((row, geometry))
-    real = STRtree([shape(geometry).buffer(0.5) for row, geometry in outlines if not row["approximate"]])
+        geom = _outline_shape(row["geometry"], tolerance)
+        if geom is not None:
+            outlines.append((row, geom))
+    real = STRtree([geom for row, geom in outlines if not row["approximate"]])
     features = []
-    for row, geometry in outlines:
+    for row, geom in outlines:
         if row["approximate"]:
-            hull = shape(geometry)
-            if hull.area > OCEAN_HULL_AREA and not len(real.query(hull, predicate="intersects")):
+            if geom.area > OCEAN_HULL_AREA and not len(real.query(geom, predicate="dwithin", distance=0.5)):
                 continue
-        features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
+        features.append({"type": "Feature", "id": row["id"], "geometry": mapping(geom),
                          "properties": {"name": row["name"]}})
     return {"type": "FeatureCollection", "features": features}

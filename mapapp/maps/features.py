@@ -196,8 +196,9 @@ def bump_articles_version(conn: sqlite3.Connection) -> None:
 _views = lru("map views")  # the GeoJSON and facets bytes, shared by both functions below
 
 
+# once: a page's preload and its script ask for the same first view together; it is computed once.
 @memoize(_views, key=lambda conn, filters, zoom=None: (identity(conn), data_version(conn), filters,
-                                                       zoom_tolerance(zoom)))
+                                                       zoom_tolerance(zoom)), once=True)
 def feature_collection_json(conn: sqlite3.Connection, filters: MapFilters, *, zoom: int | None = None) -> bytes:
     """feature_collection() as compact UTF-8 JSON, cached until the articles or the gazetteer change."""
     return json.dumps(feature_collection(conn, filters, zoom=zoom), ensure_ascii=False,
@@ -209,7 +210,7 @@ def facets(conn: sqlite3.Connection) -> dict:
     return json.loads(_facets_json(conn))  # a fresh copy: callers may change it
 
 
-@memoize(_views, key=lambda conn: ("facets", identity(conn), data_version(conn)))
+@memoize(_views, key=lambda conn: ("facets", identity(conn), data_version(conn)), once=True)
 def _facets_json(conn: sqlite3.Connection) -> bytes:
     return json.dumps(_facets(conn)).encode("utf-8")
 

@@ -63,7 +63,8 @@
 
   var REGION = {color: '#e6550d', weight: 2, fillOpacity: 0.15};
   var WATER = {color: '#08519c', weight: 1, fillColor: '#6baed6', fillOpacity: 0.5};
-  var ROUTE = {color: '#d7301f', weight: 5, opacity: 0.85, dashArray: '10 6', fill: false};
+  // A corridor is a band (a polygon) or a road (a line: drawn unfilled below); either way a dashed red edge.
+  var ROUTE = {color: '#d7301f', weight: 3, opacity: 0.9, fillOpacity: 0.25, dashArray: '10 6'};
   var STYLES = {
     continent: {color: '#6a3d9a', weight: 1, fillOpacity: 0.02, dashArray: '2 6'},
     country: {color: '#6a3d9a', weight: 2, fillOpacity: 0.04, dashArray: '6 4'},
