@@ -74,19 +74,19 @@ def db_group() -> None:
 @db_group.command("check")
 @data_option
 def db_check_command(data) -> None:
-    """Run SQLite's integrity and foreign-key checks on the data folder's file: prints "ok", else one problem a
-    line and exits 1. (A PostgreSQL server keeps its own consistency: see its amcheck.)"""
-    from mapapp.db import check, database_path
+    """Check the data folder's database (SQLite file or PostgreSQL): the store's own integrity check, the schema
+    version, the name keys and every shape's validity. Prints "ok", else one problem a line and exits 1."""
+    from mapapp.db import check, exists, location
 
-    path = database_path(data)
-    if not path.is_file():
-        raise click.ClickException(f"no database at {path}")
-    problems = check(path)
+    database = location(data)
+    if not exists(database):
+        raise click.ClickException(f"no database at {terminal_text(database)}")
+    problems = check(database)
     if not problems:
         click.echo("ok")
         return
     for problem in problems:
-        click.echo(problem)
+        click.echo(terminal_text(problem))
     sys.exit(1)
 
 
@@ -97,7 +97,7 @@ def db_migrate_command(data) -> None:
 
     Every command and `mapapp serve` also migrate on opening the database; this does it on its own, and reports.
     """
-    from mapapp.db import DatabaseError, connect, exists, location
+    from mapapp.db import DatabaseError, connect, exists, location, shown
 
     path = location(data)
     if not exists(path):
@@ -109,12 +109,12 @@ def db_migrate_command(data) -> None:
         finally:
             conn.close()
     except DatabaseError as error:
-        raise click.ClickException(f"{terminal_text(path)}: {str(error).splitlines()[0]}") from None
+        raise click.ClickException(f"{terminal_text(shown(path))}: {str(error).splitlines()[0]}") from None
     if done.start == done.end:
-        click.echo(f"{terminal_text(path)}: at version {done.end}, nothing to migrate")
+        click.echo(f"{terminal_text(shown(path))}: at version {done.end}, nothing to migrate")
         return
     start = "a schema from before numbered migrations" if done.unnumbered else f"version {done.start}"
-    click.echo(f"{terminal_text(path)}: migrated from {start} to version {done.end}")
+    click.echo(f"{terminal_text(shown(path))}: migrated from {start} to version {done.end}")
 
 
 @db_group.command("copy")
@@ -124,18 +124,19 @@ def db_migrate_command(data) -> None:
 def db_copy_command(data, target) -> None:
     """Copy the data folder's SQLite database, every table, into an empty PostgreSQL database (migrated first),
     then compare each table's row count and checksum on both sides; exits 1 if any differ."""
-    from mapapp.db import DatabaseError, connect, database_path, is_url
+    from mapapp.db import DatabaseError, connect, database_path, is_url, shown
     from mapapp.transfer import copy_database
 
     if not is_url(target):
-        raise click.ClickException(f"--to must be a postgresql:// URL, not {terminal_text(target)!r}")
+        raise click.ClickException(f"--to must be a postgresql:// URL, not {terminal_text(shown(target))!r}")
     path = database_path(data)
     if not path.is_file():
         raise click.ClickException(f"no database at {path}")
     try:
         source, destination = connect(path), connect(target)
     except DatabaseError as error:  # psycopg's OperationalError: cannot reach or log in to the server
-        raise click.ClickException(f"cannot open {terminal_text(target)}: {str(error).splitlines()[0]}") from None
+        first = str(error).splitlines()[0]
+        raise click.ClickException(f"cannot open {terminal_text(shown(target))}: {first}") from None
     try:
         copied = copy_database(source, destination)
     finally:
@@ -147,7 +148,7 @@ def db_copy_command(data, target) -> None:
         click.echo(f"{copy.table}: {copy.rows} rows, checksum {copy.source_checksum[:16]}{mark}")
     if mismatched:
         raise click.ClickException(f"the copy differs in {', '.join(mismatched)}")
-    click.echo(f"Copied into {terminal_text(target)}: every table matches")
+    click.echo(f"Copied into {terminal_text(shown(target))}: every table matches")
 
 
 if __name__ == "__main__":  # pragma: no cover

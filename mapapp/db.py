@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,23 +116,86 @@ def opened(path: str | os.PathLike):
         conn.close()
 
 
-def check(path: str | os.PathLike) -> list[str]:
-    """Problems that PRAGMA integrity_check and foreign_key_check find in a database file, one line each.
+def check(location: str | os.PathLike) -> list[str]:
+    """Problems found in the database at `location` (a file or a URL), one line each; [] means sound.
 
-    Opens the file as it is (no migration), so that a damaged file is reported, not changed. [] means sound.
+    First the store's own check: SQLite's PRAGMA integrity_check and foreign_key_check; on PostgreSQL (which
+    enforces its foreign keys itself) amcheck's B-tree index check, when an operator has installed the extension.
+    Then what either store must hold: the schema at the latest migration, name_keys holding exactly the keys of
+    place_names, and every stored shape a valid geometry (PostGIS's ST_IsValid on PostgreSQL, shapely's on SQLite:
+    both are GEOS's test). Opens the database as it is (no migration), so that damage is reported, not changed.
     """
-    conn = sqlite3.connect(path, timeout=30)
     try:
-        problems = [line for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"
-                    for line in str(row[0]).splitlines() if line.strip()]
-        for table, rowid, parent, _fkid in conn.execute("PRAGMA foreign_key_check"):
-            where = f"row {rowid}" if rowid is not None else "a row"
-            problems.append(f"foreign key: {where} of {table} refers to a missing {parent} row")
-    except sqlite3.DatabaseError as error:
-        problems = [f"{path}: {error}"]
+        if is_url(location):
+            conn = connect(location, migrate=False)
+        else:
+            conn = sqlite3.connect(location, timeout=30)
+    except DatabaseError as error:
+        return [f"{shown(location)}: {str(error).splitlines()[0]}"]
+    try:
+        problems = _store_problems(conn)
+        if not problems:  # a damaged file's tables cannot be trusted to answer the rest
+            problems = _data_problems(conn)
+    except DatabaseError as error:
+        problems = [f"{shown(location)}: {str(error).splitlines()[0]}"]
     finally:
         conn.close()
     return problems
+
+
+def _store_problems(conn) -> list[str]:
+    if dialect(conn) == "postgresql":
+        if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'").fetchone():
+            return []
+        problems = []
+        for (index,) in conn.execute(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE a.amname = 'btree' AND n.nspname = current_schema() ORDER BY c.relname").fetchall():
+            try:
+                conn.execute("SELECT bt_index_check(?::regclass)", (index,))
+            except DatabaseError as error:
+                problems.append(f"index {index}: {str(error).splitlines()[0]}")
+        return problems
+    problems = [line for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"
+                for line in str(row[0]).splitlines() if line.strip()]
+    for table, rowid, parent, _fkid in conn.execute("PRAGMA foreign_key_check"):
+        where = f"row {rowid}" if rowid is not None else "a row"
+        problems.append(f"foreign key: {where} of {table} refers to a missing {parent} row")
+    return problems
+
+
+def _data_problems(conn) -> list[str]:
+    found = migrations.version(conn)
+    if found != migrations.latest():
+        return [f"schema at version {found}, not {migrations.latest()}: run `mapapp db migrate`"]
+    problems = [f"name_keys lacks the key {key!r} of place_names" for (key,) in conn.execute(
+        "SELECT DISTINCT key FROM place_names n WHERE NOT EXISTS (SELECT 1 FROM name_keys k WHERE k.key = n.key)"
+        " ORDER BY key LIMIT 20")]
+    problems += [f"name_keys holds {key!r}, which no place_names row has" for (key,) in conn.execute(
+        "SELECT key FROM name_keys k WHERE NOT EXISTS (SELECT 1 FROM place_names n WHERE n.key = k.key)"
+        " ORDER BY key LIMIT 20")]
+    if dialect(conn) == "postgresql":
+        invalid = conn.execute("SELECT id, ST_IsValidReason(geom) FROM places WHERE geometry IS NOT NULL"
+                               " AND NOT ST_IsValid(geom) ORDER BY id").fetchall()
+    else:
+        import shapely
+
+        rows = conn.execute("SELECT id, geometry FROM places WHERE geometry IS NOT NULL ORDER BY id").fetchall()
+        shapes = shapely.from_geojson([row[1] for row in rows], on_invalid="ignore")
+        invalid = [(row[0], shapely.is_valid_reason(geom) if geom is not None else "not GeoJSON")
+                   for row, geom, valid in zip(rows, shapes, shapely.is_valid(shapes)) if not valid]
+    return problems + [f"place {place_id}: invalid geometry: {reason}" for place_id, reason in invalid]
+
+
+def shown(location: str | os.PathLike) -> str:
+    """`location` fit to print: a URL's password replaced by ***."""
+    text = str(location)
+    parts = urllib.parse.urlsplit(text)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if not is_url(text) or ":" not in userinfo:
+        return text
+    return parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}").geturl()
 
 
 @contextlib.contextmanager

@@ -8,7 +8,8 @@ article word index, which fills itself on first use. name_keys is copied as it i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from mapapp.db import dialect, transaction
@@ -63,7 +64,34 @@ def checksum(conn, table: str, columns: list[str]) -> tuple[int, str]:
     return count, f"{total % (1 << 256):064x}"
 
 
-def copy_database(source, target, *, progress: Callable[[str, int], None] | None = None) -> list[TableCopy]:
+def copy_table(source, target, table: str, *, skip: tuple[str, Collection] | None = None,
+               tick: Callable[[], object] | None = None) -> list[str]:
+    """Insert the rows of `table` in `source` into the same table of `target`, inside the caller's transaction:
+    COPY on PostgreSQL, batched INSERTs on SQLite. Returns the columns copied (those both sides have,
+    PostgreSQL's generated ones left to the server).
+
+    `skip`: (column, values): rows whose `column` holds one of `values` stay behind. `tick`: called once for
+    each row read (a progress bar)."""
+    columns = [c for c in _columns(source, table) if c in set(_columns(target, table))]
+    rows = (tuple(row) for row in source.execute(f"SELECT {_quoted(columns)} FROM {table}"))
+    if skip is not None or tick is not None:
+        at, values = (columns.index(skip[0]), skip[1]) if skip else (None, ())
+
+        def wanted(row) -> bool:
+            if tick is not None:
+                tick()
+            return at is None or row[at] not in values
+        rows = filter(wanted, rows)
+    if dialect(target) == "postgresql":
+        target.copy_rows(table, columns, rows)
+    else:
+        marks = ", ".join("?" * len(columns))
+        while batch := list(itertools.islice(rows, _BATCH)):
+            target.executemany(f"INSERT INTO {table} ({_quoted(columns)}) VALUES ({marks})", batch)
+    return columns
+
+
+def copy_database(source, target) -> list[TableCopy]:
     """Copy every table of `source` into the empty, migrated `target`, in one transaction; InvalidInput when
     the target already holds data. Returns each table's count and both checksums (compare them)."""
     for table in TABLES:
@@ -75,24 +103,7 @@ def copy_database(source, target, *, progress: Callable[[str, int], None] | None
         if postgres:  # name_keys is copied as it is: its triggers would insert each key a second time
             target.execute("ALTER TABLE place_names DISABLE TRIGGER USER")
         for table in TABLES:
-            columns = [c for c in _columns(source, table) if c in set(_columns(target, table))]
-            rows = source.execute(f"SELECT {_quoted(columns)} FROM {table}")
-            count = 0
-            if postgres:
-                def counted(rows=rows):
-                    nonlocal count
-                    for row in rows:
-                        count += 1
-                        yield tuple(row)
-                target.copy_rows(table, columns, counted())
-            else:
-                marks = ", ".join("?" * len(columns))
-                while batch := rows.fetchmany(_BATCH):
-                    target.executemany(f"INSERT INTO {table} ({_quoted(columns)}) VALUES ({marks})", batch)
-                    count += len(batch)
-            if progress:
-                progress(table, count)
-            copied.append((table, columns))
+            copied.append((table, copy_table(source, target, table)))
         if postgres:
             target.execute("ALTER TABLE place_names ENABLE TRIGGER USER")
             for table in IDENTITY_TABLES:  # new ids continue after the copied ones

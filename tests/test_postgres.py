@@ -1,5 +1,5 @@
 """The PostgreSQL + PostGIS store against a real server (tests/postgres_support.py): migrations, `db copy`,
-and two app servers sharing one database (sessions, 409 on stale saves, the login rate limit)."""
+`gazetteer build`, and two app servers sharing one database (sessions, 409 on stale saves, the login rate limit)."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +9,10 @@ from postgres_support import close_gazetteer
 
 from mapapp import migrations
 from mapapp.db import DATABASE_NAME, connect, dialect, opened, transaction
-from mapapp.transfer import TABLES
+from mapapp.gazetteer import editing
+from mapapp.gazetteer.place import read_place
+from mapapp.gazetteer.store import Gazetteer
+from mapapp.transfer import TABLES, checksum
 
 
 def test_both_stores_ship_the_same_numbered_migrations():
@@ -84,6 +87,53 @@ def test_db_copy_names_a_bad_target_in_one_line(runner):
     result = runner.invoke(["db", "copy", "--to", "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code != 0 and result.output.startswith("Error: ")
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_gazetteer_build_on_postgresql_is_the_file_build_and_keeps_admin_edits(runner, data_dir, seeded_pg_url,
+                                                                             monkeypatch):
+    # The same edit and deletion on a built SQLite gazetteer and on a PostgreSQL one; then only the latter is
+    # rebuilt, so the two must still hold the same rows (a rebuild keeps what admins own or deleted).
+    file = data_dir / DATABASE_NAME
+    for database in (file, seeded_pg_url):
+        with opened(database) as conn:
+            yerevan = conn.execute("SELECT id FROM places WHERE name = 'Yerevan' AND feature = 'city'").fetchone()[0]
+            editing.update_place(conn, yerevan, {"population": 1234567}, 1, "alice")
+            editing.delete_place(conn, "gn:174982", 1, "alice")
+    with opened(seeded_pg_url) as server:
+        version = int(server.execute("SELECT value FROM meta WHERE key = 'gazetteer_version'").fetchone()[0])
+    monkeypatch.setenv("MAPAPP_DATABASE_URL", seeded_pg_url)
+    result = runner.invoke(["gazetteer", "build", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Built ") and "into postgresql://" in result.output
+    with opened(seeded_pg_url) as server, opened(file) as sqlite:
+        assert read_place(server, yerevan).population == 1234567 and read_place(server, yerevan).source == "admin"
+        assert read_place(server, "gn:174982") is None
+        assert int(server.execute("SELECT value FROM meta WHERE key = 'gazetteer_version'").fetchone()[0]) > version
+        for table in ("places", "place_names", "name_keys"):
+            columns = [row[1] for row in sqlite.execute(f"PRAGMA table_info({table})") if row[1] != "updated_at"]
+            assert checksum(server, table, columns) == checksum(sqlite, table, columns), table
+    assert runner.invoke(["db", "check"]).output == "ok\n"
+
+
+def test_reverse_answers_alike_from_postgis_and_from_the_file_index(gazetteer_template, seeded_pg_url):
+    # Every 10 degrees over the globe (18 of the 648 points lie in no shape, so the nearest place answers),
+    # and the places the gazetteer tests probe (the corridor, the district, the Syunik-Lachin border).
+    points = [(lat, lon) for lat in range(-85, 90, 10) for lon in range(-175, 180, 10)]
+    points += [(39.82, 46.75), (39.64, 46.55), (40.18, 44.51), (39.141, 46.415), (39.141, 46.455), (90, 0), (-90, 0)]
+    sqlite, postgis = Gazetteer(gazetteer_template / DATABASE_NAME), Gazetteer(seeded_pg_url)
+    try:
+        nearest = 0
+        for point in points:
+            on_file = [location.raw["id"] for location in sqlite.reverse(point, exactly_one=False) or []]
+            on_server = [location.raw["id"] for location in postgis.reverse(point, exactly_one=False) or []]
+            assert on_server == on_file, point
+            nearest += not sqlite._regions_at(*point)
+        assert nearest >= 18
+        # PostGIS answered: this host never loaded the shapes or the points.
+        assert postgis._tree is None and postgis._point_tree is None
+    finally:
+        sqlite.close()
+        postgis.close()
 
 
 @pytest.fixture

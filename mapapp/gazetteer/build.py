@@ -21,6 +21,7 @@ import importlib.util
 import json
 import re
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -31,7 +32,7 @@ from shapely.geometry import mapping, shape
 from tqdm import tqdm
 
 from mapapp import bundled
-from mapapp.db import opened, transaction
+from mapapp.db import is_url, opened, transaction
 from mapapp.gazetteer import boundaries
 from mapapp.gazetteer.curated import (
     CURATED_FILE,
@@ -58,6 +59,7 @@ from mapapp.gazetteer.records import (
     set_meta,
     utc_now,
 )
+from mapapp.transfer import copy_table
 
 BATCH = 20_000
 # The build's phases in order, as its progress shows them ("gazetteer 3/7 shapes").
@@ -190,14 +192,15 @@ def _demonyms(demonym: str) -> list[str]:
 class Progress:
     """The build's progress on stderr: one bar per phase, each with its real total, so the estimate is honest."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, phases: tuple[str, ...] = PHASES):
         self.enabled = enabled
+        self.phases = phases
         self.bar = None
 
     def phase(self, name: str, total: int, unit: str) -> None:
-        """End the running phase and start `name` (one of PHASES) with `total` steps of `unit`."""
+        """End the running phase and start `name` (one of the phases) with `total` steps of `unit`."""
         self.close()
-        desc = f"gazetteer {PHASES.index(name) + 1}/{len(PHASES)} {name}"
+        desc = f"gazetteer {self.phases.index(name) + 1}/{len(self.phases)} {name}"
         self.bar = tqdm(total=total, unit=unit, desc=desc, disable=not self.enabled, file=sys.stderr)
 
     def update(self, steps: int = 1) -> None:
@@ -505,22 +508,67 @@ def _read_sources(progress: Progress) -> dict:
     return sources
 
 
-def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FILE)) -> dict:
-    """Build or rebuild the gazetteer in `db_path` in one transaction; returns counts and timings.
+def build(database, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FILE)) -> dict:
+    """Build or rebuild the gazetteer in `database` (a SQLite file or a PostgreSQL URL) in one transaction;
+    returns counts and timings.
 
-    With `progress`, stderr shows each of PHASES as its own bar with its real total. A missing curated file
+    With `progress`, stderr shows each phase as its own bar with its real total. A missing curated file
     or gazetteer/names.json is an error (BundledFileMissing) raised before anything is read or written, not a
     skip: a gazetteer without its curated places would resolve the seed articles' regions wrongly without a word.
     """
     curated = [bundled.require(Path(path), "curated gazetteer file") for path in curated]
     name_tables()  # read now: a missing gazetteer/names.json stops the build before it writes anything
     started = time.perf_counter()
-    bars = Progress(progress)
+    if is_url(database):
+        result = _build_on_server(database, progress, curated)
+    else:
+        result = _build_file(database, Progress(progress), curated)
+    from mapapp.geoparse.index_file import write_for_database
+
+    write_for_database(database)  # the recogniser's name index, so that commands start in milliseconds
+    return {**result, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _build_on_server(url: str, progress: bool, curated) -> dict:
+    """Build into a temporary SQLite file with the same code as a file build (its bulk writes are SQLite's),
+    then replace the server's base rows with it in one transaction; admin-owned and admin-deleted places stay."""
+    bars = Progress(progress, (*PHASES, "server"))
+    with tempfile.TemporaryDirectory(prefix="mapapp-build-") as folder, opened(url) as server:
+        staged = Path(folder) / "gazetteer.sqlite3"
+        result = _build_file(staged, bars, curated, protected=protected_ids(server))
+        with opened(staged) as source, transaction(server):
+            keep = protected_ids(server)  # again, under the write lock: an edit made during the build counts
+            rows = source.execute("SELECT (SELECT count(*) FROM places) + (SELECT count(*) FROM place_names)")
+            bars.phase("server", rows.fetchone()[0], " rows")
+            server.execute("ALTER TABLE place_names DISABLE TRIGGER USER")  # name_keys is refilled once, below
+            server.execute("DELETE FROM place_names "
+                           "WHERE place_id NOT IN (SELECT id FROM places WHERE source = 'admin')")
+            server.execute("DELETE FROM places WHERE source != 'admin'")
+            copy_table(source, server, "places", skip=("id", keep), tick=bars.update)
+            copy_table(source, server, "place_names", skip=("place_id", keep), tick=bars.update)
+            server.execute("DELETE FROM name_keys")
+            server.execute("INSERT INTO name_keys (key) SELECT DISTINCT key FROM place_names")
+            server.execute("ALTER TABLE place_names ENABLE TRIGGER USER")
+            result["version"] = bump_version(server)
+            set_meta(server, "built_at", utc_now())
+            bars.close()
+        result.update(_counts(server))
+    return result
+
+
+def _counts(conn) -> dict:
+    counts = dict(conn.execute("SELECT feature, count(*) FROM places GROUP BY feature").fetchall())
+    names = conn.execute("SELECT count(*) FROM place_names").fetchone()[0]
+    return {"places": sum(counts.values()), "names": names, "by_feature": counts}
+
+
+def _build_file(db_path, bars: Progress, curated, *, protected=frozenset()) -> dict:
+    """The build proper, into the SQLite file `db_path`; `protected`: more ids it must not write."""
     with opened(db_path) as conn:
         sources = _read_sources(bars)
         countries, cities = sources["countries"], sources["cities"]
         with transaction(conn):
-            skip = protected_ids(conn)
+            skip = protected_ids(conn) | set(protected)
             triggers = _suspend_name_key_triggers(conn)
             # Start from nothing but what admins own: the base is rebuilt whole, so a rerun equals the first run.
             if conn.execute("SELECT EXISTS (SELECT 1 FROM places WHERE source = 'admin')").fetchone()[0]:
@@ -555,11 +603,4 @@ def build(db_path, *, progress: bool = True, curated=(PHYSICAL_FILE, CURATED_FIL
             bars.close()
             version = bump_version(conn)
             set_meta(conn, "built_at", utc_now())
-        counts = dict(conn.execute("SELECT feature, count(*) FROM places GROUP BY feature").fetchall())
-        names = conn.execute("SELECT count(*) FROM place_names").fetchone()[0]
-    from mapapp.geoparse.index_file import write_for_database
-
-    write_for_database(db_path)  # the recogniser's name index, so that commands start in milliseconds
-    return {"places": sum(counts.values()), "names": names, "by_feature": counts, "curated": curated_count,
-            "boundaries": real_report,
-            "version": version, "seconds": round(time.perf_counter() - started, 1)}
+        return {**_counts(conn), "curated": curated_count, "boundaries": real_report, "version": version}

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from mapapp.cli_options import data_option
-from mapapp.db import is_url, location
+from mapapp.db import location, shown
 from mapapp.escaping import terminal_text
 
 
@@ -19,16 +19,15 @@ def gazetteer_group():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @data_option
 def build_command(data: Path, quiet: bool):
-    """Build (or rebuild) the worldwide gazetteer plus gazetteer/*.geojson; keeps admin edits."""
+    """Build (or rebuild) the worldwide gazetteer plus gazetteer/*.geojson; keeps admin edits.
+
+    On PostgreSQL the build is made in a temporary SQLite file, then replaces the server's in one transaction."""
     from mapapp.gazetteer.build import build
 
     database = location(data)
-    if is_url(database):  # the build's bulk writes are SQLite's; db copy moves the result, checked
-        raise click.ClickException("the gazetteer is built into SQLite: run this without MAPAPP_DATABASE_URL "
-                                   "(or DATABASE_URL), then `mapapp db copy --to URL`")
     result = build(database, progress=not quiet)
     click.echo(f"Built {result['places']} places, {result['names']} names in {result['seconds']} s "
-               f"into {terminal_text(database)}")
+               f"into {terminal_text(shown(database))}")
 
 
 @gazetteer_group.command("import")

@@ -294,8 +294,14 @@ class Gazetteer(Geocoder, _NameIndex):
             return self._admin1.get((country_code, admin1))
 
     # ---------------------------------------------------------------------------------------- spatial
+    # On SQLite an STRtree per process answers; on PostgreSQL, PostGIS over the `geom` column and its GiST index
+    # (no host loads every shape). Both give the same answers: the same predicate (intersects), the same order
+    # (planar area in degrees, then id), and for the nearest place the same great-circle ranking over candidates.
+    def _postgis(self) -> bool:
+        return dialect(self._conn) == "postgresql"
+
     def _spatial(self):
-        """(STRtree, place ids, areas) over every place with an areal shape, built on first use."""
+        """(STRtree, place ids, areas) over every place with an areal shape, built on first use (SQLite)."""
         with self._lock:
             if self._tree is None:
                 import shapely
@@ -310,14 +316,23 @@ class Gazetteer(Geocoder, _NameIndex):
             return self._tree
 
     def _regions_at(self, lat: float, lon: float) -> list[Place]:
+        """The places whose shape holds (lat, lon) (its boundary included), smallest first."""
+        if self._postgis():
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT id FROM places WHERE geometry IS NOT NULL"
+                    " AND GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') AND ST_Area(geom) > 0"
+                    " AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(?, ?), 4326)) ORDER BY ST_Area(geom), id",
+                    (lon, lat)).fetchall()
+            return [self.get(row[0]) for row in rows]
         from shapely.geometry import Point as ShapelyPoint
 
         tree, ids, areas = self._spatial()
-        hits = sorted(tree.query(ShapelyPoint(lon, lat), predicate="intersects"), key=lambda i: areas[i])
+        hits = sorted(tree.query(ShapelyPoint(lon, lat), predicate="intersects"), key=lambda i: (areas[i], ids[i]))
         return [self.get(ids[i]) for i in hits]
 
     def _points(self):
-        """(STRtree, place ids, lats, lons) over every place without a shape, built on first use."""
+        """(STRtree, place ids, lats, lons) over every place without a shape, built on first use (SQLite)."""
         with self._lock:
             if self._point_tree is None:
                 import numpy
@@ -330,26 +345,46 @@ class Gazetteer(Geocoder, _NameIndex):
                                     lats, lons)
             return self._point_tree
 
-    def _nearest_point(self, lat: float, lon: float) -> Place | None:
-        """The place without a shape nearest to (lat, lon) on the globe, if within NEAREST_WITHIN_KM."""
+    def _near_candidates(self, lat: float, lon: float) -> list[tuple[str, float, float]]:
+        """(id, lat, lon) of places without a shape, among them the nearest to (lat, lon) on the globe if any lies
+        within NEAREST_WITHIN_KM.
+
+        The nearest in the plane of degrees is a place, so its distance bounds the nearest on the globe: that
+        place lies in the boxes around the spherical cap of that radius."""
+        from geopy.distance import great_circle
+
+        if self._postgis():
+            point = "ST_SetSRID(ST_MakePoint(?, ?), 4326)"
+            with self._lock:
+                seed = self._conn.execute(f"SELECT lat, lon FROM places WHERE geometry IS NULL "
+                                          f"ORDER BY geom <-> {point} LIMIT 1", (lon, lat)).fetchone()
+                if seed is None:
+                    return []
+                boxes = _cap_boxes(lat, lon, min(great_circle((lat, lon), tuple(seed)).km, NEAREST_WITHIN_KM))
+                where = " OR ".join(["geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)"] * len(boxes))
+                return [tuple(row) for row in self._conn.execute(
+                    f"SELECT id, lat, lon FROM places WHERE geometry IS NULL AND ({where})",
+                    [bound for b in boxes for bound in b.bounds]).fetchall()]
         import numpy
         import shapely
-        from geopy.distance import great_circle
 
         tree, ids, lats, lons = self._points()
         if not ids:
-            return None
-        # The nearest in the plane of degrees is a place, so its distance bounds the nearest on the globe:
-        # that place lies in the boxes around the spherical cap of that radius.
+            return []
         seed = int(tree.query_nearest(shapely.Point(lon, lat), all_matches=False)[0])
         radius = min(great_circle((lat, lon), (lats[seed], lons[seed])).km, NEAREST_WITHIN_KM)
         found = numpy.unique(tree.query(_cap_boxes(lat, lon, radius))[1])
-        best, distance = None, math.inf
-        for i in found:  # ascending: among equally near places, the first in the table, as before the index
-            km = great_circle((lat, lon), (lats[i], lons[i])).km
-            if km < distance:
-                best, distance = int(i), km
-        return self.get(ids[best]) if best is not None and distance <= NEAREST_WITHIN_KM else None
+        return [(ids[i], float(lats[i]), float(lons[i])) for i in found]
+
+    def _nearest_point(self, lat: float, lon: float) -> Place | None:
+        """The place without a shape nearest to (lat, lon) on the globe, if within NEAREST_WITHIN_KM; among
+        equally near places, the first by id."""
+        from geopy.distance import great_circle
+
+        ranked = [(great_circle((lat, lon), (plat, plon)).km, pid) for pid, plat, plon in
+                  self._near_candidates(lat, lon)]
+        distance, best = min(ranked, default=(math.inf, None))
+        return self.get(best) if distance <= NEAREST_WITHIN_KM else None
 
     # -------------------------------------------------------------------------------------- overrides
     def with_overrides(self, upserts=(), deleted_ids=()) -> GazetteerView:

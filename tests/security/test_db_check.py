@@ -1,4 +1,5 @@
-"""`mapapp db check`: SQLite's integrity and foreign-key checks, meaningful on this machine's SQLite.
+"""`mapapp db check` on either store: the store's own check (SQLite's integrity and foreign-key checks, meaningful
+on this machine's SQLite; PostgreSQL's amcheck), the schema version, the name keys and the shapes' validity.
 
 Issue 7, fault 9: PRAGMA integrity_check said "NULL value in place_names.name" for every row. Cause: a bug of
 SQLite 3.40.0-3.40.1 (fixed in 3.41.0): for a WITHOUT ROWID table its NOT NULL check misreads a column that
@@ -7,13 +8,15 @@ columns first, and mapapp.migrations rewrites databases made with the old column
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
+from mapapp import migrations
 from mapapp.cli import main
-from mapapp.db import DATABASE_NAME, check, connect
+from mapapp.db import DATABASE_NAME, check, connect, opened, transaction
 
 OLD_PLACE_NAMES = """CREATE TABLE place_names (
     place_id TEXT NOT NULL REFERENCES places(id) ON DELETE CASCADE,
@@ -123,3 +126,64 @@ def test_db_check_without_a_database_says_so_in_one_line(tmp_path):
 def test_db_commands_have_help(args):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, small_dir):
+    """(data folder, its database) over the small gazetteer, on each store in turn; PostgreSQL named in the
+    folder's config.py, as an operator names it."""
+    if request.param == "sqlite":
+        return small_dir, small_dir / DATABASE_NAME
+    url = request.getfixturevalue("small_pg_url")
+    (small_dir / "config.py").write_text(f"DATABASE_URL = {url!r}\n", encoding="utf-8")
+    return small_dir, url
+
+
+def test_db_check_says_ok_on_either_store(store):
+    folder, _database = store
+    result = _db_check(folder)
+    assert (result.exit_code, result.output) == (0, "ok\n")
+
+
+def test_db_check_names_an_invalid_shape_and_a_lost_name_key_on_either_store(store):
+    folder, database = store
+    bowtie = {"type": "Polygon", "coordinates": [[[44, 40], [45, 41], [45, 40], [44, 41], [44, 40]]]}
+    with opened(database) as conn, transaction(conn):
+        conn.execute("UPDATE places SET geometry = ? WHERE id = 'gn:174982'", (json.dumps(bowtie),))
+        conn.execute("DELETE FROM name_keys WHERE key = 'armenia'")
+    result = _db_check(folder)
+    assert result.exit_code == 1
+    # The same words on both: PostGIS and shapely both ask GEOS.
+    assert result.output.splitlines() == ["name_keys lacks the key 'armenia' of place_names",
+                                          "place gn:174982: invalid geometry: Self-intersection[44.5 40.5]"]
+
+
+def test_db_check_says_when_the_schema_is_behind_on_either_store(store):
+    folder, database = store
+    behind = migrations.latest() - 1
+    with opened(database) as conn:
+        if isinstance(database, str):
+            conn.execute("UPDATE schema_version SET version = ?", (behind,))
+        else:
+            conn.execute(f"PRAGMA user_version = {behind}")
+    result = _db_check(folder)
+    assert result.exit_code == 1
+    assert result.output == f"schema at version {behind}, not {migrations.latest()}: run `mapapp db migrate`\n"
+
+
+def test_db_check_runs_amchecks_index_check_when_the_extension_is_installed(small_dir, small_pg_url):
+    (small_dir / "config.py").write_text(f"DATABASE_URL = {small_pg_url!r}\n", encoding="utf-8")
+    with opened(small_pg_url) as conn:
+        conn.execute("CREATE EXTENSION amcheck")
+        assert conn.execute("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                            " JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree'").fetchone()[0] > 10
+    result = _db_check(small_dir)
+    assert (result.exit_code, result.output) == (0, "ok\n")
+
+
+def test_db_check_names_an_unreachable_server_in_one_line(small_dir):
+    (small_dir / "config.py").write_text("DATABASE_URL = 'postgresql://nobody:secret@127.0.0.1:1/none'\n",
+                                         encoding="utf-8")
+    result = _db_check(small_dir)
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1
+    assert result.output.startswith("postgresql://nobody:***@127.0.0.1:1/none: ") and "secret" not in result.output
