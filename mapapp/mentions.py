@@ -28,11 +28,12 @@ def article_mentions(conn: sqlite3.Connection, article_id: int, *, resolved_only
     """A range of one article's mentions in text order, with their place's name and feature (`resolved_only`:
     just those resolved to a place); paged in the order of the index mentions_article_start."""
     join = "JOIN" if resolved_only else "LEFT JOIN"
+    # "All" as the largest LIMIT both stores take: SQLite reads LIMIT -1 as no bound, PostgreSQL refuses it.
     return conn.execute(
         "SELECT m.*, p.name AS place_name, p.feature AS place_feature"
         f" FROM mentions m {join} places p ON p.id = m.place_id WHERE m.article_id = ?"
         " ORDER BY m.start, m.place_id, m.id LIMIT ? OFFSET ?",
-        (article_id, -1 if limit is None else limit, offset)).fetchall()
+        (article_id, 2**63 - 1 if limit is None else limit, offset)).fetchall()
 
 
 def place_mentions(conn: sqlite3.Connection, place_id: str, *, offset: int, limit: int) -> list[dict]:

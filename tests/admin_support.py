@@ -12,7 +12,7 @@ import pytest
 
 from mapapp import create_app
 from mapapp.accounts import create_user
-from mapapp.db import DATABASE_NAME, connect, dialect, transaction
+from mapapp.db import DATABASE_NAME, connect, dialect, location, transaction
 from mapapp.gazetteer.curated import CURATED_FILE, PHYSICAL_FILE, read_features
 from mapapp.gazetteer.place import Place
 from mapapp.gazetteer.records import insert_places, set_meta, utc_now
@@ -198,8 +198,9 @@ def rows(app, sql: str, *params):
 
 
 def query(folder: Path, sql: str, *params):
-    """All rows of a query against the database in data folder `folder` (a fresh connection)."""
-    return _fetch(Path(folder) / DATABASE_NAME, sql, params, many=True)
+    """All rows of a query against the database of data folder `folder` (its file, or the PostgreSQL database
+    its config.py names; a fresh connection)."""
+    return _fetch(location(folder), sql, params, many=True)
 
 
 def log_in(page, base: str, path: str = "/admin/") -> None:

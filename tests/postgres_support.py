@@ -121,6 +121,18 @@ def copied_template(server_url: str, name: str, folder: Path) -> str:
 
 
 @pytest.fixture(scope="session")
+def gazetteer_pg_template(postgres_server, gazetteer_template) -> str:
+    """Name of a template database holding the full gazetteer alone (gazetteer_template's)."""
+    return copied_template(postgres_server, "mapapp_gazetteer_template", gazetteer_template)
+
+
+@pytest.fixture
+def gazetteer_pg_url(request, gazetteer_pg_template) -> str:
+    """A new PostgreSQL database for this test with the full gazetteer; dropped afterwards."""
+    return new_database(request, gazetteer_pg_template)
+
+
+@pytest.fixture(scope="session")
 def seeded_pg_template(postgres_server, seeded_template) -> str:
     """Name of a template database holding the full gazetteer and the five seed articles (seeded_template's)."""
     return copied_template(postgres_server, "mapapp_seeded_template", seeded_template)

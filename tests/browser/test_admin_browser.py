@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from admin_support import HOSTILE, PASSWORD, log_in, query
+from admin_support import HOSTILE, PASSWORD, log_in, make_app, query
 from click.testing import CliRunner
 from conftest import close_popup
 from playwright.sync_api import expect
+from postgres_support import close_gazetteer
 
 from mapapp.accounts import create_user
-from mapapp.db import DATABASE_NAME, connect
+from mapapp.db import connect, location, opened
 from mapapp.gazetteer import editing
 
 pytestmark = pytest.mark.browser
@@ -19,12 +20,23 @@ ARTICLE = ("Shelling near Zorvanik, a village east of Yerevan, was reported on T
            "Residents of Zorvanik said the road to Yerevan was closed.")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, data_dir):
+    """The app over the full gazetteer, on each store in turn. PostgreSQL is named in the data folder's config.py,
+    as an operator names it, so that the tests' own queries and commands given the folder reach it too."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("gazetteer_pg_url")
+        (data_dir / "config.py").write_text(f"DATABASE_URL = {url!r}\n", encoding="utf-8")
+    app = make_app(data_dir, **({"DATABASE_URL": url} if request.param == "postgresql" else {}))
+    yield app
+    close_gazetteer(app)
+
+
 @pytest.fixture
 def admin_site(app, data_dir, live_server):
     """The live server over the full gazetteer, with account alice."""
-    conn = connect(data_dir / DATABASE_NAME)
-    create_user(conn, "alice", PASSWORD)
-    conn.close()
+    with opened(location(data_dir)) as conn:
+        create_user(conn, "alice", PASSWORD)
     return live_server
 
 
@@ -158,7 +170,7 @@ def test_draw_a_region_then_undo_it_from_the_history(admin_site, data_dir, page)
 
 def _hostile_places_with_mentions(data_dir) -> list[str]:
     """Hostile-named places saved through the editing API, and an article (hostile title) mentioning them."""
-    conn = connect(data_dir / DATABASE_NAME)
+    conn = connect(location(data_dir))
     ids = []
     for number, name in enumerate(HOSTILE):
         place = editing.create_place(conn, {"id": f"admin:hostile{number}", "name": name, "feature": "village",
@@ -166,16 +178,16 @@ def _hostile_places_with_mentions(data_dir) -> list[str]:
                                             "aliases": [name + "!"]}, "alice")
         ids.append(place.id)
     text = " ".join(f"Near {name} today." for name in HOSTILE)
-    cursor = conn.execute("INSERT INTO articles (key, title, source, published, text, content_hash, ingested_at)"
-                          " VALUES ('hostile', ?, ?, '2024-01-02', ?, 'x', '2024-01-02')",
-                          (HOSTILE[0], HOSTILE[1], text))
+    [article_id] = conn.execute("INSERT INTO articles (key, title, source, published, text, content_hash,"
+                                " ingested_at) VALUES ('hostile', ?, ?, '2024-01-02', ?, 'x', '2024-01-02')"
+                                " RETURNING id", (HOSTILE[0], HOSTILE[1], text)).fetchone()
     offset = 0
     for place_id, name in zip(ids, HOSTILE):
         sentence = f"Near {name} today."
         start = text.index(sentence, offset)
-        conn.execute("INSERT INTO mentions (article_id, start, end, text, kind, place_id, score, sentence_start,"
+        conn.execute('INSERT INTO mentions (article_id, start, "end", text, kind, place_id, score, sentence_start,'
                      " sentence_end) VALUES (?, ?, ?, ?, 'place', ?, 1.0, ?, ?)",
-                     (cursor.lastrowid, start + 5, start + 5 + len(name), name, place_id, start,
+                     (article_id, start + 5, start + 5 + len(name), name, place_id, start,
                       start + len(sentence)))
         offset = start + len(sentence)
     conn.close()
