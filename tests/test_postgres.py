@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from admin_support import PASSWORD, VILLAGE, csrf_from, login, make_app, post_form, post_json
+from admin_support import PASSWORD, VILLAGE, csrf_from, login, make_app, post_form, post_json, row
 from mapdata import seed_sample
 from postgres_support import close_gazetteer
 
@@ -160,6 +160,21 @@ def test_a_session_made_on_one_server_is_valid_on_the_other(two_servers):
     # Logging out on the second ends it on the first too: the session lives in the database.
     other.post("/auth/logout", data={"csrf_token": csrf_from(other.get("/admin/places/new").get_data(as_text=True))})
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_form_served_by_one_server_is_accepted_by_the_other_and_a_forged_one_by_neither(two_servers):
+    first, second = two_servers
+    alice = login(first.test_client(), "alice")  # alice.csrf: the token of a form the first server rendered
+    other = second.test_client()
+    other.set_cookie("session", alice.get_cookie("session").value)
+    other.csrf = alice.csrf
+    form = {**VILLAGE, "aliases": ""}
+    assert post_form(other, "/admin/places", form).status_code == 302  # saved through the second server
+    assert row(second, "SELECT name FROM places WHERE id = 'admin:zorvanik'")["name"] == "Zorvanik"
+    for client in (alice, other):
+        forged = client.post("/admin/places", data={**form, "id": "admin:forged", "csrf_token": "x" * 40})
+        assert forged.status_code == 400
+    assert row(first, "SELECT 1 FROM places WHERE id = 'admin:forged'") is None
 
 
 def test_two_editors_on_different_servers_get_one_success_and_one_409(two_servers):
