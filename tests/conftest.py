@@ -223,7 +223,9 @@ def serving(app, host: str = "127.0.0.1"):
     try:
         yield f"http://{host}:{server.effective_port}"
     finally:
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=10)
+        # Wait for every running request to end (on a loaded machine one can take many seconds): the app's own
+        # teardown, which may close its database connections, must not run under a worker still using them.
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=120)
         # Run in the loop thread, so that nothing selects on a descriptor after it is closed; the loop ends
         # once its map is empty.
         server.trigger.pull_trigger(lambda: _close_channels(server))
@@ -252,8 +254,10 @@ def browser():
     """Debian's Chromium driven by Playwright (Playwright's own browser download does not work here)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (the README's test command does)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Every expect() waits on state; a loaded 2-core machine may take longer than Playwright's 5 s to get there.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
