@@ -37,8 +37,6 @@ LIMITS = {
     "region shapes": 10_000,
     # geoparse/resolve.py: a region's bounding box (plain Python, before any shape is made), likewise keyed.
     "region bounds": 10_000,
-    # geoparse/cli.py: a place's geometry as JSON text, by the geometry object.
-    "geometry json": 10_000,
     # geoparse/parser.py, one per Geoparser and gazetteer version: a name's candidates and their priors.
     "resolved names": 50_000,
     # gazetteer/store.py, one per Gazetteer version: places by id, a key's (place, kind) rows, its ranked ids.

@@ -333,3 +333,32 @@ def test_countries_and_divisions_carry_geonames_points(gazetteer, gazetteer_temp
                         "GROUP BY feature", list(points)).fetchall()
     conn.close()
     assert dict(rows).keys() == {"country", "admin1"} and sum(n for _, n in rows) == len(points)
+
+
+def test_a_place_read_from_the_database_decodes_its_shape_only_when_asked(gazetteer, gazetteer_template):
+    """A candidate's outline stays the stored JSON text until something reads `geometry`; `geometry_type` and
+    `geometry_text` answer from the text, and the decoded place equals one built from the dict."""
+    import dataclasses
+    import json
+    import pickle
+
+    conn = sqlite3.connect(gazetteer_template / DATABASE_NAME)
+    place_id, stored = conn.execute(
+        "SELECT id, geometry FROM places WHERE feature = 'country' AND name = 'Armenia'").fetchone()
+    conn.close()
+    place = gazetteer.get(place_id)
+    read = Place.from_row({**{f.name: getattr(place, f.name) for f in dataclasses.fields(Place)},
+                           "geometry": stored})
+    assert isinstance(read.__dict__["_geometry"], str), "decoded at once"
+    assert read.geometry_type == json.loads(stored)["type"] and isinstance(read.__dict__["_geometry"], str)
+    assert read.geometry_text() is stored and isinstance(read.__dict__["_geometry"], str)
+    assert pickle.loads(pickle.dumps(read)).geometry == json.loads(stored)  # what --jobs workers may send
+    assert read.geometry == json.loads(stored) and isinstance(read.__dict__["_geometry"], dict)
+    assert read.geometry_text() is stored, "the text written out changed once the shape was decoded"
+    built = dataclasses.replace(read, geometry=json.loads(stored))
+    assert built == read and built.geometry_type == read.geometry_type
+    assert json.loads(built.geometry_text()) == read.geometry and "\n" not in built.geometry_text()
+    point = dataclasses.replace(read, geometry=None)
+    assert point.geometry is None and point.geometry_type == "Point" and point.geometry_text() is None
+    assert Place.from_row({**{f.name: getattr(place, f.name) for f in dataclasses.fields(Place)},
+                           "geometry": None}).geometry_type == "Point"

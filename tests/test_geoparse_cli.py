@@ -140,3 +140,26 @@ def test_geoparse_loads_neither_the_web_app_nor_shapely(data_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert '"Yerevan"' in done.stdout
     assert "loaded: [] ssl contexts: 0" in done.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_each_mention_carries_its_own_places_stored_shape(runner, data_dir, jobs):
+    """The outline written for a mention is its place's, as stored, on both paths (with --jobs the workers leave
+    the outlines out and the parent writes them in by place id)."""
+    from mapapp.gazetteer import Gazetteer
+
+    seeds = [str(path) for path in sorted((ROOT / "seeds").glob("*.txt"))]
+    result = runner.invoke(["geoparse", "--jobs", jobs, *seeds])
+    assert result.exit_code == 0, result.stderr
+    gazetteer = Gazetteer(data_dir / "mapapp.sqlite3")
+    shapes = set()
+    for line in result.stdout.splitlines():
+        for mention in json.loads(line)["mentions"]:
+            place = mention["place"]
+            if place is not None:
+                assert place["geometry"] == gazetteer.get(place["id"]).geometry, place["id"]
+                assert place["geometry_type"] == gazetteer.get(place["id"]).geometry_type
+                if place["geometry"] is not None:
+                    shapes.add(place["id"])
+    assert len(shapes) >= 5, "the seeds name countries and regions: their outlines should be in the output"
+    gazetteer.close()

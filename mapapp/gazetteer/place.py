@@ -25,6 +25,30 @@ FEATURE_LABELS = {"admin1": "province or state", "admin2": "county or district"}
 _CHUNK = 900  # ids per statement: below SQLite's parameter limit on any build
 
 
+class _Geometry:
+    """The `geometry` field: a GeoJSON dict, given as one or as its JSON text (what the database stores), then
+    decoded on first read. A gazetteer read holds dozens of candidates for every one a parse keeps, and a
+    country's outline is hundreds of kB: most are never looked at, and the kept ones are written out as
+    stored (`Place.geometry_text`)."""
+
+    def __get__(self, place, owner=None):
+        if place is None:
+            return None  # the dataclass field's default
+        value = place.__dict__["_geometry"]
+        if isinstance(value, str):
+            value = json.loads(value)
+            place.__dict__["_geometry"] = value  # decoding twice in two threads gives equal dicts: no lock
+        return value
+
+    def __set__(self, place, value) -> None:
+        if isinstance(value, str):
+            value = value or None  # an empty column is no shape
+            place.__dict__["_geometry_text"] = value
+        else:
+            place.__dict__.pop("_geometry_text", None)
+        place.__dict__["_geometry"] = value
+
+
 @dataclass(frozen=True)
 class Place:
     """One gazetteer entry; `geometry` is a GeoJSON geometry dict or None for a bare point."""
@@ -39,7 +63,7 @@ class Place:
     admin1: str = ""
     admin2: str = ""
     population: int = 0
-    geometry: dict | None = None
+    geometry: dict | None = _Geometry()  # type: ignore[assignment]  # also accepts the JSON text
     approximate: bool = False
     source: str = ""
     notes: str = ""
@@ -50,7 +74,21 @@ class Place:
     @property
     def geometry_type(self) -> str:
         """GeoJSON type of the place's shape ("Point" when it has none)."""
+        text = self.__dict__.get("_geometry_text")
+        if text and text.startswith('{"type":"'):
+            # The object's first key is its type: read it without decoding the coordinates.
+            kind = text[9:text.find('"', 9)]
+            if kind.isalpha():
+                return kind
         return self.geometry["type"] if self.geometry else "Point"
+
+    def geometry_text(self) -> str | None:
+        """The shape as one line of compact JSON (the stored text itself when read from the database), or None."""
+        text = self.__dict__.get("_geometry_text")
+        if text and "\n" not in text:
+            return text
+        geometry = self.geometry
+        return None if geometry is None else json.dumps(geometry, ensure_ascii=False, separators=(",", ":"))
 
     def point_geometry(self) -> dict:
         """The shape, or a GeoJSON Point at (lat, lon) when there is none."""
@@ -72,13 +110,13 @@ class Place:
     @classmethod
     def from_row(cls, row, names: Iterable[tuple[str, str]] = ()) -> Place:
         """Build from a `places` row (sqlite3.Row or dict) and its (name, kind) pairs from `place_names`."""
-        geometry = row["geometry"]
+        geometry = row["geometry"]  # JSON text, decoded on first use
         names = sorted((name, kind) for name, kind in names if kind != "name")
         return cls(
             id=row["id"], name=row["name"], feature=row["feature"], lat=row["lat"], lon=row["lon"],
             feature_code=row["feature_code"] or "", country_code=row["country_code"],
             admin1=row["admin1"] or "", admin2=row["admin2"] or "", population=row["population"] or 0,
-            geometry=json.loads(geometry) if geometry else None, approximate=bool(row["approximate"]),
+            geometry=geometry, approximate=bool(row["approximate"]),
             source=row["source"], notes=row["notes"] or "", version=row["version"],
             aliases=tuple(name for name, kind in names if kind == "alias"),
             other_names=tuple(sorted(((name, kind) for name, kind in names if kind != "alias"),

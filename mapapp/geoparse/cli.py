@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from mapapp.cache import memoize
 from mapapp.cli_options import data_option, max_size_option, near_option
 from mapapp.errors import InvalidInput, MapappError, MissingDependency, NotFound
 from mapapp.escaping import terminal_text
@@ -25,42 +24,58 @@ def _load_parser(data: Path, *, ner: bool = False, progress: bool = True, model=
     return parser
 
 
-def mention_record(mention) -> dict:
-    """One mention as the `mapapp geoparse` JSON contract writes it."""
+def mention_record(mention, *, geometry=None) -> dict:
+    """One mention as the `mapapp geoparse` JSON contract writes it (`geometry`: what to write for the place's
+    shape instead of its GeoJSON dict)."""
     place = mention.place
     return {
         "start": mention.start, "end": mention.end, "text": mention.text, "kind": mention.kind,
         "place": None if place is None else {
             "id": place.id, "name": place.name, "feature": place.feature, "country_code": place.country_code,
             "lat": place.lat, "lon": place.lon, "geometry_type": place.geometry_type,
-            "geometry": place.geometry, "score": mention.score,
+            "geometry": place.geometry if geometry is None else geometry, "score": mention.score,
         },
     }
 
 
 #: A placeholder for a place's geometry in a record: JSON writes it where the geometry goes, and the geometry's
-#: own JSON, written once per place, replaces it (a country's outline is most of a record, and repeats).
+#: own JSON text, as the gazetteer stores it, replaces it (a country's outline is most of a record: decoding it
+#: to encode it again was most of the cost of writing it).
 _GEOMETRY = "\x00geometry\x00"
 _GEOMETRY_JSON = json.dumps(_GEOMETRY)
 
 
-# By the geometry object: the entry holds it, so while it is cached no other object can have its id().
-@memoize("geometry json", key=lambda geometry: id(geometry))
-def _geometry_json(geometry: dict) -> tuple[dict, str]:
-    return geometry, json.dumps(geometry, ensure_ascii=False)
+#: Where a worker leaves a geometry out of its output (JSON never holds a raw NUL), for the parent to write.
+_LEFT_OUT = "\x00"
 
 
-def _record_json(mention) -> str:
-    """json.dumps(mention_record(mention), ensure_ascii=False), with each geometry encoded once per process."""
-    record = mention_record(mention)
-    place = record["place"]
-    if place is None or place["geometry"] is None:
-        return json.dumps(record, ensure_ascii=False)
-    _, geometry_json = _geometry_json(place["geometry"])
-    place["geometry"] = _GEOMETRY
+def _record_parts(mention, left_out: list | None = None) -> tuple[str, ...]:
+    """json.dumps(mention_record(mention), ensure_ascii=False) in pieces, the geometry one of them, written as
+    the gazetteer stores it (not copied into the rest); with `left_out`, the geometry is `_LEFT_OUT` and its
+    place's id is appended to `left_out`."""
+    place = mention.place
+    geometry = None if place is None else place.geometry_text()
+    if geometry is None:
+        return (json.dumps(mention_record(mention), ensure_ascii=False),)
+    record = mention_record(mention, geometry=_GEOMETRY)
+    if left_out is not None:
+        left_out.append(place.id)
+        geometry = _LEFT_OUT
     # The geometry is the last string of the record (only the score follows it): the last placeholder is its.
     before, _, after = json.dumps(record, ensure_ascii=False).rpartition(_GEOMETRY_JSON)
-    return before + geometry_json + after
+    return before, geometry, after
+
+
+def _with_geometries(gazetteer, text: str, place_ids: list[str]):
+    """A worker's jsonl output with the geometries it left out written in, from this process's gazetteer."""
+    parts = text.split(_LEFT_OUT)
+    yield parts[0]
+    for place_id, part in zip(place_ids, parts[1:]):
+        try:
+            yield gazetteer.get(place_id).geometry_text() or "null"
+        except NotFound:  # deleted by an editor since the worker read it
+            yield "null"
+        yield part
 
 
 def _text_lines(document: str, mentions: list):
@@ -71,13 +86,16 @@ def _text_lines(document: str, mentions: list):
         yield terminal_text(f"{m.start:>7}-{m.end:<7} {m.kind:<8} {m.text[:40]!s:<40} {where}  {m.score:.2f}")
 
 
-def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool):
-    """One document's JSON record in pieces, one mention at a time: a long article is never one string."""
+def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool, left_out: list | None = None):
+    """One document's JSON record in pieces, one mention at a time: a long article is never one string
+    (`left_out`: see `_record_parts`; jsonl only)."""
     dumps = json.dumps
     if not pretty:
         yield f'{{"document": {dumps(document, ensure_ascii=False)}, "mentions": ['
         for number, mention in enumerate(mentions):
-            yield (", " if number else "") + _record_json(mention)
+            if number:
+                yield ", "
+            yield from _record_parts(mention, left_out)
         yield "]}\n"
         return
     # The layout of json.dumps(records, indent=2), written document by document.
@@ -90,9 +108,15 @@ def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool):
 
 
 def _write(chunks) -> None:
-    """Echo `chunks` in blocks of about 64 kB, flushing at the end, so that each document shows up at once."""
+    """Echo `chunks` in blocks of about 64 kB, flushing at the end, so that each document shows up at once; a
+    chunk as large as a block (a country's outline) is written alone, not copied into one."""
     block, size = [], 0
     for chunk in chunks:
+        if len(chunk) >= 65536:
+            click.echo("".join(block), nl=False)
+            click.echo(chunk, nl=False)
+            block, size = [], 0
+            continue
         block.append(chunk)
         size += len(chunk)
         if size >= 65536:
@@ -108,8 +132,9 @@ def _document_output(name: str, text: str, mentions: list, output_format: str, f
     return "".join(_record_chunks(name, mentions, pretty=output_format == "json", first=first))
 
 
-def _work(parser, regions, name: str, output_format: str, max_size: int) -> tuple[str | None, str | None]:
-    """(output, None) or (None, error message) for one file, in a worker process."""
+def _work(parser, regions, name: str, output_format: str, max_size: int) -> tuple:
+    """(output, None) or (None, error message) for one file, in a worker process; for jsonl the output is
+    (text, place ids) with the geometries left out (`_with_geometries` writes them in)."""
     from mapapp.articles.documents import as_path, read_document
 
     try:
@@ -118,6 +143,12 @@ def _work(parser, regions, name: str, output_format: str, max_size: int) -> tupl
     except MapappError as error:
         return None, error.message
     mentions = parser.parse(document.text, near=home)
+    if output_format == "jsonl":
+        # Geometries are most of the output (a country's outline for every mention of it): sending them back
+        # would cost more than parsing; the parent writes them in by place id.
+        place_ids: list[str] = []
+        text = "".join(_record_chunks(name, mentions, pretty=False, first=False, left_out=place_ids))
+        return (text, place_ids), None
     return _document_output(name, document.text, mentions, output_format, first=False), None
 
 
@@ -186,7 +217,10 @@ def geoparse_command(files, output_format, ner, jobs, near, max_size, data):
             click.echo(f"Error: {terminal_text(error)}", err=True)
             failed += 1
             continue
-        chunks = iter([output]) if isinstance(output, str) else iter(output)
+        if isinstance(output, tuple):
+            chunks = _with_geometries(parser.gazetteer, *output)
+        else:
+            chunks = iter([output]) if isinstance(output, str) else iter(output)
         if output_format == "json" and not written:
             head = next(chunks, "")
             chunks = itertools.chain(["[" + head[1:]], chunks)  # the first record opens the array

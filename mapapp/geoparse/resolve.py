@@ -91,8 +91,7 @@ class ArticleContext:
             self.admin1[division] = self.admin1.get(division, 0.0) + weight
         if place.feature in FIRST_LEVEL and place.country_code:
             self.divisions[place.country_code] = self.divisions.get(place.country_code, 0.0) + weight
-        if place.geometry and place.feature not in ("country", "continent") and \
-                place.geometry.get("type") in ("Polygon", "MultiPolygon"):
+        if place.feature not in ("country", "continent") and place.geometry_type in ("Polygon", "MultiPolygon"):
             bounds = _bounds(place)  # once per region here, not once per candidate tested
             if bounds is not None:
                 self.regions.append((key, (place.id, place, bounds)))
@@ -135,21 +134,21 @@ class ArticleContext:
         return country, siblings, division, inside, near
 
 
-# Keyed by the geometry object too: a view's proposed edit may reuse a place's id and version. The entry holds
+# Keyed by the place object too: a view's proposed edit may reuse a place's id and version. The entry holds
 # that object, so while it is cached no other object can have its id().
-@memoize("region shapes", key=lambda place: (place.id, place.version, id(place.geometry)))
+@memoize("region shapes", key=lambda place: (place.id, place.version, id(place)))
 def _prepared(place: Place) -> tuple:
-    """(geometry dict, shape, bounds) of a place's geometry, the shape prepared for fast tests."""
-    from shapely import prepare
-    from shapely.geometry import shape
+    """(place, shape, bounds) of a place's geometry, the shape prepared for fast tests."""
+    import shapely
 
     try:
-        geometry = shape(place.geometry)
-        prepare(geometry)
+        # From the stored JSON text: GEOS reads it in C, twice as fast as shape() over the decoded dict.
+        geometry = shapely.from_geojson(place.geometry_text())
+        shapely.prepare(geometry)
         bounds = geometry.bounds
-    except (ValueError, TypeError, AttributeError, KeyError):
+    except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException):
         geometry, bounds = None, None
-    return place.geometry, geometry, bounds
+    return place, geometry, bounds
 
 
 @memoize("region bounds", key=lambda place: (place.id, place.version, id(place.geometry)))
