@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -108,21 +109,27 @@ def _record_chunks(document: str, mentions: list, *, pretty: bool, first: bool, 
 
 
 def _write(chunks) -> None:
-    """Echo `chunks` in blocks of about 64 kB, flushing at the end, so that each document shows up at once; a
-    chunk as large as a block (a country's outline) is written alone, not copied into one."""
+    """Write `chunks` to stdout in blocks of about 64 kB, flushing at the end, so that each document shows up at
+    once; a chunk as large as a block (a country's outline) is written alone, not copied into one.
+
+    Not click.echo: it runs a regex over every string to strip terminal colour codes when stdout is not a
+    terminal, hundreds of MB of outlines here, and the output holds none (JSON escapes ESC; the text table is
+    made with terminal_text)."""
+    stream = sys.stdout
     block, size = [], 0
     for chunk in chunks:
         if len(chunk) >= 65536:
-            click.echo("".join(block), nl=False)
-            click.echo(chunk, nl=False)
+            stream.write("".join(block))
+            stream.write(chunk)
             block, size = [], 0
             continue
         block.append(chunk)
         size += len(chunk)
         if size >= 65536:
-            click.echo("".join(block), nl=False)
+            stream.write("".join(block))
             block, size = [], 0
-    click.echo("".join(block), nl=False)
+    stream.write("".join(block))
+    stream.flush()
 
 
 def _document_output(name: str, text: str, mentions: list, output_format: str, first: bool) -> str:
