@@ -83,12 +83,13 @@ class Place:
         return self.geometry["type"] if self.geometry else "Point"
 
     def geometry_text(self) -> str | None:
-        """The shape as one line of compact JSON (the stored text itself when read from the database), or None."""
+        """The compact JSON that `places.geometry` stores, on one line (the stored text itself when the place was
+        read from the database, not decoded and encoded again); None for a bare point."""
         text = self.__dict__.get("_geometry_text")
-        if text and "\n" not in text:
+        if text and "\n" not in text:  # a line break only in text some other tool wrote
             return text
         geometry = self.geometry
-        return None if geometry is None else json.dumps(geometry, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(geometry, separators=(",", ":")) if geometry else None
 
     def point_geometry(self) -> dict:
         """The shape, or a GeoJSON Point at (lat, lon) when there is none."""

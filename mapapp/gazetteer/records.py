@@ -1,7 +1,6 @@
 """Writing places and their names to the `places` / `place_names` tables (shared by build, import and curated)."""
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -27,15 +26,10 @@ def is_latin(name: str) -> bool:
     return not _NON_LATIN.search(name)
 
 
-def geometry_text(geometry: dict | None) -> str | None:
-    """The compact JSON stored in `places.geometry` (NULL for a bare point)."""
-    return json.dumps(geometry, separators=(",", ":")) if geometry else None
-
-
 def place_row(place: Place) -> tuple:
     """The `places` row of a Place, in PLACE_COLUMNS order."""
     return (place.id, place.name, place.feature, place.feature_code, place.country_code, place.admin1,
-            place.admin2, place.lat, place.lon, place.population, geometry_text(place.geometry),
+            place.admin2, place.lat, place.lon, place.population, place.geometry_text(),
             int(place.approximate), place.source, place.notes, place.version)
 
 
